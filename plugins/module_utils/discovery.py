@@ -1,0 +1,451 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Discovery: from Docker labels to jobs (label contract v1, docs/labels.md).
+
+The parsing and merging here is pure: it takes the containers and volumes the Engine listed and
+returns jobs plus problems. A bad label is a problem, never an exception.
+This is a private part of the collection; its API may change in any release.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import typing as t
+
+from ansible_collections.bosun.compose.plugins.module_utils.model import (
+    LABEL_ATTACH,
+    LABEL_COMMAND,
+    LABEL_ENABLED,
+    LABEL_ENV_PREFIX,
+    LABEL_IMAGE,
+    LABEL_MOUNT_MODE,
+    LABEL_MOUNT_PATH,
+    LABEL_NAME,
+    LABEL_NETWORK,
+    LABEL_OVERLAP,
+    LABEL_PREFIX,
+    LABEL_SCHEDULE,
+    LABEL_STACK,
+    LABEL_START_TIMEOUT,
+    LABEL_STOP_TIMEOUT,
+    LABEL_TIMEOUT,
+    LABEL_USER,
+    MAX_DURATION,
+    ContainerRecord,
+    Job,
+    Mount,
+    Problem,
+    VolumeRecord,
+)
+
+if t.TYPE_CHECKING:
+    from ansible_collections.bosun.compose.plugins.module_utils.docker_api import DockerApi
+
+_TRUE = frozenset(("true", "yes", "1"))
+_FALSE = frozenset(("false", "no", "0"))
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_DESCRIPTORS = frozenset(("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"))
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# field name, low, high, names (index + low = value)
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day of week", 0, 7, _DAYS),
+)
+_FORBIDDEN_NETWORKS = ("host",)
+_MAX_VALUE_LENGTH = 4096
+
+# Container-scope keys (besides the worker.env.* prefix) and volume-scope keys.
+CONTAINER_KEYS = frozenset(
+    (
+        LABEL_NAME, LABEL_ENABLED, LABEL_IMAGE, LABEL_COMMAND, LABEL_USER, LABEL_NETWORK,
+        LABEL_TIMEOUT, LABEL_STOP_TIMEOUT, LABEL_START_TIMEOUT, LABEL_SCHEDULE, LABEL_OVERLAP,
+    )
+)
+VOLUME_KEYS = frozenset((LABEL_ATTACH, LABEL_MOUNT_PATH, LABEL_MOUNT_MODE))
+
+
+class LabelError(ValueError):
+    """One label value that does not parse; the message says what is allowed."""
+
+
+def parse_bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise LabelError("must be one of true, false, yes, no, 1, 0 (any case)")
+
+
+def parse_duration(value: str) -> int:
+    """Seconds from '90', '90s', '30m', '1h30m'; zero, negative and over 7 days are refused."""
+    v = value.strip()
+    if re.fullmatch(r"[+-]?\d+", v):
+        seconds = int(v)
+    else:
+        m = _DURATION.fullmatch(v)
+        if not v or m is None:
+            raise LabelError("must be a duration such as 90s, 30m or 1h30m, or a whole number of seconds")
+        h, mi, s = (int(g) if g else 0 for g in m.groups())
+        seconds = h * 3600 + mi * 60 + s
+    if seconds <= 0:
+        raise LabelError("must be a positive duration such as 90s, 30m or 1h30m")
+    if seconds > MAX_DURATION:
+        raise LabelError(f"must be at most 7 days ({MAX_DURATION} seconds)")
+    return seconds
+
+
+def parse_command(value: str) -> list[str]:
+    """A JSON array of strings, or a shell-quoted string split like a POSIX shell would."""
+    v = value.strip()
+    if v.startswith("["):
+        try:
+            parsed = json.loads(v)
+        except ValueError as exc:
+            raise LabelError(f"is not a valid JSON array ({exc}); use a JSON array of strings or a shell-quoted string")
+        if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
+            raise LabelError("must be a JSON array of strings, or a shell-quoted string")
+        argv = parsed
+    else:
+        try:
+            argv = shlex.split(v)
+        except ValueError as exc:
+            raise LabelError(f"is not a valid shell-quoted string ({exc}); use a JSON array of strings or a shell-quoted string")
+    if not argv:
+        raise LabelError("must name at least the program to run")
+    return argv
+
+
+def _cron_value(token: str, low: int, high: int, names: tuple[str, ...]) -> int:
+    if token.lower() in names:
+        return names.index(token.lower()) + low
+    if not token.isdigit():
+        raise LabelError(f"{token!r} is not a number")
+    n = int(token)
+    if not low <= n <= high:
+        raise LabelError(f"{n} is outside {low}-{high}")
+    return n
+
+
+def parse_schedule(value: str) -> str:
+    """A 5-field cron expression or an @daily-style descriptor, normalized to single spaces."""
+    v = value.strip()
+    if v.startswith("@"):
+        if v.lower() in _DESCRIPTORS:
+            return v.lower()
+        raise LabelError(f"must be a 5-field cron expression or one of {', '.join(sorted(_DESCRIPTORS))}")
+    fields = v.split()
+    if len(fields) != 5:
+        raise LabelError(f"must be a 5-field cron expression (minute hour day-of-month month day-of-week), got {len(fields)} fields")
+    for field, (fname, low, high, names) in zip(fields, _CRON_FIELDS):
+        for part in field.split(","):
+            try:
+                rng, _, step = part.partition("/")
+                if step and (not step.isdigit() or int(step) == 0):
+                    raise LabelError(f"step {step!r} must be a positive number")
+                if rng == "*":
+                    continue
+                a, dash, b = rng.partition("-")
+                lo = _cron_value(a, low, high, names)
+                if dash and lo > _cron_value(b, low, high, names):
+                    raise LabelError(f"range {rng!r} runs backwards")
+            except LabelError as exc:
+                raise LabelError(f"{fname} field {field!r}: {exc}") from None
+    return " ".join(fields)
+
+
+def parse_mount_path(value: str) -> str:
+    v = value.strip()
+    if not v.startswith("/"):
+        raise LabelError("must be an absolute path inside the worker, such as /mnt/data")
+    if ".." in v.split("/"):
+        raise LabelError("must not contain '..'")
+    norm = "/" + "/".join(p for p in v.split("/") if p not in ("", "."))
+    if norm == "/":
+        raise LabelError("must not be '/': mount the volume below it, such as /mnt/data")
+    return norm
+
+
+def parse_mode(value: str) -> t.Literal["ro", "rw"]:
+    v = value.strip().lower()
+    if v == "ro":
+        return "ro"
+    if v == "rw":
+        return "rw"
+    raise LabelError("must be 'ro' or 'rw'")
+
+
+def parse_overlap(value: str) -> t.Literal["queue", "skip"]:
+    v = value.strip().lower()
+    if v == "queue":
+        return "queue"
+    if v == "skip":
+        return "skip"
+    raise LabelError("must be 'queue' or 'skip'")
+
+
+def parse_network(value: str) -> str:
+    v = value.strip()
+    if not v:
+        raise LabelError("must name a Docker network, or 'none'")
+    if v in _FORBIDDEN_NETWORKS or v.startswith("container:"):
+        raise LabelError("must be a bridge or user-defined network, or 'none'; host and container: networking are not allowed for workers")
+    return v
+
+
+def parse_text(value: str) -> str:
+    v = value.strip()
+    if not v:
+        raise LabelError("must not be empty")
+    return v
+
+
+def parse_job_names(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",")]
+    if not value.strip() or any(not n for n in names):
+        raise LabelError("must be a job name or a comma-separated list of job names, with no empty entries")
+    for n in names:
+        if not _JOB_NAME.match(n):
+            raise LabelError(f"job name {n!r} must start with a letter or digit and use only letters, digits, '_', '.', '-' (at most 63)")
+    return names
+
+
+def parse_job_name(value: str) -> str:
+    if "," in value:
+        raise LabelError("must be a single job name; only volumes may list several")
+    return parse_job_names(value)[0]
+
+
+# label -> (Job attribute, parser). The worker.env.* prefix is handled apart.
+_CONTAINER_FIELDS: dict[str, tuple[str, t.Callable[[str], t.Any]]] = {
+    LABEL_ENABLED: ("enabled", parse_bool),
+    LABEL_IMAGE: ("image", parse_text),
+    LABEL_COMMAND: ("command", parse_command),
+    LABEL_USER: ("user", parse_text),
+    LABEL_NETWORK: ("network", parse_network),
+    LABEL_TIMEOUT: ("timeout", parse_duration),
+    LABEL_STOP_TIMEOUT: ("stop_timeout", parse_duration),
+    LABEL_START_TIMEOUT: ("start_timeout", parse_duration),
+    LABEL_SCHEDULE: ("schedule", parse_schedule),
+    LABEL_OVERLAP: ("overlap_policy", parse_overlap),
+    LABEL_STACK: ("stack", parse_text),
+}
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= 200 else value[:200] + f"... ({len(value)} characters)"
+
+
+def label_problem(
+    kind: t.Literal["container", "volume"], obj: str, label: str, value: str, why: str, *,
+    severity: t.Literal["error", "warning"] = "error", job: str | None = None,
+) -> Problem:
+    """A problem about one label; the message names the object, the label, the value and the rule."""
+    return Problem(
+        severity=severity, kind=kind, object=obj, label=label, value=_shown(value), job=job,
+        message=f"{kind} {obj!r}: label {label!r} has value {_shown(value)!r}: {why}",
+    )
+
+
+def _check_value(kind: t.Literal["container", "volume"], obj: str, label: str, value: str, job: str | None) -> Problem | None:
+    if len(value) > _MAX_VALUE_LENGTH:
+        return label_problem(kind, obj, label, value, f"must be at most {_MAX_VALUE_LENGTH} characters", job=job)
+    if "\x00" in value or "\ufffd" in value:
+        return label_problem(kind, obj, label, value, "must be valid UTF-8 text without NUL characters", job=job)
+    return None
+
+
+def _container_settings(c: ContainerRecord, job_name: str, problems: list[Problem]) -> dict[str, t.Any]:
+    """The settings one member container declares, each parsed; bad or unknown labels become problems."""
+    settings: dict[str, t.Any] = {}
+    env: dict[str, str] = {}
+    for label in sorted(c.labels):
+        value = c.labels[label]
+        if label != LABEL_STACK and not label.startswith(LABEL_PREFIX):
+            continue
+        if label == LABEL_NAME:
+            continue
+        bad = _check_value("container", c.name, label, value, job_name)
+        if bad:
+            problems.append(bad)
+            continue
+        if label.startswith(LABEL_ENV_PREFIX):
+            name = label[len(LABEL_ENV_PREFIX):]
+            if not _ENV_NAME.match(name):
+                problems.append(label_problem(
+                    "container", c.name, label, value,
+                    f"environment variable name {name!r} must match [A-Za-z_][A-Za-z0-9_]*", job=job_name))
+                continue
+            clash = next((n for n in env if n.lower() == name.lower()), None)
+            if clash is not None:
+                problems.append(label_problem(
+                    "container", c.name, label, value,
+                    f"environment variable {name!r} differs from {clash!r} only in case; keep one", job=job_name))
+                continue
+            env[name] = value
+            continue
+        field = _CONTAINER_FIELDS.get(label)
+        if field is None:
+            where = "volumes" if label in VOLUME_KEYS else "nothing"
+            problems.append(label_problem(
+                "container", c.name, label, value,
+                f"unknown label for a container ({'it belongs on ' + where if where == 'volumes' else 'ignored'}); "
+                f"see docs/labels.md for the container labels", severity="warning", job=job_name))
+            continue
+        attr, parse = field
+        try:
+            settings[attr] = parse(value)
+        except LabelError as exc:
+            problems.append(label_problem("container", c.name, label, value, str(exc), job=job_name))
+    if env:
+        settings["env"] = env
+    return settings
+
+
+def _conflict(job: Job, c: ContainerRecord, label: str, value: str, first: ContainerRecord, first_value: str) -> Problem:
+    return Problem(
+        severity="error", kind="container", object=c.name, label=label, value=_shown(value), job=job.name,
+        message=(f"container {c.name!r}: label {label!r} has value {_shown(value)!r}, but container {first.name!r} "
+                 f"of job {job.name!r} says {_shown(first_value)!r}; members of one job must agree "
+                 f"(the value of {first.name!r} is used)"))
+
+
+def _merge(job: Job, owner: dict[str, ContainerRecord], c: ContainerRecord, settings: dict[str, t.Any]) -> None:
+    """Apply a member's settings; the first container by name wins and a disagreement is an error."""
+    for attr, value in settings.items():
+        if attr == "env":
+            for name, v in value.items():
+                key = LABEL_ENV_PREFIX + name
+                if key not in owner:
+                    owner[key] = c
+                    job.env[name] = v
+                elif job.env[name] != v:
+                    job.problems.append(_conflict(job, c, key, v, owner[key], job.env[name]))
+            continue
+        label = next(lb for lb, (a, _) in _CONTAINER_FIELDS.items() if a == attr)
+        if attr not in owner:
+            owner[attr] = c
+            setattr(job, attr, value)
+        elif getattr(job, attr) != value:
+            job.problems.append(_conflict(job, c, label, c.labels[label], owner[attr], owner[attr].labels[label]))
+
+
+def build_jobs(containers: t.Iterable[ContainerRecord], volumes: t.Iterable[VolumeRecord]) -> tuple[list[Job], list[Problem]]:
+    """Jobs (sorted by name) and the problems that belong to no job, from listed containers and volumes."""
+    jobs: dict[str, Job] = {}
+    owners: dict[str, dict[str, ContainerRecord]] = {}
+    stray: list[Problem] = []
+    for c in sorted(containers, key=lambda c: (c.name, c.id)):
+        if c.is_worker or LABEL_NAME not in c.labels:
+            continue
+        raw = c.labels[LABEL_NAME]
+        try:
+            name = parse_job_name(raw)
+        except LabelError as exc:
+            stray.append(label_problem("container", c.name, LABEL_NAME, raw, str(exc)))
+            continue
+        job = jobs.setdefault(name, Job(name=name))
+        owner = owners.setdefault(name, {})
+        job.containers.append(c)
+        settings = _container_settings(c, name, job.problems)
+        stack = settings.pop("stack", None) or c.project
+        if stack is not None and job.stack is None:
+            job.stack, owner["stack"] = stack, c
+        elif stack is not None and stack != job.stack:
+            job.problems.append(Problem(
+                severity="error", kind="container", object=c.name, label=LABEL_STACK, value=stack, job=name,
+                message=(f"container {c.name!r} is in stack {stack!r} but container {owner['stack'].name!r} "
+                         f"of job {name!r} is in stack {job.stack!r}; a job targets exactly one stack "
+                         f"(set the label {LABEL_STACK!r} to choose it)")))
+        _merge(job, owner, c, settings)
+
+    for job in jobs.values():
+        if not any(LABEL_IMAGE in c.labels for c in job.containers):
+            first = job.containers[0].name
+            job.problems.append(Problem(
+                severity="error", kind="job", object=job.name, label=LABEL_IMAGE, value=None, job=job.name,
+                message=(f"job {job.name!r} has no worker image: set the label {LABEL_IMAGE!r} on one of its "
+                         f"containers (for example {first!r}); the job cannot run without it")))
+        if job.stack is None:
+            job.problems.append(Problem(
+                severity="error", kind="job", object=job.name, label=LABEL_STACK, value=None, job=job.name,
+                message=(f"job {job.name!r} has no stack: its containers are not part of a Compose project and "
+                         f"carry no {LABEL_STACK!r} label")))
+
+    for v in sorted(volumes, key=lambda v: v.name):
+        _attach_volume(v, jobs, stray)
+
+    for job in jobs.values():
+        job.mounts.sort(key=lambda m: (m.path, m.volume))
+    return [jobs[n] for n in sorted(jobs)], stray
+
+
+def _attach_volume(v: VolumeRecord, jobs: dict[str, Job], stray: list[Problem]) -> None:
+    labels = v.labels
+    for label in sorted(labels):
+        if label.startswith(LABEL_PREFIX) and label not in VOLUME_KEYS:
+            stray.append(label_problem(
+                "volume", v.name, label, labels[label],
+                "unknown label for a volume (ignored); volumes take bosun.job.attach, bosun.job.mount.path "
+                "and bosun.job.mount.mode", severity="warning"))
+    if LABEL_ATTACH not in labels:
+        return
+    bad = [p for p in (_check_value("volume", v.name, lb, labels[lb], None) for lb in sorted(VOLUME_KEYS & set(labels))) if p]
+    if bad:
+        stray.extend(bad)
+        return
+    try:
+        names = parse_job_names(labels[LABEL_ATTACH])
+    except LabelError as exc:
+        stray.append(label_problem("volume", v.name, LABEL_ATTACH, labels[LABEL_ATTACH], str(exc)))
+        return
+    mount_problems: list[tuple[str, str]] = []
+    path, mode = "/mnt/" + v.name, "ro"
+    try:
+        if LABEL_MOUNT_PATH in labels:
+            path = parse_mount_path(labels[LABEL_MOUNT_PATH])
+    except LabelError as exc:
+        mount_problems.append((LABEL_MOUNT_PATH, str(exc)))
+    try:
+        if LABEL_MOUNT_MODE in labels:
+            mode = parse_mode(labels[LABEL_MOUNT_MODE])
+    except LabelError as exc:
+        mount_problems.append((LABEL_MOUNT_MODE, str(exc)))
+    for n in names:
+        job = jobs.get(n)
+        if job is None:
+            stray.append(label_problem(
+                "volume", v.name, LABEL_ATTACH, labels[LABEL_ATTACH],
+                f"no container declares job {n!r} (label {LABEL_NAME!r}); the volume is not attached to anything",
+                severity="warning"))
+            continue
+        if mount_problems:
+            job.problems.extend(label_problem("volume", v.name, lb, labels[lb], why, job=n) for lb, why in mount_problems)
+            continue
+        taken = next((m for m in job.mounts if m.path == path), None)
+        if taken is not None:
+            job.problems.append(label_problem(
+                "volume", v.name, LABEL_MOUNT_PATH, labels.get(LABEL_MOUNT_PATH, path),
+                f"mount path {path!r} of job {n!r} is already used by volume {taken.volume!r}; "
+                f"give each volume its own {LABEL_MOUNT_PATH!r}", job=n))
+            continue
+        job.mounts.append(Mount(volume=v.name, path=path, mode=t.cast(t.Literal["ro", "rw"], mode)))
+
+
+def discover(api: DockerApi) -> tuple[list[Job], list[Problem]]:
+    """All jobs on the host: one container list and one volume list, both filtered by label."""
+    return build_jobs(api.list_containers(label=LABEL_NAME), api.list_volumes(label=LABEL_ATTACH))
+
+
+def select_jobs(jobs: t.Sequence[Job], name: str | None = None, project: str | None = None) -> list[Job]:
+    """The jobs matching name and stack (project); both optional."""
+    return [j for j in jobs if (name is None or j.name == name) and (project is None or j.stack == project)]

@@ -1,0 +1,132 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Docker access: the one place that talks to the Engine, through the SDK's low-level APIClient.
+
+The SDK import is guarded so that the collection imports without it (ansible-test's import sanity
+test, controllers without the SDK); modules report HAS_DOCKER as a missing library.
+This is a private part of the collection; its API may change in any release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+import typing as t
+
+from ansible_collections.bosun.compose.plugins.module_utils.model import (
+    ContainerRecord,
+    DockerUnavailableError,
+    VolumeRecord,
+)
+
+try:
+    import docker
+    import docker.errors
+    import docker.tls
+    import requests.adapters
+
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR: str | None = None
+except ImportError:
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionOptions:
+    """How to reach the Engine; same names and meaning as community.docker's options."""
+
+    docker_host: str = DEFAULT_DOCKER_HOST
+    tls: bool = False
+    validate_certs: bool = False
+    ca_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    tls_hostname: str | None = None
+    api_version: str = "auto"
+    timeout: int = 60
+
+
+def _tls_config(o: ConnectionOptions) -> t.Any:
+    if not (o.tls or o.validate_certs):
+        return False
+    if bool(o.client_cert) != bool(o.client_key):
+        raise DockerUnavailableError(
+            "client_cert and client_key must be given together for TLS client authentication",
+            client_cert=o.client_cert, client_key=o.client_key)
+    cert = (o.client_cert, o.client_key) if o.client_cert else None
+    return docker.tls.TLSConfig(client_cert=cert, ca_cert=o.ca_path, verify=o.validate_certs)
+
+
+def _container_record(c: t.Mapping[str, t.Any]) -> ContainerRecord:
+    names = c.get("Names") or [c["Id"][:12]]
+    return ContainerRecord(
+        id=c["Id"],
+        name=names[0].lstrip("/"),
+        state=c.get("State") or "",
+        labels=c.get("Labels") or {},
+        image=c.get("Image") or "",
+        network_mode=(c.get("HostConfig") or {}).get("NetworkMode") or "",
+    )
+
+
+class DockerApi:
+    """Thin wrapper over docker.APIClient: every Engine call the core makes goes through here."""
+
+    def __init__(self, client: t.Any, options: ConnectionOptions) -> None:
+        self.client = client
+        self.options = options
+
+    @classmethod
+    def connect(cls, options: ConnectionOptions) -> DockerApi:
+        if not HAS_DOCKER:
+            raise DockerUnavailableError("the Docker SDK for Python (docker) is not installed",
+                                         import_error=DOCKER_IMPORT_ERROR)
+        try:
+            client = docker.APIClient(base_url=options.docker_host, version=options.api_version,
+                                      timeout=options.timeout, tls=_tls_config(options))
+            if options.tls_hostname and options.docker_host.startswith(("tcp://", "https://")):
+                client.mount("https://", _HostnameAdapter(options.tls_hostname))
+        except docker.errors.DockerException as exc:
+            raise DockerUnavailableError(
+                f"cannot talk to the Docker Engine at {options.docker_host!r}: {exc}", docker_host=options.docker_host)
+        return cls(client, options)
+
+    def _call(self, what: str, fn: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+        try:
+            return fn(*args, **kwargs)
+        except docker.errors.APIError:
+            raise
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise DockerUnavailableError(
+                f"cannot {what} on the Docker Engine at {self.options.docker_host!r}: {exc}",
+                docker_host=self.options.docker_host)
+
+    def list_containers(self, label: str | t.Sequence[str], *, all: bool = True) -> list[ContainerRecord]:
+        """Containers carrying every given label (key or key=value): one request, no inspect."""
+        labels = [label] if isinstance(label, str) else list(label)
+        raw = self._call("list containers", self.client.containers, all=all, filters={"label": labels})
+        return [_container_record(c) for c in raw]
+
+    def list_volumes(self, label: str | t.Sequence[str]) -> list[VolumeRecord]:
+        """Volumes carrying every given label: one request."""
+        labels = [label] if isinstance(label, str) else list(label)
+        raw = self._call("list volumes", self.client.volumes, filters={"label": labels})
+        return [VolumeRecord(name=v["Name"], labels=v.get("Labels") or {}) for v in (raw or {}).get("Volumes") or []]
+
+
+if HAS_DOCKER:
+
+    class _HostnameAdapter(requests.adapters.HTTPAdapter):
+        """Checks the daemon's TLS certificate against tls_hostname instead of the host in docker_host."""
+
+        def __init__(self, hostname: str) -> None:
+            self._hostname = hostname
+            super().__init__()
+
+        def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
+            kwargs["assert_hostname"] = self._hostname
+            super().init_poolmanager(*args, **kwargs)

@@ -1,0 +1,209 @@
+#!/usr/bin/python
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: job_info
+short_description: Discover the maintenance jobs declared with labels on a Docker host
+version_added: 0.1.0
+description:
+  - Lists the jobs that Compose stacks on the Docker host declare with C(bosun.job.*) container labels and
+    C(bosun.job.attach) volume labels (the label contract v1, see the collection's C(docs/labels.md)).
+  - Each job is returned normalized (stack, member containers, worker image, command, environment, user,
+    network, mounts, timeouts in seconds, schedule, overlap policy) together with its problems.
+  - Bad labels never fail the task; each one is reported in RV(problems) naming the container or volume,
+    the label, the offending value and what is allowed. A job with an error problem is not runnable.
+  - Stopped containers count, so a job is found even while its stack is down.
+  - Discovery costs one container list and one volume list, both filtered by label on the daemon side.
+author:
+  - bosun.compose contributors
+extends_documentation_fragment:
+  - bosun.compose.docker
+  - bosun.compose.docker.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it behaves the same in check mode.
+  diff_mode:
+    support: N/A
+    details: The module changes nothing.
+  idempotent:
+    support: full
+options:
+  name:
+    description:
+      - Return only the job of this name.
+      - No job of that name is not an error; RV(jobs) is then empty.
+    type: str
+  project:
+    description:
+      - Return only jobs that target this stack (the Compose project name, or the C(bosun.stack) label).
+    type: str
+notes:
+  - Container labels (Compose C(services.<svc>.labels)) C(bosun.job.name), C(bosun.job.enabled),
+    C(bosun.job.worker.image), C(bosun.job.worker.command), C(bosun.job.worker.env.<NAME>),
+    C(bosun.job.worker.user), C(bosun.job.worker.network), C(bosun.job.timeout), C(bosun.job.stop-timeout),
+    C(bosun.job.start-timeout), C(bosun.job.schedule), C(bosun.job.overlap-policy), C(bosun.stack).
+  - Volume labels (Compose C(volumes.<v>.labels)) C(bosun.job.attach), C(bosun.job.mount.path),
+    C(bosun.job.mount.mode).
+  - Durations are V(90s), V(30m), V(1h30m) or a whole number of seconds; zero, negative and over 7 days are errors.
+  - Containers started by this collection as workers carry C(bosun.worker.job) and are never job members.
+seealso:
+  - module: bosun.compose.job_plan
+"""
+
+EXAMPLES = r"""
+- name: List every job on the Docker host
+  bosun.compose.job_info:
+  register: found
+
+- name: Show jobs that cannot run, and why
+  ansible.builtin.debug:
+    msg: "{{ found.problems | selectattr('severity', 'equalto', 'error') | map(attribute='message') | list }}"
+
+- name: Look up one job of one stack on a remote engine
+  bosun.compose.job_info:
+    name: nightly-backup
+    project: shop
+    docker_host: tcp://docker1.example.com:2376
+    validate_certs: true
+    ca_path: /etc/docker/certs/ca.pem
+  register: backup
+"""
+
+RETURN = r"""
+jobs:
+  description: The jobs found, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The job name (C(bosun.job.name)).
+      type: str
+      sample: nightly-backup
+    enabled:
+      description: Whether the job is enabled (C(bosun.job.enabled), default true).
+      type: bool
+    runnable:
+      description: Enabled and without error problems.
+      type: bool
+    stack:
+      description: The Compose project the job stops and restarts.
+      type: str
+      sample: shop
+    containers:
+      description: The member containers (those labelled with the job name), sorted by name.
+      type: list
+      elements: dict
+      sample: [{id: 4f1c..., name: shop-db-1, service: db, state: running}]
+    image:
+      description: The worker image (C(bosun.job.worker.image)); null when missing (an error problem).
+      type: str
+      sample: backup-tools:1.4
+    command:
+      description: The worker command as a list of arguments; null means the image's own command.
+      type: list
+      elements: str
+      sample: [sh, -c, "tar -C /mnt/data -cf /mnt/backup/data.tar ."]
+    env:
+      description: Environment variables for the worker (C(bosun.job.worker.env.<NAME>)).
+      type: dict
+      sample: {RETENTION_DAYS: "7"}
+    user:
+      description: The user the worker runs as; null means the image's.
+      type: str
+    network:
+      description: The network of the worker; null means Docker's default bridge.
+      type: str
+    mounts:
+      description: The volumes attached to the job, sorted by path.
+      type: list
+      elements: dict
+      sample: [{volume: shop_data, path: /mnt/shop_data, mode: ro}]
+    timeout:
+      description: The worker's maximum run time in seconds.
+      type: int
+      sample: 3600
+    stop_timeout:
+      description: Seconds each container gets to stop; null means the container's own stop timeout.
+      type: int
+    start_timeout:
+      description: Seconds the stack gets to start again.
+      type: int
+      sample: 60
+    schedule:
+      description: The job's cron schedule, for AWX or cron to use; this collection does not run schedules.
+      type: str
+      sample: "30 2 * * *"
+    overlap_policy:
+      description: What a run does when another run holds the stack, V(queue) or V(skip).
+      type: str
+      sample: queue
+    problems:
+      description: This job's problems, in the format of RV(problems).
+      type: list
+      elements: dict
+problems:
+  description:
+    - Every validation error and warning found, those of the listed jobs and those that belong to no job
+      (for example a volume attached to a job that no container declares).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    severity:
+      description: V(error) (the job cannot run) or V(warning).
+      type: str
+    kind:
+      description: The kind of object, V(container), V(volume) or V(job).
+      type: str
+    object:
+      description: The container, volume or job name.
+      type: str
+    label:
+      description: The label concerned.
+      type: str
+    value:
+      description: The offending value, shortened to 200 characters; null when the label is missing.
+      type: str
+    job:
+      description: The job the problem belongs to, if any.
+      type: str
+    message:
+      description: A sentence naming the object, the label, the value and what is allowed.
+      type: str
+      sample: "container 'shop-db-1': label 'bosun.job.timeout' has value '-5s': must be a positive duration such as 90s, 30m or 1h30m"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.bosun.compose.plugins.module_utils.discovery import discover, select_jobs
+from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError
+from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, docker_argument_spec
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=docker_argument_spec(name=dict(type="str"), project=dict(type="str")),
+        supports_check_mode=True,
+    )
+    try:
+        jobs, stray = discover(connect(module))
+    except BosunError as exc:
+        module.fail_json(**exc.to_dict())
+    selected = select_jobs(jobs, module.params["name"], module.params["project"])
+    unfiltered = module.params["name"] is None and module.params["project"] is None
+    problems = [p for j in selected for p in j.problems] + (stray if unfiltered else [])
+    module.exit_json(
+        changed=False,
+        jobs=[j.to_dict() for j in selected],
+        problems=[p.to_dict() for p in problems],
+    )
+
+
+if __name__ == "__main__":
+    main()
