@@ -74,15 +74,17 @@ if ! docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then
   rm -rf "$d"
 fi
 
-# 5. The dev virtualenv with pinned requirements (re-installed when the pins change).
+# 5. The dev virtualenv with pinned requirements. The stamp records the pins and the venv's own path
+#    (console scripts hard-code it); on any mismatch the venv is rebuilt from scratch (--clear), so a
+#    half-copied, moved or committed .venv can never be reused with stale shebangs or partial packages.
 req="$ROOT/requirements-dev.txt"
 stamp="$VENV/.requirements.sha256"
-if [ ! -x "$VENV/bin/ansible-playbook" ] || ! sha256sum --status -c "$stamp" 2>/dev/null; then
+want="$(sha256sum <"$req" | cut -d' ' -f1) $VENV"
+if [ ! -x "$VENV/bin/ansible-playbook" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   step "creating $VENV"
-  py=$(pick_python)
-  [ -x "$VENV/bin/python" ] || "$py" -m venv "$VENV"
+  "$(pick_python)" -m venv --clear "$VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
-  sha256sum "$req" >"$stamp"
+  echo "$want" >"$stamp"
 fi
 
 # 6. ansible-test downloads get-pip.py from a host CI cannot reach: give it an offline stand-in.

@@ -69,6 +69,8 @@ def _container_record(c: t.Mapping[str, t.Any]) -> ContainerRecord:
         state=c.get("State") or "",
         labels=c.get("Labels") or {},
         image=c.get("Image") or "",
+        image_id=c.get("ImageID") or "",
+        status=c.get("Status") or "",
         network_mode=(c.get("HostConfig") or {}).get("NetworkMode") or "",
     )
 
@@ -95,7 +97,11 @@ class DockerApi:
                 f"cannot talk to the Docker Engine at {options.docker_host!r}: {exc}", docker_host=options.docker_host)
         return cls(client, options)
 
-    def _call(self, what: str, fn: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def call(self, what: str, fn: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """fn(*args, **kwargs) with transport failures turned into DockerUnavailableError naming `what`.
+
+        docker.errors.APIError (the daemon answered with an error, e.g. NotFound) passes through.
+        """
         try:
             return fn(*args, **kwargs)
         except docker.errors.APIError:
@@ -108,13 +114,13 @@ class DockerApi:
     def list_containers(self, label: str | t.Sequence[str], *, all: bool = True) -> list[ContainerRecord]:
         """Containers carrying every given label (key or key=value): one request, no inspect."""
         labels = [label] if isinstance(label, str) else list(label)
-        raw = self._call("list containers", self.client.containers, all=all, filters={"label": labels})
+        raw = self.call("list containers", self.client.containers, all=all, filters={"label": labels})
         return [_container_record(c) for c in raw]
 
     def list_volumes(self, label: str | t.Sequence[str]) -> list[VolumeRecord]:
         """Volumes carrying every given label: one request."""
         labels = [label] if isinstance(label, str) else list(label)
-        raw = self._call("list volumes", self.client.volumes, filters={"label": labels})
+        raw = self.call("list volumes", self.client.volumes, filters={"label": labels})
         return [VolumeRecord(name=v["Name"], labels=v.get("Labels") or {}) for v in (raw or {}).get("Volumes") or []]
 
 

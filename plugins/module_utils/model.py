@@ -101,6 +101,9 @@ class ContainerRecord:
     labels: t.Mapping[str, str]
     image: str = ""
     network_mode: str = ""
+    image_id: str = ""
+    # The list endpoint's human status, e.g. "Up 5 seconds (healthy)"; tells health without an inspect.
+    status: str = ""
 
     @property
     def project(self) -> str | None:
