@@ -16,6 +16,7 @@ import shlex
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils.model import (
+    COMPOSE_PROJECT,
     LABEL_ATTACH,
     LABEL_COMMAND,
     LABEL_ENABLED,
@@ -340,9 +341,12 @@ def _merge(job: Job, owner: dict[str, ContainerRecord], c: ContainerRecord, sett
 
 
 def build_jobs(containers: t.Iterable[ContainerRecord], volumes: t.Iterable[VolumeRecord]) -> tuple[list[Job], list[Problem]]:
-    """Jobs (sorted by name) and the problems that belong to no job, from listed containers and volumes."""
-    jobs: dict[str, Job] = {}
-    owners: dict[str, dict[str, ContainerRecord]] = {}
+    """Jobs (sorted by name, then stack) and the problems that belong to no job.
+
+    A job is identified by its name and its stack: the same name in two stacks is two jobs.
+    """
+    jobs: dict[tuple[str, str], Job] = {}
+    owners: dict[tuple[str, str], dict[str, ContainerRecord]] = {}
     stray: list[Problem] = []
     for c in sorted(containers, key=lambda c: (c.name, c.id)):
         if c.is_worker or LABEL_NAME not in c.labels:
@@ -353,22 +357,18 @@ def build_jobs(containers: t.Iterable[ContainerRecord], volumes: t.Iterable[Volu
         except LabelError as exc:
             stray.append(label_problem("container", c.name, LABEL_NAME, raw, str(exc)))
             continue
-        job = jobs.setdefault(name, Job(name=name))
-        owner = owners.setdefault(name, {})
-        job.containers.append(c)
-        settings = _container_settings(c, name, job.problems)
+        problems: list[Problem] = []
+        settings = _container_settings(c, name, problems)
         stack = settings.pop("stack", None) or c.project
-        if stack is not None and job.stack is None:
-            job.stack, owner["stack"] = stack, c
-        elif stack is not None and stack != job.stack:
-            job.problems.append(Problem(
-                severity="error", kind="container", object=c.name, label=LABEL_STACK, value=stack, job=name,
-                message=(f"container {c.name!r} is in stack {stack!r} but container {owner['stack'].name!r} "
-                         f"of job {name!r} is in stack {job.stack!r}; a job targets exactly one stack "
-                         f"(set the label {LABEL_STACK!r} to choose it)")))
-        _merge(job, owner, c, settings)
+        key = (name, stack or "")
+        job = jobs.setdefault(key, Job(name=name, stack=stack))
+        job.containers.append(c)
+        job.problems.extend(problems)
+        _merge(job, owners.setdefault(key, {}), c, settings)
 
+    by_name: dict[str, list[Job]] = {}
     for job in jobs.values():
+        by_name.setdefault(job.name, []).append(job)
         if not any(LABEL_IMAGE in c.labels for c in job.containers):
             first = job.containers[0].name
             job.problems.append(Problem(
@@ -380,16 +380,24 @@ def build_jobs(containers: t.Iterable[ContainerRecord], volumes: t.Iterable[Volu
                 severity="error", kind="job", object=job.name, label=LABEL_STACK, value=None, job=job.name,
                 message=(f"job {job.name!r} has no stack: its containers are not part of a Compose project and "
                          f"carry no {LABEL_STACK!r} label")))
+    for name, same in by_name.items():
+        if len(same) > 1:
+            stacks = ", ".join(repr(j.stack) for j in same)
+            for job in same:
+                job.problems.append(Problem(
+                    severity="warning", kind="job", object=name, label=LABEL_NAME, value=name, job=name,
+                    message=(f"job name {name!r} is declared in stacks {stacks}; these are separate jobs, "
+                             f"so name the stack (project) to pick one")))
 
+    flat = [jobs[k] for k in sorted(jobs)]
     for v in sorted(volumes, key=lambda v: v.name):
-        _attach_volume(v, jobs, stray)
-
-    for job in jobs.values():
+        _attach_volume(v, flat, stray)
+    for job in flat:
         job.mounts.sort(key=lambda m: (m.path, m.volume))
-    return [jobs[n] for n in sorted(jobs)], stray
+    return flat, stray
 
 
-def _attach_volume(v: VolumeRecord, jobs: dict[str, Job], stray: list[Problem]) -> None:
+def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem]) -> None:
     labels = v.labels
     for label in sorted(labels):
         if label.startswith(LABEL_PREFIX) and label not in VOLUME_KEYS:
@@ -421,24 +429,31 @@ def _attach_volume(v: VolumeRecord, jobs: dict[str, Job], stray: list[Problem]) 
     except LabelError as exc:
         mount_problems.append((LABEL_MOUNT_MODE, str(exc)))
     for n in names:
-        job = jobs.get(n)
-        if job is None:
+        targets = [j for j in jobs if j.name == n]
+        if len(targets) > 1:
+            # The same job name in several stacks: a Compose volume belongs to the stack that created it.
+            targets = [j for j in targets if v.labels.get(COMPOSE_PROJECT) == j.stack] or targets
+        if not targets:
             stray.append(label_problem(
                 "volume", v.name, LABEL_ATTACH, labels[LABEL_ATTACH],
                 f"no container declares job {n!r} (label {LABEL_NAME!r}); the volume is not attached to anything",
                 severity="warning"))
-            continue
-        if mount_problems:
-            job.problems.extend(label_problem("volume", v.name, lb, labels[lb], why, job=n) for lb, why in mount_problems)
-            continue
-        taken = next((m for m in job.mounts if m.path == path), None)
-        if taken is not None:
-            job.problems.append(label_problem(
-                "volume", v.name, LABEL_MOUNT_PATH, labels.get(LABEL_MOUNT_PATH, path),
-                f"mount path {path!r} of job {n!r} is already used by volume {taken.volume!r}; "
-                f"give each volume its own {LABEL_MOUNT_PATH!r}", job=n))
-            continue
-        job.mounts.append(Mount(volume=v.name, path=path, mode=t.cast(t.Literal["ro", "rw"], mode)))
+        for job in targets:
+            _mount(job, v, path, mode, mount_problems)
+
+
+def _mount(job: Job, v: VolumeRecord, path: str, mode: str, mount_problems: list[tuple[str, str]]) -> None:
+    if mount_problems:
+        job.problems.extend(label_problem("volume", v.name, lb, v.labels[lb], why, job=job.name) for lb, why in mount_problems)
+        return
+    taken = next((m for m in job.mounts if m.path == path), None)
+    if taken is not None:
+        job.problems.append(label_problem(
+            "volume", v.name, LABEL_MOUNT_PATH, v.labels.get(LABEL_MOUNT_PATH, path),
+            f"mount path {path!r} of job {job.name!r} is already used by volume {taken.volume!r}; "
+            f"give each volume its own {LABEL_MOUNT_PATH!r}", job=job.name))
+        return
+    job.mounts.append(Mount(volume=v.name, path=path, mode=t.cast(t.Literal["ro", "rw"], mode)))
 
 
 def discover(api: DockerApi) -> tuple[list[Job], list[Problem]]:

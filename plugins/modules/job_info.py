@@ -16,6 +16,7 @@ description:
     network, mounts, timeouts in seconds, schedule, overlap policy) together with its problems.
   - Bad labels never fail the task; each one is reported in RV(problems) naming the container or volume,
     the label, the offending value and what is allowed. A job with an error problem is not runnable.
+  - A job is identified by its name and its stack; the same name in two stacks is two jobs (with a warning).
   - Stopped containers count, so a job is found even while its stack is down.
   - Discovery costs one container list and one volume list, both filtered by label on the daemon side.
 author:

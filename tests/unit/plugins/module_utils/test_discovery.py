@@ -252,13 +252,18 @@ def test_equal_values_on_several_members_are_no_conflict() -> None:
     assert job.problems == [] and job.timeout == 60
 
 
-def test_job_spanning_two_stacks_is_an_error() -> None:
-    job = one_job([container("shop-app-1", {"bosun.job.name": "j", **IMAGE}),
-                   container("blog-web-1", {"bosun.job.name": "j"}, project="blog")])
-    assert job.stack == "blog"
-    assert messages(job) == [
-        "container 'shop-app-1' is in stack 'shop' but container 'blog-web-1' of job 'j' is in stack 'blog'; "
-        "a job targets exactly one stack (set the label 'bosun.stack' to choose it)"]
+def test_same_name_in_two_stacks_is_two_jobs_with_a_warning() -> None:
+    jobs, stray = build_jobs(
+        [container("shop-app-1", {"bosun.job.name": "j", **IMAGE}), container("blog-web-1", {"bosun.job.name": "j", **IMAGE}, project="blog")],
+        [VolumeRecord("shop_data", {"bosun.job.attach": "j", "com.docker.compose.project": "shop"}),
+         VolumeRecord("blog_data", {"bosun.job.attach": "j", "com.docker.compose.project": "blog"})])
+    assert stray == []
+    assert [(j.name, j.stack, [c.name for c in j.containers], [m.volume for m in j.mounts]) for j in jobs] == [
+        ("j", "blog", ["blog-web-1"], ["blog_data"]), ("j", "shop", ["shop-app-1"], ["shop_data"])]
+    warning = "job name 'j' is declared in stacks 'blog', 'shop'; these are separate jobs, so name the stack (project) to pick one"
+    assert [messages(j) for j in jobs] == [[warning], [warning]]
+    assert all(j.runnable for j in jobs)
+    assert [j.stack for j in select_jobs(jobs, name="j", project="shop")] == ["shop"]
 
 
 def test_explicit_stack_label_overrides_the_project() -> None:

@@ -1,0 +1,97 @@
+"""job_info against the real daemon, through real ansible-playbook and ansible."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.docker
+
+
+def _play(tasks: list[dict]) -> list[dict]:
+    return [{"name": "discover", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+
+
+def test_good_stack_returns_the_job_with_mounts(compose_project, ansible_playbook):
+    p = compose_project("job_good.yml")
+    run = ansible_playbook(_play([{"name": "find", "bosun.compose.job_info": {"name": "nightly", "project": p.name}}]))
+    assert run.rc == 0, run
+    found = run.task("find")
+    assert found.status == "ok"
+    [job] = found.result["jobs"]
+    ids = {c["Name"]: c["ID"] for c in p.ps("--no-trunc")}
+    assert job["stack"] == p.name
+    assert [(c["name"], c["service"], c["state"]) for c in job["containers"]] == [
+        (f"{p.name}-app-1", "app", "running"), (f"{p.name}-db-1", "db", "running")]
+    assert {c["id"] for c in job["containers"]} == {ids[f"{p.name}-app-1"], ids[f"{p.name}-db-1"]}
+    assert job["mounts"] == [
+        {"volume": f"{p.name}_backup", "path": f"/mnt/{p.name}_backup", "mode": "rw"},
+        {"volume": f"{p.name}_data", "path": "/mnt/data", "mode": "ro"},
+    ]
+    assert (job["image"], job["command"], job["env"]) == (
+        "bosun-test/busybox:latest", ["sh", "-c", "cp -r /mnt/data /mnt/backup/"], {"RETENTION": "7"})
+    assert (job["timeout"], job["stop_timeout"], job["start_timeout"], job["schedule"], job["overlap_policy"]) == (
+        1800, 5, 60, "30 2 * * *", "queue")
+    # Other stacks on this host (parallel tests) may declare a job of the same name: that warning only.
+    assert job["runnable"] is True
+    assert [x for x in job["problems"] if x["label"] != "bosun.job.name"] == []
+    assert found.result["problems"] == job["problems"]
+
+
+def test_job_is_found_while_its_stack_is_down(compose_project, ansible_adhoc):
+    p = compose_project("job_good.yml")
+    p.compose("stop", "-t", "0")
+    run = ansible_adhoc("bosun.compose.job_info", {"name": "nightly", "project": p.name})
+    assert run.rc == 0, run
+    [job] = run.task("bosun.compose.job_info").result["jobs"]
+    assert {c["state"] for c in job["containers"]} == {"exited"}
+
+
+def test_broken_labels_are_one_named_problem_each_and_rc_0(compose_project, ansible_playbook):
+    p = compose_project("job_broken.yml")
+    run = ansible_playbook(_play([{"name": "find", "bosun.compose.job_info": {"project": p.name}}]), check=True)
+    assert run.rc == 0, run
+    result = run.task("find").result
+    [job] = result["jobs"]
+    assert job["runnable"] is False
+    web = f"{p.name}-web-1"
+    got = sorted((x["object"], x["label"], x["value"], x["severity"]) for x in job["problems"])
+    assert got == sorted([
+        (web, "bosun.job.enabled", "maybe", "error"),
+        (web, "bosun.job.timeout", "-5m", "error"),
+        (web, "bosun.job.start-timeout", "0", "error"),
+        (web, "bosun.job.schedule", "61 * * * *", "error"),
+        (web, "bosun.job.overlap-policy", "cancel", "error"),
+        (web, "bosun.job.worker.network", "host", "error"),
+        (web, "bosun.job.worker.command", "sh -c 'oops", "error"),
+        (web, "bosun.job.flavour", "vanilla", "warning"),
+        (f"{p.name}_data", "bosun.job.mount.path", "relative/path", "error"),
+        (f"{p.name}_other", "bosun.job.mount.mode", "rwx", "error"),
+    ])
+    for problem in job["problems"]:
+        assert problem["object"] in problem["message"] and problem["label"] in problem["message"]
+        assert problem["value"] in problem["message"]
+    # Project-filtered: the same problems at top level, nothing from other stacks.
+    assert result["problems"] == job["problems"]
+
+
+def test_unknown_name_is_an_empty_list_not_a_failure(ansible_adhoc):
+    run = ansible_adhoc("bosun.compose.job_info", {"name": "no-such-job-anywhere"})
+    assert run.rc == 0, run
+    assert run.task("bosun.compose.job_info").result["jobs"] == []
+
+
+def test_unreachable_daemon_fails_with_the_address(ansible_adhoc):
+    run = ansible_adhoc("bosun.compose.job_info", {"docker_host": "unix:///nonexistent/docker.sock"})
+    assert run.rc != 0
+    msg = run.task("bosun.compose.job_info").result["msg"]
+    assert "unix:///nonexistent/docker.sock" in msg, msg
+
+
+def test_module_defaults_group_sets_connection_options(ansible_playbook):
+    play = [{
+        "hosts": "localhost", "gather_facts": False,
+        "module_defaults": {"group/bosun.compose.docker": {"docker_host": "unix:///nonexistent/group.sock"}},
+        "tasks": [{"name": "find", "bosun.compose.job_info": {}, "ignore_errors": True}],
+    }]
+    run = ansible_playbook(play)
+    assert "unix:///nonexistent/group.sock" in run.task("find").result["msg"]
