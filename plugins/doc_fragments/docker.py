@@ -71,10 +71,18 @@ notes:
   - The Docker SDK is needed on the target that runs the module, not on the controller.
 """
 
-    # Standard attributes, and membership in the action group.
+    # Standard attributes, and membership in the action group; modules give support and details.
     ATTRIBUTES = r"""
 options: {}
 attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+      - This assumes that the system controlled/queried by the module has not changed in a relevant way.
   action_group:
     description: Use C(group/bosun.compose.docker) in C(module_defaults) to set the Docker connection options once.
     support: full
