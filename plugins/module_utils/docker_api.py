@@ -123,6 +123,16 @@ class DockerApi:
         raw = self.call("list volumes", self.client.volumes, filters={"label": labels})
         return [VolumeRecord(name=v["Name"], labels=v.get("Labels") or {}) for v in (raw or {}).get("Volumes") or []]
 
+    def volume_exists(self, name: str) -> bool:
+        try:
+            self.call(f"inspect volume {name!r}", self.client.inspect_volume, name)
+        except docker.errors.NotFound:
+            return False
+        return True
+
+    def inspect_container(self, id_or_name: str) -> dict[str, t.Any]:
+        return self.call(f"inspect container {id_or_name!r}", self.client.inspect_container, id_or_name)
+
 
 if HAS_DOCKER:
 

@@ -51,3 +51,32 @@ def connect(module: AnsibleModule) -> DockerApi:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     p = module.params
     return DockerApi.connect(ConnectionOptions(**{k: p[k] for k in _CONNECTION_KEYS}))
+
+
+def job_argument_spec(**extra: t.Any) -> dict[str, t.Any]:
+    """The options that select a job and override its labels (job_plan, job_run); see doc fragment job."""
+    duration = dict(type="raw")
+    return docker_argument_spec(
+        name=dict(type="str", required=True),
+        project=dict(type="str"),
+        job=dict(type="dict", options=dict(
+            stack=dict(type="str"),
+            image=dict(type="str"),
+            command=dict(type="raw"),
+            env=dict(type="dict"),
+            secret_env=dict(type="dict", no_log=True),
+            user=dict(type="str"),
+            network=dict(type="str"),
+            mounts=dict(type="list", elements="dict", options=dict(
+                volume=dict(type="str", required=True),
+                path=dict(type="str"),
+                mode=dict(type="str", choices=["ro", "rw"], default="ro"),
+            )),
+            timeout=duration,
+            stop_timeout=duration,
+            start_timeout=duration,
+            overlap_policy=dict(type="str", choices=["queue", "skip"]),
+        )),
+        pull=dict(type="str", choices=["never", "missing"], default="never"),
+        **extra,
+    )

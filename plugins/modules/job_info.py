@@ -20,7 +20,7 @@ description:
   - Stopped containers count, so a job is found even while its stack is down.
   - Discovery costs one container list and one volume list, both filtered by label on the daemon side.
 author:
-  - bosun.compose contributors
+  - bosun.compose contributors (@bosun-compose)
 extends_documentation_fragment:
   - bosun.compose.docker
   - bosun.compose.docker.attributes

@@ -1,0 +1,87 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options that select a job and override its labels. Keep in sync with
+    # plugins/module_utils/module_support.py job_argument_spec().
+    DOCUMENTATION = r"""
+options:
+  name:
+    description:
+      - The job's name, as in the C(bosun.job.name) label.
+    type: str
+    required: true
+  project:
+    description:
+      - The stack (Compose project) the job must target, to pick one job when names repeat across stacks.
+    type: str
+  job:
+    description:
+      - Values that win over the job's labels, or a complete inline definition of a job whose stack carries
+        no labels (then O(job.stack) and O(job.image) are required).
+    type: dict
+    suboptions:
+      stack:
+        description: The Compose project to stop and restart.
+        type: str
+      image:
+        description: The worker image.
+        type: str
+      command:
+        description: The worker command, a list of arguments or a shell-quoted string; default the image's own.
+        type: raw
+      env:
+        description: Environment variables for the worker, merged over the labels' C(bosun.job.worker.env.*).
+        type: dict
+      secret_env:
+        description:
+          - Environment variables whose values are secret; they reach the worker but never appear in
+            results, plans or logs of this collection.
+        type: dict
+      user:
+        description: The user the worker runs as.
+        type: str
+      network:
+        description: The worker's network, V(none), V(bridge) or a user-defined network; never V(host).
+        type: str
+      mounts:
+        description: The named volumes mounted into the worker; replaces the volumes attached by labels.
+        type: list
+        elements: dict
+        suboptions:
+          volume:
+            description: The volume name.
+            type: str
+            required: true
+          path:
+            description: The absolute path inside the worker; default C(/mnt/<volume>).
+            type: str
+          mode:
+            description: Read-only or read-write.
+            type: str
+            choices: [ro, rw]
+            default: ro
+      timeout:
+        description: The worker's maximum run time, seconds or a duration such as V(30m).
+        type: raw
+      stop_timeout:
+        description: Seconds each container gets to stop (then it is killed); default the container's own.
+        type: raw
+      start_timeout:
+        description: Seconds the stack gets to start and become healthy again.
+        type: raw
+      overlap_policy:
+        description: What to do when another run holds the stack.
+        type: str
+        choices: [queue, skip]
+  pull:
+    description:
+      - V(never) fails when the worker image is not present; V(missing) pulls it first, before anything stops.
+    type: str
+    choices: [never, missing]
+    default: never
+"""

@@ -1,0 +1,368 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The planner: one job plus the current state of its stack become an execution plan.
+
+The plan is data and the single source of truth: what check mode shows is what the executor runs.
+Steps, in order: stop_containers (stop order, grouped by dependency level), run_worker,
+start_containers (the exact reverse). Preflight checks everything that can fail before downtime.
+This is a private part of the collection; its API may change in any release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import time
+import typing as t
+import uuid
+
+from ansible_collections.bosun.compose.plugins.module_utils.compose_control import (
+    StackGraph,
+    build_graph,
+    container_levels,
+    read_lease,
+    owner_alive,
+    stop_levels,
+)
+from ansible_collections.bosun.compose.plugins.module_utils.discovery import (
+    LabelError,
+    discover,
+    parse_command,
+    parse_duration,
+    parse_mode,
+    parse_mount_path,
+    parse_network,
+    parse_overlap,
+    parse_text,
+    select_jobs,
+)
+from ansible_collections.bosun.compose.plugins.module_utils.model import (
+    COMPOSE_PROJECT,
+    DEFAULT_STOP_TIMEOUT,
+    BosunError,
+    ContainerRecord,
+    GraphError,
+    Job,
+    JobNotFoundError,
+    Mount,
+)
+from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import (
+    ImageMissingError,
+    WorkerSpec,
+    preflight_image,
+)
+
+if t.TYPE_CHECKING:
+    from ansible_collections.bosun.compose.plugins.module_utils.docker_api import DockerApi
+
+StepType = t.Literal["stop_containers", "run_worker", "start_containers"]
+# Seconds added per stop level and to the deadline for Docker's own work around the grace periods.
+STOP_LEVEL_MARGIN = 5
+OVERRIDE_KEYS = frozenset((
+    "image", "command", "env", "secret_env", "user", "network", "timeout", "stop_timeout", "start_timeout",
+    "mounts", "overlap_policy", "stack",
+))
+
+
+class PlanError(BosunError):
+    """The job cannot be planned (invalid job, override or stack)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One preflight check; a failed one names the object and what is wrong."""
+
+    name: str
+    object: str
+    ok: bool
+    message: str
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class Step:
+    type: StepType
+    description: str
+    levels: list[list[ContainerRecord]] = dataclasses.field(default_factory=list)
+    timeout: int | None = None
+    worker: WorkerSpec | None = None
+
+    @property
+    def containers(self) -> list[ContainerRecord]:
+        return [c for level in self.levels for c in level]
+
+    def to_dict(self) -> dict[str, t.Any]:
+        d: dict[str, t.Any] = {"type": self.type, "description": self.description, "timeout": self.timeout}
+        if self.worker is not None:
+            d["worker"] = self.worker.to_dict()
+        else:
+            d["levels"] = [[{"id": c.id, "name": c.name, "service": c.service} for c in lv] for lv in self.levels]
+        return d
+
+
+@dataclasses.dataclass
+class Plan:
+    run_id: str
+    job: Job
+    stack: str
+    created_at: str
+    steps: list[Step]
+    stop_budget: int
+    start_budget: int
+    preflight: list[Check] = dataclasses.field(default_factory=list)
+
+    @property
+    def worker(self) -> WorkerSpec:
+        return next(s.worker for s in self.steps if s.worker is not None)
+
+    @property
+    def stop_set(self) -> list[ContainerRecord]:
+        return next(s.containers for s in self.steps if s.type == "stop_containers")
+
+    @property
+    def deadline(self) -> int:
+        """The maximum downtime: stop budget + worker timeout and its grace + start budget."""
+        return self.stop_budget + self.worker.timeout + self.worker.stop_grace + self.start_budget
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.preflight)
+
+    @property
+    def failed_checks(self) -> list[Check]:
+        return [c for c in self.preflight if not c.ok]
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "run_id": self.run_id,
+            "job": self.job.name,
+            "stack": self.stack,
+            "created_at": self.created_at,
+            "steps": [s.to_dict() for s in self.steps],
+            "stop_budget": self.stop_budget,
+            "start_budget": self.start_budget,
+            "deadline": self.deadline,
+            "preflight": [c.to_dict() for c in self.preflight],
+            "ok": self.ok,
+        }
+
+
+def _duration(key: str, value: t.Any) -> int:
+    if isinstance(value, bool):
+        raise LabelError("must be a duration")
+    return parse_duration(str(value))
+
+
+def _mounts(value: t.Any) -> list[Mount]:
+    if not isinstance(value, list):
+        raise LabelError("must be a list of {volume, path, mode} dicts")
+    mounts = []
+    for m in value:
+        if not isinstance(m, dict) or not m.get("volume"):
+            raise LabelError(f"entry {m!r} must be a dict with at least 'volume'")
+        volume = str(m["volume"])
+        mounts.append(Mount(volume=volume, path=parse_mount_path(str(m.get("path") or "/mnt/" + volume)),
+                            mode=parse_mode(str(m.get("mode") or "ro"))))
+    return mounts
+
+
+def _str_map(value: t.Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise LabelError("must be a dict of NAME: value")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+_PARSERS: dict[str, t.Callable[[t.Any], t.Any]] = {
+    "image": lambda v: parse_text(str(v)),
+    "command": lambda v: list(map(str, v)) if isinstance(v, list) else parse_command(str(v)),
+    "env": _str_map,
+    "secret_env": _str_map,
+    "user": lambda v: parse_text(str(v)),
+    "network": lambda v: parse_network(str(v)),
+    "timeout": lambda v: _duration("timeout", v),
+    "stop_timeout": lambda v: _duration("stop_timeout", v),
+    "start_timeout": lambda v: _duration("start_timeout", v),
+    "mounts": _mounts,
+    "overlap_policy": lambda v: parse_overlap(str(v)),
+    "stack": lambda v: parse_text(str(v)),
+}
+
+
+def apply_overrides(job: Job | None, name: str, overrides: t.Mapping[str, t.Any] | None) -> tuple[Job, dict[str, str]]:
+    """The job with the play's values winning over the labels; also the secret env (never shown).
+
+    Without a discovered job, the overrides are a complete inline definition (stack and image required).
+    """
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(overrides) - OVERRIDE_KEYS)
+    if unknown:
+        raise PlanError(f"job {name!r}: unknown override(s) {', '.join(unknown)}; allowed: {', '.join(sorted(OVERRIDE_KEYS))}",
+                        job=name, unknown=unknown)
+    result = dataclasses.replace(job, env=dict(job.env), mounts=list(job.mounts), problems=list(job.problems)) if job else Job(name=name)
+    secret: dict[str, str] = {}
+    for key in sorted(overrides):
+        try:
+            value = _PARSERS[key](overrides[key])
+        except LabelError as exc:
+            raise PlanError(f"job {name!r}: override {key!r} has value {overrides[key]!r}: {exc}",
+                            job=name, option=key) from None
+        if key == "env":
+            result.env.update(value)
+        elif key == "secret_env":
+            secret = value
+        else:
+            setattr(result, key, value)
+    if job is None:
+        missing = [k for k in ("stack", "image") if not getattr(result, k)]
+        if missing:
+            raise PlanError(f"job {name!r} has no labels on this host, so the play must define it completely; "
+                            f"missing: {', '.join(missing)}", job=name, missing=missing)
+    elif "image" in overrides:
+        # The play supplied what the labels lacked; that problem no longer applies.
+        result.problems = [p for p in result.problems if not (p.kind == "job" and p.label == "bosun.job.worker.image")]
+    return result, secret
+
+
+def find_job(api: DockerApi, name: str, project: str | None = None) -> Job | None:
+    """The discovered job by name (and stack); None when no container declares it."""
+    jobs, _ = discover(api)
+    matches = select_jobs(jobs, name, project)
+    if len(matches) > 1:  # cannot happen today (names merge), kept as a guard for stack-scoped names
+        raise PlanError(f"job {name!r} exists in several stacks; set project", job=name)
+    return matches[0] if matches else None
+
+
+def resolve_job(api: DockerApi, name: str, project: str | None, overrides: t.Mapping[str, t.Any] | None) -> tuple[Job, dict[str, str]]:
+    """Discovery plus the play's overrides; JobNotFoundError lists the jobs that do exist."""
+    job = find_job(api, name, project)
+    if job is None and not (overrides and overrides.get("image") and overrides.get("stack")):
+        jobs, _ = discover(api)
+        existing = [f"{j.name} (stack {j.stack})" for j in jobs]
+        where = f" in stack {project!r}" if project else ""
+        raise JobNotFoundError(
+            f"job {name!r} not found{where} on this Docker host; jobs here: {', '.join(existing) or 'none'}",
+            job=name, project=project, existing=[j.name for j in jobs])
+    return apply_overrides(job, name, overrides)
+
+
+def build_plan(
+    job: Job, stack_containers: t.Sequence[ContainerRecord], *, run_id: str, secret_env: t.Mapping[str, str],
+    stop_timeouts: t.Mapping[str, int], stop_grace: int = 10, created_at: str | None = None,
+) -> Plan:
+    """The plan for a job from the containers of its stack (pure). Only running containers are stopped.
+
+    stop_timeouts maps container ids to their own stop timeout, used when the job sets none.
+    """
+    if job.stack is None or job.image is None:
+        raise PlanError(f"job {job.name!r} cannot be planned without a stack and a worker image", job=job.name)
+    graph: StackGraph = build_graph(stack_containers)
+    levels = [[c for c in level if c.state == "running"] for level in container_levels(graph, stop_levels(graph))]
+    levels = [level for level in levels if level]
+
+    def grace(c: ContainerRecord) -> int:
+        return job.stop_timeout if job.stop_timeout is not None else stop_timeouts.get(c.id, DEFAULT_STOP_TIMEOUT)
+
+    stop_budget = sum(max(grace(c) for c in level) + STOP_LEVEL_MARGIN for level in levels)
+    worker = WorkerSpec(
+        job=job.name, run_id=run_id, image=job.image, command=job.command,
+        env={**job.env, **secret_env}, secret_env_names=frozenset(secret_env), mounts=list(job.mounts),
+        network=job.network, user=job.user, timeout=job.timeout, stop_grace=stop_grace, stack=job.stack,
+    )
+    n = sum(len(lv) for lv in levels)
+    steps = [
+        Step("stop_containers", f"stop {n} running container(s) of stack {job.stack!r} in {len(levels)} level(s)",
+             levels=levels, timeout=job.stop_timeout),
+        Step("run_worker", f"run worker {worker.name!r} from image {job.image!r} with "
+                           f"{len(job.mounts)} volume(s) mounted, for at most {job.timeout}s", worker=worker),
+        Step("start_containers", f"start the same {n} container(s) in dependency order within {job.start_timeout}s",
+             levels=list(reversed(levels)), timeout=job.start_timeout),
+    ]
+    return Plan(run_id=run_id, job=job, stack=job.stack, created_at=created_at or _now(), steps=steps,
+                stop_budget=stop_budget, start_budget=job.start_timeout)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def plan_job(
+    api: DockerApi, job: Job, *, secret_env: t.Mapping[str, str] | None = None, run_id: str | None = None,
+    pull: t.Literal["never", "missing"] = "never", check_mode: bool = False,
+) -> Plan:
+    """Plan the job against the current state of its stack, then run the preflight checks.
+
+    Raises PlanError only when no plan can be made at all; failed checks are in plan.preflight.
+    """
+    checks: list[Check] = []
+    if not job.enabled:
+        checks.append(Check("enabled", job.name, False, f"job {job.name!r} is disabled (label bosun.job.enabled)"))
+    for p in job.errors:
+        checks.append(Check("labels", p.object, False, p.message))
+    if job.stack is None or job.image is None:
+        raise PlanError("; ".join(c.message for c in checks) or f"job {job.name!r} has no stack or no image",
+                        job=job.name, checks=[c.to_dict() for c in checks])
+    containers = api.list_containers(label=f"{COMPOSE_PROJECT}={job.stack}")
+    running = [c for c in containers if c.state == "running" and not c.is_worker]
+    stop_timeouts = {} if job.stop_timeout is not None else _stop_timeouts(api, running)
+    try:
+        plan = build_plan(job, containers, run_id=run_id or new_run_id(), secret_env=secret_env or {},
+                          stop_timeouts=stop_timeouts)
+    except GraphError as exc:
+        raise PlanError(f"stack {job.stack!r} cannot be ordered: {exc.message}", job=job.name, stack=job.stack)
+    checks.append(Check("stack", job.stack, bool(running),
+                        f"stack {job.stack!r} has {len(running)} running of {len(containers)} container(s)"
+                        if containers else f"stack {job.stack!r} has no containers on this Docker host"))
+    image_check, image_id = _image_check(api, plan.worker, pull, check_mode)
+    checks.append(image_check)
+    if image_id:
+        step = next(s for s in plan.steps if s.worker is not None)
+        step.worker = dataclasses.replace(step.worker, image_id=image_id)
+    checks.extend(_volume_checks(api, job))
+    checks.append(_lease_check(api, job.stack))
+    plan.preflight = checks
+    return plan
+
+
+def _stop_timeouts(api: DockerApi, running: t.Sequence[ContainerRecord]) -> dict[str, int]:
+    """Each running container's own stop timeout (Compose stop_grace_period), Docker's 10 s if unset."""
+    return {c.id: int(api.inspect_container(c.id).get("Config", {}).get("StopTimeout") or DEFAULT_STOP_TIMEOUT)
+            for c in running}
+
+
+def _image_check(api: DockerApi, worker: WorkerSpec, pull: t.Literal["never", "missing"],
+                 check_mode: bool) -> tuple[Check, str | None]:
+    """The image check, and the image id the worker will run (pinned, whatever the tag means later)."""
+    try:
+        info = preflight_image(api, worker.image, pull="never" if check_mode else pull)
+    except ImageMissingError as exc:
+        if check_mode and pull == "missing":
+            return Check("image", worker.image, True, f"image {worker.image!r} is not present; it would be pulled "
+                                                      "before anything stops"), None
+        return Check("image", worker.image, False, exc.message), None
+    return Check("image", worker.image, True, f"image {worker.image!r} is present ({(info.get('id') or '')[:19]})"), info.get("id")
+
+
+def _volume_checks(api: DockerApi, job: Job) -> list[Check]:
+    return [
+        Check("volume", m.volume, True, f"volume {m.volume!r} exists; mounted at {m.path} ({m.mode})")
+        if api.volume_exists(m.volume) else
+        Check("volume", m.volume, False, f"volume {m.volume!r} of job {job.name!r} does not exist on this Docker host")
+        for m in job.mounts
+    ]
+
+
+def _lease_check(api: DockerApi, stack: str) -> Check:
+    lease = read_lease(api, stack)
+    if lease is None:
+        return Check("lease", stack, True, f"no other run holds stack {stack!r}")
+    if owner_alive(lease, time.time()):
+        return Check("lease", stack, False, f"stack {stack!r} is held by {lease.describe()}")
+    return Check("lease", stack, True, f"stack {stack!r} was left by a dead run ({lease.describe()}); "
+                                       f"it is recovered before this run takes the stack")
