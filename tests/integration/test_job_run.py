@@ -1,0 +1,156 @@
+"""job_run against the real daemon through real ansible-playbook: every outcome, the stack exactly as before."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from harness import TEST_IMAGE, run
+
+pytestmark = pytest.mark.docker
+
+
+def snapshot(project) -> dict[str, tuple[str, str]]:
+    """name -> (state, StartedAt) of every container of the project, from docker inspect."""
+    ids = project.container_ids()
+    info = json.loads(run(["docker", "inspect", *ids]).stdout)
+    return {c["Name"].lstrip("/"): (c["State"]["Status"], c["State"]["StartedAt"]) for c in info}
+
+
+def running_ids(project) -> set[str]:
+    return set(project.compose("ps", "-q", "--no-trunc", "--status", "running").stdout.split())
+
+
+def job_run(ansible_playbook, stack, tmp_path, *, check=False, **args):
+    args = {"name": "backup", "project": stack.name, "state_dir": str(tmp_path / "state"), **args}
+    args = {k: v for k, v in args.items() if v is not None}
+    play = [{"hosts": "localhost", "gather_facts": False,
+             "tasks": [{"name": "run", "bosun.compose.job_run": args, "ignore_errors": True}]}]
+    result = ansible_playbook(play, check=check)
+    return result, result.task("run")
+
+
+def cat_volume(volume: str, path: str) -> str:
+    return run(["docker", "run", "--rm", "--network", "none", "-v", f"{volume}:/v:ro", TEST_IMAGE,
+                "sh", "-c", f"cat /v/{path}"]).stdout
+
+
+def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansible_playbook, tmp_path):
+    p = compose_project("run_stack.yml")
+    before_ids = running_ids(p)
+    _, task = job_run(ansible_playbook, p, tmp_path)
+    r = task.result
+    assert task.status == "changed", r
+    assert r["outcome"] == "success" and r["message"].startswith("job 'backup' succeeded")
+    assert [s["type"] for s in r["steps"]] == ["stop_containers", "run_worker", "start_containers"]
+    assert [c["service"] for c in r["stopped"]] == ["web", "api", "db"]
+    assert sorted(c["id"] for c in r["restarted"]) == sorted(before_ids)
+    assert running_ids(p) == before_ids
+    assert r["worker"]["exit_code"] == 0 and r["worker"]["log_tail"] == ["copied"]
+    assert cat_volume(f"{p.name}_out", f"table-{r['run_id']}.txt") == "row1\n"
+    assert 0 < r["downtime_seconds"] < 30
+    record = json.loads((tmp_path / "state" / "runs" / "backup" / f"{r['run_id']}.json").read_text())
+    assert (record["outcome"], record["stack"], record["log_path"]) == ("success", p.name, r["worker"]["log_path"])
+    assert run(["docker", "ps", "-aq", "--filter", f"label=bosun.worker.run-id={r['run_id']}"]).stdout == ""
+    assert run(["docker", "ps", "-aq", "--filter", f"name=bosun-lease-{p.name}"]).stdout == ""
+
+
+def test_worker_failure_fails_the_task_and_restarts_the_stack(compose_project, ansible_playbook, tmp_path):
+    p = compose_project("run_stack.yml")
+    before_ids = running_ids(p)
+    result, task = job_run(ansible_playbook, p, tmp_path, job={"command": ["sh", "-c", "echo broken >&2; exit 3"]})
+    r = task.result
+    assert task.status == "failed" and result.rc == 0  # ignore_errors keeps the play going
+    assert r["outcome"] == "worker_failed"
+    assert r["msg"].startswith("worker_failed: worker 'bosun-worker-backup-") and "exited with code 3" in r["msg"]
+    assert r["worker"]["exit_code"] == 3 and r["worker"]["log_tail"] == ["broken"]
+    assert running_ids(p) == before_ids
+
+
+def test_timeout_stops_the_worker_and_restarts_the_stack(compose_project, ansible_playbook, tmp_path):
+    p = compose_project("run_stack.yml")
+    before_ids = running_ids(p)
+    t0 = time.monotonic()
+    _, task = job_run(ansible_playbook, p, tmp_path, job={"command": ["sleep", "60"], "timeout": "2s"})
+    r = task.result
+    assert r["outcome"] == "timeout", r
+    assert r["worker"]["timed_out"] is True and r["worker"]["removed"] is True
+    assert time.monotonic() - t0 < 40
+    assert running_ids(p) == before_ids
+    assert run(["docker", "ps", "-aq", "--filter", f"label=bosun.worker.run-id={r['run_id']}"]).stdout == ""
+
+
+def test_missing_image_stops_nothing(compose_project, ansible_playbook, tmp_path):
+    p = compose_project("run_stack.yml")
+    before = snapshot(p)
+    _, task = job_run(ansible_playbook, p, tmp_path, job={"image": "bosun-test/no-such-image:1"})
+    r = task.result
+    assert r["outcome"] == "image_missing"
+    assert "'bosun-test/no-such-image:1'" in r["msg"] and "nothing was stopped" in r["msg"]
+    assert r["stopped"] == [] and r["steps"] == []
+    assert snapshot(p) == before
+
+
+def test_check_mode_returns_the_plan_and_touches_nothing(compose_project, ansible_playbook, tmp_path):
+    p = compose_project("run_stack.yml")
+    before = snapshot(p)
+    _, task = job_run(ansible_playbook, p, tmp_path, check=True)
+    r = task.result
+    assert task.status == "changed" and r["outcome"] == "success" and "check mode" in r["message"]
+    assert [s["type"] for s in r["plan"]["steps"]] == ["stop_containers", "run_worker", "start_containers"]
+    assert [[c["service"] for c in lv] for lv in r["plan"]["steps"][0]["levels"]] == [["web"], ["api"], ["db"]]
+    assert snapshot(p) == before
+    assert not (tmp_path / "state" / "runs").exists()
+
+
+def test_job_defined_only_by_play_variables(compose_project, ansible_playbook, tmp_path):
+    p = compose_project({"services": {"solo": {"image": TEST_IMAGE, "init": True, "command": "sleep 3600",
+                                               "network_mode": "none", "volumes": ["files:/files"]}},
+                         "volumes": {"files": {}}})
+    before_ids = running_ids(p)
+    job = {"stack": p.name, "image": TEST_IMAGE, "command": "sh -c 'ls /mnt/files >/dev/null && echo inline $GREETING'",
+           "env": {"GREETING": "hello"}, "mounts": [{"volume": f"{p.name}_files", "path": "/mnt/files"}],
+           "timeout": 30}
+    _, task = job_run(ansible_playbook, p, tmp_path, name="inline-only", project=None, job=job)
+    r = task.result
+    assert r["outcome"] == "success", r
+    assert r["worker"]["log_tail"] == ["inline hello"]
+    assert [c["service"] for c in r["stopped"]] == ["solo"] and running_ids(p) == before_ids
+
+
+def test_secret_env_never_appears_in_results_or_output(compose_project, ansible_playbook, tmp_path):
+    p = compose_project("run_stack.yml")
+    secret = "s3cr3t-value-do-not-print"
+    result, task = job_run(ansible_playbook, p, tmp_path,
+                           job={"command": ["sh", "-c", "echo token=$TOKEN"], "secret_env": {"TOKEN": secret}})
+    assert task.result["outcome"] == "success"
+    assert task.result["worker"]["log_tail"] == ["token=********"]
+    assert secret not in json.dumps(task.result) and secret not in result.stdout and secret not in result.stderr
+    assert secret not in (tmp_path / "state" / "logs" / "backup" / f"{task.result['run_id']}.log").read_text()
+
+
+def test_not_found_lists_the_existing_jobs(compose_project, ansible_playbook, tmp_path):
+    p = compose_project("run_stack.yml")
+    _, task = job_run(ansible_playbook, p, tmp_path, name="no-such-job")
+    r = task.result
+    assert r["outcome"] == "not_found"
+    assert r["msg"].startswith(f"not_found: job 'no-such-job' not found in stack '{p.name}' on this Docker host; jobs here: ")
+    assert "backup" in r["existing"]
+
+
+@pytest.mark.parametrize("policy, outcome, status", [("skip", "skipped", "ok"), ("queue", "locked", "failed")],
+                         ids=["skip", "queue-times-out"])
+def test_overlap_with_a_held_stack(compose_project, ansible_playbook, tmp_path, policy, outcome, status):
+    p = compose_project("run_stack.yml")
+    # Another run holds the stack: the stack module's stopped state takes the lease (no pid, valid for an hour).
+    held = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "hold", "bosun.compose.stack": {"project": p.name, "state": "stopped", "services": ["web"],
+                                                 "run_id": "holder-run-0001", "job": "other"}}]}])
+    assert held.task("hold").status == "changed", held
+    _, task = job_run(ansible_playbook, p, tmp_path, lock_timeout=2, job={"overlap_policy": policy})
+    r = task.result
+    assert (task.status, r["outcome"]) == (status, outcome), r
+    assert "holder-run-0001" in r["message"]
+    assert r["stopped"] == []
