@@ -31,6 +31,8 @@ pkgs=()
 command -v dockerd >/dev/null || pkgs+=(docker.io)
 [ -x /bin/busybox ] || pkgs+=(busybox-static)
 [ -x /usr/sbin/sshd ] || pkgs+=(openssh-server)
+command -v shellcheck >/dev/null || pkgs+=(shellcheck)  # else ansible-test sanity skips it with a mere warning
+command -v git >/dev/null || pkgs+=(git)                # scripts/sanity.sh lists the collection's files with git
 if [ ${#pkgs[@]} -gt 0 ]; then
   step "apt-get install ${pkgs[*]}"
   apt-get update -qq

@@ -1,0 +1,78 @@
+# Developer and CI entry points for bosun.compose. Every tool comes from the bootstrap venv.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+# molecule and ansible-runner look their helpers up on PATH.
+export PATH := $(VENV)/bin:$(PATH)
+# Ansible finds this collection through a symlink farm: bosun/compose -> repository root.
+FARM := $(CURDIR)/build/collections
+export ANSIBLE_COLLECTIONS_PATH := $(FARM)
+# Interpreter discovery picks broken pyenv shims on these machines.
+export ANSIBLE_PYTHON_INTERPRETER := $(PY)
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+# Serial by default: the modules discover jobs daemon-wide, so parallel tests see each other's stacks.
+PYTEST_WORKERS ?= 0
+PYTEST_ARGS ?=
+LINT_DIRS := $(wildcard roles playbooks extensions)
+
+.PHONY: help bootstrap farm sanity lint unit integration pytest test demo build sweep clean distclean
+
+help:
+	@echo "targets: bootstrap sanity lint unit integration test demo build sweep clean distclean"
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+farm:
+	@mkdir -p $(FARM)/ansible_collections/bosun
+	@ln -sfn $(CURDIR) $(FARM)/ansible_collections/bosun/compose
+
+sanity:
+	bash scripts/sanity.sh
+
+lint: farm
+ifneq ($(strip $(LINT_DIRS)),)
+	$(VENV)/bin/ansible-lint --offline $(LINT_DIRS)
+else
+	@echo "lint: no roles/, playbooks/ or extensions/ yet, ansible-lint has nothing to check"
+endif
+	$(VENV)/bin/antsibull-changelog lint
+	$(VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+unit: farm
+	$(PY) -m pytest tests/unit
+
+integration: farm
+	$(PY) -m pytest tests/integration
+
+# One pytest run over everything, so the output ends with one summary line.
+# pytest exits 5 when it collects nothing; that is a failure here, on purpose.
+pytest: farm
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) tests/unit tests/integration || { \
+	  rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests: failing on purpose" >&2; exit $$rc; }
+
+test: bootstrap
+	@$(MAKE) --no-print-directory sanity lint
+	@$(MAKE) --no-print-directory pytest
+
+demo: bootstrap farm
+	bash scripts/demo.sh
+
+build:
+	@mkdir -p build
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path build .
+
+# Remove every bosun-it-* Compose project (the test session itself only sweeps ones older than 30 min).
+sweep:
+	$(PY) tests/integration/harness.py sweep
+
+clean:
+	rm -rf build collections tests/output .pytest_cache .hypothesis .ansible
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf .venv

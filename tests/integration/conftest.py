@@ -1,0 +1,101 @@
+"""Fixtures for integration tests against the real Docker daemon (see harness.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import (
+    STALE_AFTER,
+    TEST_IMAGE,
+    VENV_BIN,
+    Ansible,
+    CommandError,
+    ComposeProject,
+    compose_source,
+    ensure_collection_farm,
+    leftover_projects,
+    project_name,
+    remove_project,
+    run,
+)
+
+
+def pytest_configure(config):
+    # Sweep bosun-it-* projects left by an earlier, interrupted run. Only in the controlling process
+    # (an xdist worker would tear down the other worker's live projects), and only old ones (another
+    # pytest run may share the daemon). `make sweep` removes all of them at once.
+    if hasattr(config, "workerinput"):
+        return
+    try:
+        stale = leftover_projects(min_age=STALE_AFTER)
+    except (CommandError, OSError):
+        return  # no daemon: the docker_engine fixture fails every test with the reason
+    for name in stale:
+        remove_project(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def docker_engine():
+    """The daemon must answer and the test image must exist; otherwise every test errors (never skips)."""
+    try:
+        version = run(["docker", "version", "--format", "{{.Server.Version}}"], timeout=30).stdout.strip()
+        run(["docker", "compose", "version"], timeout=30)
+    except (CommandError, OSError) as exc:
+        pytest.fail(f"Docker Engine or Compose v2 unavailable; run `make bootstrap`.\n{exc}", pytrace=False)
+    if run(["docker", "image", "inspect", TEST_IMAGE], check=False).returncode != 0:
+        pytest.fail(f"test image {TEST_IMAGE} missing; run `make bootstrap`", pytrace=False)
+    for tool in ("ansible", "ansible-playbook"):
+        if not (VENV_BIN / tool).exists():
+            pytest.fail(f"{VENV_BIN / tool} missing; run `make bootstrap`", pytrace=False)
+    ensure_collection_farm()
+    return version
+
+
+@pytest.fixture
+def compose_project(request, tmp_path):
+    """Factory: compose_project(spec, up=True) -> ComposeProject.
+
+    spec is compose YAML text, a dict, a path or a file name under tests/integration/fixtures/.
+    The project is named bosun-it-<test>-<random6>, started with `up -d` unless up=False, and always
+    removed afterwards (services, orphans, volumes and its bosun.worker.job containers)."""
+    created: list[ComposeProject] = []
+
+    def make(spec, *, up: bool = True) -> ComposeProject:
+        name = project_name(request.node.name)
+        file = tmp_path / f"{name}.yml"
+        file.write_text(compose_source(spec), encoding="utf-8")
+        project = ComposeProject(name=name, file=file)
+        created.append(project)
+        if up:
+            project.up()
+        return project
+
+    yield make
+    errors = []
+    for project in reversed(created):
+        try:
+            project.down()
+        except CommandError as exc:
+            errors.append(str(exc))
+    if errors:
+        pytest.fail("teardown failed:\n" + "\n".join(errors), pytrace=False)
+
+
+@pytest.fixture
+def ansible(tmp_path):
+    """An Ansible runner bound to this test: .playbook(plays, ...) and .adhoc(module, args, ...)."""
+    return Ansible(tmp_path / "ansible")
+
+
+@pytest.fixture
+def ansible_playbook(ansible):
+    """ansible_playbook(plays, check=False, diff=False, extra_vars=None, args=(), timeout=300) -> AnsibleRun"""
+    return ansible.playbook
+
+
+@pytest.fixture
+def ansible_adhoc(ansible):
+    """ansible_adhoc(module, args, pattern='localhost', check=False, ...) -> AnsibleRun.
+
+    Overrides pytest-ansible's deprecated fixture of the same name inside tests/integration."""
+    return ansible.adhoc
