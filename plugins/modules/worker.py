@@ -40,7 +40,6 @@ attributes:
   diff_mode:
     support: none
   idempotent:
-      indicates no change.
     support: none
     details: Every run starts a new worker container.
 options:

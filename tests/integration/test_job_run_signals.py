@@ -1,0 +1,82 @@
+"""Cancellation: SIGTERM, SIGINT and SIGHUP delivered to the job_run module process itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from harness import VENV_BIN, TaskResult, run
+
+pytestmark = pytest.mark.docker
+
+
+def wait_for(predicate, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def module_pid(run_id: str) -> int | None:
+    """The pid of the job_run module process of this run (AnsiballZ runs the module in-process)."""
+    out = subprocess.run(["pgrep", "-f", "AnsiballZ_job_run.py"], capture_output=True, text=True, check=False).stdout
+    for pid in out.split():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv0 = f.read().split(b"\0")[0]
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        # The /bin/sh -c wrapper matches too; the module runs in the Python process.
+        if b"python" in os.path.basename(argv0) and f"BOSUN_TEST_RUN={run_id}".encode() in environ:
+            return int(pid)
+    return None
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["SIGTERM", "SIGINT", "SIGHUP"])
+def test_signal_to_the_module_cancels_and_restarts(compose_project, ansible, tmp_path, sig):
+    p = compose_project("run_stack.yml")
+    before = set(p.compose("ps", "-q", "--no-trunc", "--status", "running").stdout.split())
+    run_id = f"sig{sig.name.lower()}{os.getpid()}0000"
+    d, env = ansible._prepare()
+    env["BOSUN_TEST_RUN"] = run_id  # the module process inherits it: that is how the test finds it
+    pb = d / "playbook.yml"
+    pb.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [{
+        "name": "run", "bosun.compose.job_run": {
+            "name": "backup", "project": p.name, "run_id": run_id, "state_dir": str(tmp_path / "state"),
+            "job": {"command": ["sleep", "120"]}}}]}]))
+    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(pb)], cwd=d, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        worker = f"bosun-worker-backup-{run_id[:8]}"
+        wait_for(lambda: run(["docker", "ps", "-q", "--filter", f"name={worker}", "--filter", "status=running"]).stdout,
+                 60, f"worker {worker} to run")
+        pid = wait_for(lambda: module_pid(run_id), 10, "the module process")
+        t0 = time.monotonic()
+        os.kill(pid, sig)
+        out, _ = proc.communicate(timeout=90)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = (d / "results.jsonl").read_text().splitlines()
+    task = next(TaskResult(**json.loads(line)) for line in lines)
+    r = task.result
+    assert proc.returncode == 2, out
+    assert r["outcome"] == "cancelled", r
+    assert r["msg"].startswith(f"cancelled: received {sig.name}: worker 'bosun-worker-backup-"), r["msg"]
+    assert r["worker"]["cancelled"] is True and r["worker"]["removed"] is True
+    assert elapsed < 30, elapsed  # not the 120 s the worker would have slept
+    assert set(p.compose("ps", "-q", "--no-trunc", "--status", "running").stdout.split()) == before
+    assert run(["docker", "ps", "-aq", "--filter", f"label=bosun.worker.run-id={run_id}"]).stdout == ""
+    assert run(["docker", "ps", "-aq", "--filter", f"name=bosun-lease-{p.name}"]).stdout == ""
