@@ -15,22 +15,39 @@ What Compose v2 (checked with v2.40.3) writes and this module relies on:
   explicit ``depends_on`` entry for ``x`` wins). ``HostConfig.NetworkMode`` of a network_mode
   consumer is ``container:<full id>``; it is used as a fallback for writers that omit the label.
 
+Below the graph: :class:`StackControl` stops and starts containers through the Engine API (levels in
+order, containers of a level in parallel threads) and the lease (see :func:`acquire_lease`) records on
+the daemon which run stopped what, so that exactly that is started again, even after a crash.
+
 This is a private part of the collection; its API may change in any release.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import datetime
+import json
+import os
 import re
+import socket
+import time
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils.model import (
     COMPOSE_DEPENDS_ON,
     COMPOSE_NUMBER,
     COMPOSE_ONEOFF,
+    COMPOSE_PROJECT,
+    DEFAULT_START_TIMEOUT,
+    LABEL_WORKER_RUN_ID,
+    BosunError,
     ContainerRecord,
     GraphError,
 )
+
+if t.TYPE_CHECKING:
+    from ansible_collections.bosun.compose.plugins.module_utils.docker_api import DockerApi
 
 SERVICE_STARTED = "service_started"
 SERVICE_HEALTHY = "service_healthy"
@@ -294,3 +311,692 @@ def healthy_gates(graph: StackGraph) -> dict[str, set[str]]:
         service: {d.service for d in graph.dependencies.get(service, ()) if d.condition == SERVICE_HEALTHY}
         for service in graph.services
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Stopping and starting a stack through the Engine API.
+# --------------------------------------------------------------------------------------------------
+
+class StackControlError(BosunError):
+    """A stack cannot be stopped or started as asked (unknown stack, container or service)."""
+
+
+class LeaseError(BosunError):
+    """The lease of a stack cannot be created, read or removed."""
+
+
+class LeaseHeldError(LeaseError):
+    """Another run holds the lease of the stack; the message names the holder."""
+
+
+# Docker's list endpoint appends the health to Status: "Up 3 seconds (health: starting)".
+HEALTHY = "healthy"
+UNHEALTHY = "unhealthy"
+HEALTH_STARTING = "starting"
+_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+_MAX_THREADS = 16
+_POLL_INTERVAL = 0.25
+
+
+def health_of(status: str) -> str | None:
+    """``healthy``, ``unhealthy``, ``starting`` or None (no healthcheck) from the list endpoint's Status."""
+    m = _HEALTH.search(status or "")
+    if not m:
+        return None
+    return HEALTH_STARTING if m.group(1) == "health: starting" else m.group(1)
+
+
+def _status_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def _error_text(exc: BaseException) -> str:
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        return str(explanation)
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+
+
+def ref(c: ContainerRecord) -> dict[str, t.Any]:
+    """The short identity of a container used in results and in the lease: id, name, service."""
+    return {"id": c.id, "name": c.name, "service": c.service}
+
+
+def is_member(c: ContainerRecord) -> bool:
+    """A service container of the stack: not a bosun worker, not a one-off (``compose run``)."""
+    return bool(c.service) and not c.is_worker and c.labels.get(COMPOSE_ONEOFF, "False").strip().lower() != "true"
+
+
+@dataclasses.dataclass
+class Failure:
+    """A container that could not be stopped or started, and why."""
+
+    container: ContainerRecord
+    error: str
+    # The container no longer exists; retrying cannot help.
+    gone: bool = False
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {"container": ref(self.container), "error": self.error, "gone": self.gone}
+
+
+@dataclasses.dataclass
+class StopResult:
+    stopped: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    failed: list[Failure] = dataclasses.field(default_factory=list)
+    # Planned but left alone: not running any more, or in a level after a failed one.
+    skipped: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "stopped": [ref(c) for c in self.stopped],
+            "failed": [f.to_dict() for f in self.failed],
+            "skipped": [ref(c) for c in self.skipped],
+            "duration": round(self.duration, 3),
+        }
+
+
+@dataclasses.dataclass
+class StartResult:
+    total: int = 0
+    started: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    already_running: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    failed: list[Failure] = dataclasses.field(default_factory=list)
+    # Started, but reported unhealthy, or not healthy / not running when the start timeout ran out.
+    unhealthy: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    timed_out: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.started)
+
+    @property
+    def summary(self) -> str:
+        return f"{len(self.started) + len(self.already_running)}/{self.total} started"
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "summary": self.summary,
+            "started": [ref(c) for c in self.started],
+            "already_running": [ref(c) for c in self.already_running],
+            "failed": [f.to_dict() for f in self.failed],
+            "unhealthy": [ref(c) for c in self.unhealthy],
+            "timed_out": [ref(c) for c in self.timed_out],
+            "duration": round(self.duration, 3),
+        }
+
+
+ContainerRef = t.Union[ContainerRecord, str, t.Mapping[str, t.Any]]
+
+
+class StackControl:
+    """Stops and starts the containers of one Compose project, level by level, in parallel within a level."""
+
+    def __init__(
+        self,
+        api: DockerApi,
+        project: str,
+        clock: t.Callable[[], float] = time.monotonic,
+        sleep: t.Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api = api
+        self.project = project
+        self.clock = clock
+        self.sleep = sleep
+
+    def containers(self) -> list[ContainerRecord]:
+        """Every service container of the project, running or not (one list request)."""
+        return [c for c in self.api.list_containers([f"{COMPOSE_PROJECT}={self.project}"], all=True) if is_member(c)]
+
+    def graph(self, containers: t.Sequence[ContainerRecord] | None = None) -> StackGraph:
+        return build_graph(self.containers() if containers is None else containers)
+
+    def plan_stop(
+        self, services: t.Sequence[str] | None = None, graph: StackGraph | None = None
+    ) -> tuple[list[list[ContainerRecord]], list[str]]:
+        """The running containers to stop, in stop levels, and the dependent services added to ``services``.
+
+        Without ``services`` the whole project; with them, those services and every service depending
+        on them (a dependent must never keep running while what it depends on is stopped).
+        """
+        graph = graph or self.graph()
+        if not graph.containers:
+            raise StackControlError(
+                f"no containers of Compose project {self.project!r} on this Docker host; "
+                "allowed: the name of a project created with docker compose",
+                project=self.project,
+            )
+        wanted = set(graph.containers)
+        added: list[str] = []
+        if services:
+            wanted = dependents_closure(graph, services)
+            added = sorted(wanted - set(services))
+        levels = []
+        for level in container_levels(graph, stop_levels(graph)):
+            row = [c for c in level if c.service in wanted and c.state == "running"]
+            if row:
+                levels.append(row)
+        return levels, added
+
+    def _parallel(self, fn: t.Callable[[ContainerRecord], t.Any], items: t.Sequence[ContainerRecord]) -> list[t.Any]:
+        """fn over items in threads; returns, per item in order, its result or the exception it raised."""
+        if len(items) <= 1:
+            out: list[t.Any] = []
+            for c in items:
+                try:
+                    out.append(fn(c))
+                except Exception as exc:  # recorded per container, never lost
+                    out.append(exc)
+            return out
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(_MAX_THREADS, len(items))) as pool:
+            futures = [pool.submit(fn, c) for c in items]
+            return [f.exception() or f.result() for f in futures]
+
+    def _stop_one(self, c: ContainerRecord, timeout: int | None, graces: t.Mapping[str, int]) -> None:
+        if timeout is None:
+            # Docker would use the container's own StopTimeout (Compose's stop_grace_period); pass it so
+            # the HTTP request waits long enough when it exceeds the client timeout.
+            timeout = graces[c.id] if c.id in graces else self.api.stop_timeout(c.id)
+        self.api.call(f"stop container {c.name}", self.api.client.stop, c.id, timeout=timeout)
+
+    def stop(self, levels: t.Sequence[t.Sequence[ContainerRecord]], timeout: int | None,
+             graces: t.Mapping[str, int] | None = None) -> StopResult:
+        """Stop the containers level by level (the given order), each level in parallel.
+
+        Only containers running right now are stopped (one list request per level). After a level with a
+        failure (other than a container that vanished), deeper levels are not touched: they hold what
+        the still-running container depends on. What was stopped is always reported.
+        """
+        t0 = self.clock()
+        result = StopResult()
+        for index, level in enumerate(levels):
+            if result.failed and any(not f.gone for f in result.failed):
+                result.skipped.extend(c for row in levels[index:] for c in row)
+                break
+            current = {c.id: c for c in self.api.list_containers([f"{COMPOSE_PROJECT}={self.project}"], all=True)}
+            running = []
+            for c in level:
+                now = current.get(c.id)
+                if now is not None and now.state in ("running", "restarting", "paused"):
+                    running.append(c)
+                else:
+                    result.skipped.append(c)
+            for c, outcome in zip(running, self._parallel(lambda c: self._stop_one(c, timeout, graces or {}), running)):
+                if isinstance(outcome, BaseException):
+                    gone = _status_code(outcome) == 404
+                    result.failed.append(Failure(c, f"cannot stop container {c.name!r} ({c.id[:12]}) of stack "
+                                                    f"{self.project!r}: {_error_text(outcome)}", gone))
+                else:
+                    result.stopped.append(c)
+        result.duration = self.clock() - t0
+        return result
+
+    def resolve(self, stop_set: t.Sequence[ContainerRef], containers: t.Sequence[ContainerRecord]) -> tuple[
+            list[ContainerRecord], list[str]]:
+        """Map stop-set entries to current containers of the stack; also the entries that match none.
+
+        Records and lease entries match by full id only: a container recreated under the same name is
+        not the one that was stopped. Strings (user input) match a full id, a unique id prefix of at
+        least 12 characters, or a name.
+        """
+        by_id = {c.id: c for c in containers}
+        by_name = {c.name: c for c in containers}
+        found: dict[str, ContainerRecord] = {}
+        unknown: list[str] = []
+        for item in stop_set:
+            match: ContainerRecord | None
+            if isinstance(item, (ContainerRecord, t.Mapping)):
+                cid = item.id if isinstance(item, ContainerRecord) else str(item.get("id") or "")
+                name = item.name if isinstance(item, ContainerRecord) else str(item.get("name") or "")
+                match, label = by_id.get(cid), name or cid
+            else:
+                key = str(item).lstrip("/")
+                match, label = by_id.get(key) or by_name.get(key), key
+                if match is None and len(key) >= 12:
+                    prefixed = [c for c in containers if c.id.startswith(key)]
+                    match = prefixed[0] if len(prefixed) == 1 else None
+            if match is None:
+                unknown.append(label or "?")
+            else:
+                found.setdefault(match.id, match)
+        return list(found.values()), unknown
+
+    def start(self, stop_set: t.Sequence[ContainerRef], timeout: int = DEFAULT_START_TIMEOUT) -> StartResult:
+        """Start exactly the containers of ``stop_set``, dependencies first, and never any other.
+
+        The order comes from the current graph of the stack restricted to the stop-set. Each level is
+        started in parallel, then polled (one list request per poll) until its containers run and, where
+        they have a healthcheck, are healthy, within ``timeout`` seconds for the whole start. Once the
+        time is up the remaining levels are still started, without waiting: a stack left stopped is worse
+        than one started out of health order. Failures are recorded and starting goes on.
+        """
+        t0 = self.clock()
+        deadline = t0 + timeout
+        everything = self.containers()
+        members, unknown = self.resolve(stop_set, everything)
+        result = StartResult(total=len(members) + len(unknown))
+        for key in unknown:
+            gone = ContainerRecord(id=key, name=key, state="", labels={})
+            result.failed.append(Failure(gone, f"container {key!r} of the stop-set no longer exists in stack "
+                                               f"{self.project!r}; it cannot be started", gone=True))
+        graph = build_graph(everything)
+        wanted = {c.id for c in members}
+        for level in container_levels(graph, start_levels(graph)):
+            row = [c for c in level if c.id in wanted]
+            if row:
+                self._start_level(row, deadline, result)
+        result.duration = self.clock() - t0
+        return result
+
+    def _start_level(self, row: list[ContainerRecord], deadline: float, result: StartResult) -> None:
+        to_start = [c for c in row if c.state != "running"]
+        result.already_running.extend(c for c in row if c.state == "running")
+        outcomes = self._parallel(
+            lambda c: self.api.call(f"start container {c.name}", self.api.client.start, c.id), to_start)
+        waiting: dict[str, ContainerRecord] = {c.id: c for c in row if c.state == "running"}
+        for c, outcome in zip(to_start, outcomes):
+            if isinstance(outcome, BaseException):
+                result.failed.append(Failure(c, f"cannot start container {c.name!r} ({c.id[:12]}) of stack "
+                                                f"{self.project!r}: {_error_text(outcome)}", _status_code(outcome) == 404))
+            else:
+                result.started.append(c)
+                waiting[c.id] = c
+        # Wait for the level: running, and healthy where a healthcheck exists.
+        while waiting:
+            now = {c.id: c for c in self.api.list_containers([f"{COMPOSE_PROJECT}={self.project}"], all=True)}
+            for cid, c in list(waiting.items()):
+                cur = now.get(cid)
+                if cur is None:
+                    del waiting[cid]
+                    result.failed.append(Failure(c, f"container {c.name!r} ({cid[:12]}) of stack {self.project!r} "
+                                                    "vanished while starting", gone=True))
+                    self._forget(result, c)
+                elif cur.state in ("exited", "dead"):
+                    del waiting[cid]
+                    result.failed.append(Failure(c, f"container {c.name!r} ({cid[:12]}) of stack {self.project!r} "
+                                                    f"stopped right after its start: {cur.status}"))
+                    self._forget(result, c)
+                elif cur.state == "running":
+                    health = health_of(cur.status)
+                    if health is None or health == HEALTHY:
+                        del waiting[cid]
+                    elif health == UNHEALTHY:
+                        del waiting[cid]
+                        result.unhealthy.append(c)
+            if not waiting:
+                break
+            if self.clock() >= deadline:
+                result.timed_out.extend(waiting.values())
+                break
+            self.sleep(_POLL_INTERVAL)
+
+    @staticmethod
+    def _forget(result: StartResult, c: ContainerRecord) -> None:
+        result.started = [x for x in result.started if x.id != c.id]
+        result.already_running = [x for x in result.already_running if x.id != c.id]
+
+
+# --------------------------------------------------------------------------------------------------
+# The lease: who stopped a stack and what must be started again, recorded on the Docker daemon.
+# --------------------------------------------------------------------------------------------------
+
+LEASE_PREFIX = "bosun.lease."
+LEASE_PROJECT = "bosun.lease.project"
+LEASE_RUN_ID = "bosun.lease.run-id"
+LEASE_JOB = "bosun.lease.job"
+LEASE_OWNER = "bosun.lease.owner"
+LEASE_EXPIRES = "bosun.lease.expires"
+LEASE_CREATED = "bosun.lease.created"
+LEASE_STOP_SET = "bosun.lease.stop-set"
+LEASE_NAME_PREFIX = "bosun-lease-"
+
+
+def lease_name(project: str) -> str:
+    return LEASE_NAME_PREFIX + project
+
+
+def _iso(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def boot_id() -> str | None:
+    return _read_text("/proc/sys/kernel/random/boot_id")
+
+
+def pid_start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); None if no such live process."""
+    stat = _read_text(f"/proc/{pid}/stat")
+    if not stat or ")" not in stat:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # fields from 3 on; comm may contain spaces and ')'
+    if not fields or fields[0] in ("Z", "X"):  # a zombie or dead task has finished
+        return None
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Owner:
+    """The process holding a lease. Without ``pid`` only the expiry tells whether it is alive."""
+
+    hostname: str
+    boot_id: str | None = None
+    pid: int | None = None
+    pid_start: int | None = None
+
+    @classmethod
+    def current(cls, pid: int | None = None, *, with_pid: bool = True) -> Owner:
+        """This host and boot, and the process ``pid`` (default: this one) unless ``with_pid`` is false."""
+        if not with_pid:
+            return cls(socket.gethostname(), boot_id())
+        pid = os.getpid() if pid is None else pid
+        return cls(socket.gethostname(), boot_id(), pid, pid_start_time(pid))
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: t.Mapping[str, t.Any]) -> Owner:
+        pid, start = d.get("pid"), d.get("pid_start")
+        return cls(
+            hostname=str(d.get("hostname") or ""),
+            boot_id=d.get("boot_id") or None,
+            pid=int(pid) if pid is not None else None,
+            pid_start=int(start) if start is not None else None,
+        )
+
+    def describe(self) -> str:
+        return f"host {self.hostname!r}" + (f" pid {self.pid}" if self.pid is not None else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Lease:
+    """The record of one stopped stack: which run stopped what, owned by whom, until when."""
+
+    project: str
+    run_id: str
+    job: str
+    owner: Owner
+    expires: int
+    created: int
+    stop_set: tuple[t.Mapping[str, t.Any], ...] = ()
+    # The id of the lease container; set when read from the daemon.
+    container_id: str | None = None
+
+    def to_labels(self) -> dict[str, str]:
+        return {
+            LEASE_PROJECT: self.project,
+            LEASE_RUN_ID: self.run_id,
+            LEASE_JOB: self.job,
+            LEASE_OWNER: json.dumps(self.owner.to_dict(), sort_keys=True),
+            LEASE_EXPIRES: str(self.expires),
+            LEASE_CREATED: str(self.created),
+            LEASE_STOP_SET: json.dumps([dict(e) for e in self.stop_set], sort_keys=True),
+        }
+
+    @classmethod
+    def from_labels(cls, labels: t.Mapping[str, str], container_id: str | None = None) -> Lease:
+        name = labels.get(LEASE_PROJECT, "?")
+        try:
+            owner = Owner.from_dict(json.loads(labels[LEASE_OWNER]))
+            stop_set = json.loads(labels[LEASE_STOP_SET])
+            if not isinstance(stop_set, list):
+                raise ValueError("stop-set is not a list")
+            return cls(
+                project=labels[LEASE_PROJECT],
+                run_id=labels[LEASE_RUN_ID],
+                job=labels.get(LEASE_JOB, ""),
+                owner=owner,
+                expires=int(labels[LEASE_EXPIRES]),
+                created=int(labels[LEASE_CREATED]),
+                stop_set=tuple({"id": e.get("id"), "name": e.get("name"), "service": e.get("service")}
+                               for e in stop_set),
+                container_id=container_id,
+            )
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise LeaseError(
+                f"the lease of stack {name!r} has missing or invalid labels ({exc}); allowed: the "
+                f"{LEASE_PREFIX}* labels written by bosun.compose; remove the container {lease_name(name)!r} "
+                "after checking the stack by hand",
+                project=name,
+            ) from exc
+
+    def describe(self) -> str:
+        job = f" of job {self.job!r}" if self.job else ""
+        return f"run {self.run_id!r}{job} on {self.owner.describe()}, expires {_iso(self.expires)}"
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "project": self.project,
+            "run_id": self.run_id,
+            "job": self.job,
+            "owner": self.owner.to_dict(),
+            "expires": self.expires,
+            "expires_iso": _iso(self.expires),
+            "created": self.created,
+            "stop_set": [dict(e) for e in self.stop_set],
+            "container": lease_name(self.project),
+        }
+
+
+def held_message(lease: Lease, alive: bool) -> str:
+    state = "alive" if alive else "expired or dead: run state=recovered to restart its stop-set and release it"
+    return f"stack {lease.project!r} is held by {lease.describe()} ({state}); allowed: one run per stack at a time"
+
+
+def owner_alive(
+    lease: Lease,
+    now: float,
+    *,
+    here: Owner | None = None,
+    start_time_of: t.Callable[[int], int | None] = pid_start_time,
+) -> bool:
+    """Whether the lease's owner may still be running.
+
+    Alive iff not expired and: the owner has no pid, or it lives on another host or boot (we cannot
+    look, so the expiry decides), or its pid exists here with the same start time (pid reuse check).
+    """
+    if now >= lease.expires:
+        return False
+    owner = lease.owner
+    if owner.pid is None:
+        return True
+    here = here or Owner.current(with_pid=False)
+    if owner.hostname != here.hostname or (owner.boot_id or None) != (here.boot_id or None):
+        return True
+    start = start_time_of(owner.pid)
+    if start is None:
+        return False
+    return owner.pid_start is None or start == owner.pid_start
+
+
+def read_lease(api: DockerApi, project: str) -> Lease | None:
+    """The lease of the stack, or None (one inspect of the lease container by name)."""
+    name = lease_name(project)
+    try:
+        info = api.call(f"read the lease {name}", api.client.inspect_container, name)
+    except Exception as exc:
+        if _status_code(exc) == 404:
+            return None
+        raise
+    labels = (info.get("Config") or {}).get("Labels") or {}
+    if labels.get(LEASE_PROJECT) != project:
+        raise LeaseError(
+            f"container {name!r} exists but is not the bosun lease of stack {project!r} "
+            f"(label {LEASE_PROJECT} is {labels.get(LEASE_PROJECT)!r}); allowed: that name is reserved for bosun",
+            project=project, container=name,
+        )
+    return Lease.from_labels(labels, container_id=info.get("Id"))
+
+
+def acquire_lease(
+    api: DockerApi,
+    project: str,
+    run_id: str,
+    job: str,
+    stop_set: t.Sequence[ContainerRecord],
+    ttl: int,
+    owner: Owner,
+    image: str,
+    *,
+    now: float | None = None,
+) -> Lease:
+    """Record the stop-set and its owner on the daemon before anything is stopped; atomic by name.
+
+    The lease is a container named ``bosun-lease-<project>`` that is created and never started, from
+    ``image`` (the image id of one of the stack's own containers, so it is present locally). Its labels
+    (``bosun.lease.*``) hold project, run id, job, owner (host, boot id, pid, pid start time), expiry,
+    creation time and the stop-set. Names are unique per daemon, so a 409 Conflict on create means the
+    stack is held: :class:`LeaseHeldError` names the holder. It carries no ``com.docker.compose.*``
+    label (Compose never sees it) and no ``bosun.job.*`` label (discovery ignores it). It survives
+    controller crashes and host reboots; ``docker container prune`` would remove it.
+    """
+    if ttl <= 0:
+        raise LeaseError(f"lease ttl {ttl!r} for stack {project!r} is not valid; allowed: a positive number of seconds",
+                         project=project, ttl=ttl)
+    created = int(time.time() if now is None else now)
+    lease = Lease(project, run_id, job or "", owner, created + int(ttl), created, tuple(ref(c) for c in stop_set))
+    name = lease_name(project)
+    for _attempt in range(3):
+        try:
+            res = api.call(
+                f"create the lease {name}", api.client.create_container,
+                image=image, name=name, command=["bosun-lease"], labels=lease.to_labels(),
+                network_disabled=True, host_config=api.client.create_host_config(network_mode="none"),
+            )
+            return dataclasses.replace(lease, container_id=res.get("Id"))
+        except Exception as exc:
+            if _status_code(exc) != 409:
+                if isinstance(exc, BosunError):
+                    raise
+                raise LeaseError(f"cannot create the lease {name!r} of stack {project!r} from image {image!r}: "
+                                 f"{_error_text(exc)}", project=project, image=image) from exc
+        holder = read_lease(api, project)
+        if holder is not None:
+            alive = owner_alive(holder, time.time())
+            raise LeaseHeldError(held_message(holder, alive), project=project, holder=holder.to_dict(),
+                                 owner_alive=alive)
+        # Released between our create and our read: try again.
+    raise LeaseError(f"cannot acquire the lease of stack {project!r}: it is being created and removed concurrently",
+                     project=project)
+
+
+def release_lease(api: DockerApi, lease: Lease) -> bool:
+    """Remove the lease if it is still ours (same run id); False if it is gone or someone else's."""
+    current = read_lease(api, lease.project)
+    if current is None or current.run_id != lease.run_id:
+        return False
+    try:
+        api.call(f"remove the lease {lease_name(lease.project)}", api.client.remove_container,
+                 current.container_id or lease_name(lease.project), force=True)
+    except Exception as exc:
+        if _status_code(exc) == 404:
+            return False
+        raise
+    return True
+
+
+@dataclasses.dataclass
+class RecoverResult:
+    changed: bool
+    action: str  # none | in_progress | other_run | recovered | would_recover
+    message: str
+    lease: Lease | None = None
+    workers_stopped: list[str] = dataclasses.field(default_factory=list)
+    start: StartResult | None = None
+    released: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.start is None or self.start.ok
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "changed": self.changed,
+            "action": self.action,
+            "message": self.message,
+            "lease": self.lease.to_dict() if self.lease else None,
+            "workers_stopped": list(self.workers_stopped),
+            "start": self.start.to_dict() if self.start else None,
+            "released": self.released,
+        }
+
+
+def must_keep_lease(result: StartResult) -> bool:
+    """Keep the lease when a container that still exists failed to start: a later run can retry it."""
+    return any(not f.gone for f in result.failed)
+
+
+def recover(
+    api: DockerApi,
+    project: str,
+    run_id: str | None = None,
+    grace: int = 10,
+    *,
+    start_timeout: int = DEFAULT_START_TIMEOUT,
+    check: bool = False,
+    now: float | None = None,
+    control: StackControl | None = None,
+) -> RecoverResult:
+    """Restart the stop-set of a lease whose owner is dead or expired, then release the lease.
+
+    The run's worker containers (label ``bosun.worker.run-id``) are stopped (SIGTERM, ``grace``
+    seconds, then SIGKILL) and removed first, so the stack never runs beside that run's worker.
+    """
+    lease = read_lease(api, project)
+    if lease is None:
+        return RecoverResult(False, "none", f"stack {project!r} holds no lease: nothing to recover")
+    if run_id is not None and lease.run_id != run_id:
+        return RecoverResult(False, "other_run", f"stack {project!r} is held by another run, {lease.describe()}; "
+                                                 f"run {run_id!r} has nothing to recover", lease)
+    if owner_alive(lease, time.time() if now is None else now):
+        what = "the run is still in progress" if run_id is not None else "its owner is alive"
+        return RecoverResult(False, "in_progress", f"stack {project!r} is held by {lease.describe()}: {what}; "
+                                                   "nothing touched", lease)
+    workers = api.list_containers([f"{LABEL_WORKER_RUN_ID}={lease.run_id}"], all=True)
+    if check:
+        return RecoverResult(True, "would_recover", f"would stop {len(workers)} worker(s) of run {lease.run_id!r}, "
+                                                    f"start {len(lease.stop_set)} container(s) of stack {project!r} "
+                                                    "and release its lease", lease,
+                             workers_stopped=[w.name for w in workers])
+    result = RecoverResult(True, "recovered", "", lease)
+    for w in workers:
+        try:
+            if w.state in ("running", "restarting", "paused"):
+                api.call(f"stop worker {w.name}", api.client.stop, w.id, timeout=grace)
+            api.call(f"remove worker {w.name}", api.client.remove_container, w.id, force=True)
+        except Exception as exc:
+            if _status_code(exc) != 404:
+                raise LeaseError(
+                    f"cannot stop worker {w.name!r} of run {lease.run_id!r}: {_error_text(exc)}; stack {project!r} "
+                    "was not started, as it must never run beside that worker", project=project, worker=w.name,
+                ) from exc
+        result.workers_stopped.append(w.name)
+    control = control or StackControl(api, project)
+    result.start = control.start(list(lease.stop_set), start_timeout)
+    if not must_keep_lease(result.start):
+        result.released = release_lease(api, lease)
+    result.message = (f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}"
+                      + ("" if result.released else "; the lease is kept so that a later run can retry"))
+    return result

@@ -1,0 +1,403 @@
+#!/usr/bin/python
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: stack
+short_description: Stop a Docker Compose stack for maintenance and start exactly what was stopped
+version_added: 0.1.0
+description:
+  - Stops the running containers of a Compose project in reverse dependency order and starts exactly those
+    containers again in dependency order, waiting for health where a container has a healthcheck.
+  - Talks to the Docker Engine API only; it never runs C(docker compose). The dependency order comes from the
+    labels Compose v2 writes (C(com.docker.compose.depends_on)).
+  - Containers of one dependency level stop and start in parallel, so independent services cost one grace
+    period, not one each.
+  - Before the first container stops, the stop-set and its owner are recorded on the Docker daemon as a lease
+    (a never-started container C(bosun-lease-<project>) whose C(bosun.lease.*) labels hold the run id, job,
+    owner, expiry and stop-set). The lease survives controller crashes and host reboots, keeps a second run
+    off the stack, and lets O(state=started) and O(state=recovered) start exactly what was stopped.
+  - Containers that were not running when the stack was stopped (deliberately stopped services, finished
+    one-shot containers) are never started.
+author:
+  - bosun.compose contributors (@bosun-compose)
+extends_documentation_fragment:
+  - bosun.compose.docker
+  - bosun.compose.docker.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports what would be stopped or started and touches nothing.
+  diff_mode:
+    support: full
+    details: The diff maps each container name to its state before and after.
+  idempotent:
+    support: full
+options:
+  project:
+    description:
+      - The Compose project name of the stack.
+    type: str
+    required: true
+  state:
+    description:
+      - V(stopped) records the lease and stops the running containers (all of the project, or O(services) and
+        their dependents). Nothing running means no change. A stack held by another run fails the task, naming
+        the holder.
+      - V(started) starts exactly a stop-set, the one given in O(containers) or else the one recorded by the last
+        V(stopped) of the project, then releases the lease. It goes on past failures, reports C(N/M started) and
+        fails the task after trying every container if any failed; the lease is then kept so that a later run
+        can retry.
+      - V(recovered) restarts the stop-set of a lease whose owner is dead or whose lease expired, after stopping
+        and removing that run's worker containers, then releases the lease. It touches nothing while the owner is
+        alive, or when O(run_id) names another run than the lease's.
+    type: str
+    choices: [stopped, started, recovered]
+    default: stopped
+  services:
+    description:
+      - With O(state=stopped), stop only these services and every service that depends on them, directly or
+        transitively; RV(added_services) names the dependents added.
+    type: list
+    elements: str
+  containers:
+    description:
+      - With O(state=started), the explicit stop-set to start, as container ids, unique id prefixes of at least
+        12 characters, or names. Only containers of the project are started.
+      - The lease is released when it belongs to O(run_id).
+    type: list
+    elements: str
+  run_id:
+    description:
+      - The run id recorded in the lease. Default a new random id for V(stopped).
+      - With V(started), starting from the lease fails when the lease belongs to another run. Without O(run_id),
+        the lease's stop-set is started, unless the lease is held by a live process (for example a job run
+        whose worker may be running); then its run id is needed.
+      - With V(recovered), recover only this run's lease.
+    type: str
+  job:
+    description:
+      - A label for the lease naming the job that stops the stack, shown to anyone who finds the stack held.
+    type: str
+  lease_ttl:
+    description:
+      - Seconds the lease of V(stopped) is valid. After that another run may recover the stack with
+        V(recovered). Choose it longer than the whole maintenance window.
+    type: int
+    default: 3600
+  stop_timeout:
+    description:
+      - Seconds each container gets to stop after SIGTERM before Docker kills it.
+      - Default each container's own stop timeout (Compose C(stop_grace_period), else 10 seconds).
+    type: int
+  start_timeout:
+    description:
+      - Seconds the whole start gets to bring containers up and wait for their health. When the time is up the
+        remaining containers are still started, without waiting, and reported in C(timed_out) of RV(start).
+    type: int
+    default: 60
+notes:
+  - The lease is an ordinary stopped container; C(docker container prune) removes it, and with it the record of
+    what to start again. It carries no Compose label, so C(docker compose) ignores it.
+  - The owner recorded by this module has no process id, because the module ends with its task; only O(lease_ttl)
+    tells whether the run is still alive.
+  - A playbook C(always) section does not run when ansible-playbook is interrupted; run O(state=recovered)
+    (for example at the start of the next run) to restore a stack whose run died.
+seealso:
+  - module: bosun.compose.job_info
+"""
+
+EXAMPLES = r"""
+- name: Maintenance window for the shop stack
+  block:
+    - name: Stop the stack
+      bosun.compose.stack:
+        project: shop
+        state: stopped
+        job: nightly-backup
+        lease_ttl: 7200
+      register: stopped
+
+    - name: Back up while everything is stopped
+      ansible.builtin.command: /usr/local/bin/backup-shop
+      changed_when: true
+  always:
+    - name: Start exactly what was stopped
+      bosun.compose.stack:
+        project: shop
+        state: started
+        run_id: "{{ stopped.run_id }}"
+
+- name: Stop only the database and what depends on it
+  bosun.compose.stack:
+    project: shop
+    state: stopped
+    services: [db]
+    stop_timeout: 30
+
+- name: Restore the stack if an earlier run died while holding it
+  bosun.compose.stack:
+    project: shop
+    state: recovered
+"""
+
+RETURN = r"""
+run_id:
+  description: The run id of the lease written (V(stopped)) or used.
+  returned: always
+  type: str
+  sample: 3f2a9c1e5b7d4a60
+stop_set:
+  description: The containers recorded to start again (V(stopped)) or asked to start (V(started)), in stop order.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 4f1c..., name: shop-web-1, service: web}]
+stopped:
+  description: The containers stopped (or, in check mode, that would be), in stop order.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 4f1c..., name: shop-web-1, service: web}]
+added_services:
+  description: Services added to O(services) because they depend on them.
+  returned: always
+  type: list
+  elements: str
+  sample: [web]
+lease:
+  description:
+    - The lease recorded (V(stopped)) or found (V(started), V(recovered)); null when there is none.
+    - Keys C(project), C(run_id), C(job), C(owner) (C(hostname), C(boot_id), C(pid), C(pid_start)), C(expires)
+      and C(created) (Unix seconds), C(expires_iso), C(stop_set), C(container).
+  returned: always
+  type: dict
+released:
+  description: Whether the lease was removed.
+  returned: always
+  type: bool
+stop:
+  description:
+    - The stop result (V(stopped)), with C(stopped), C(failed) (C(container), C(error), C(gone)), C(skipped) and
+      C(duration) in seconds; null otherwise.
+  returned: always
+  type: dict
+start:
+  description:
+    - The start result (V(started), V(recovered), or the rollback of a failed V(stopped)), with C(summary) such as
+      C(3/4 started), C(started), C(already_running), C(failed), C(unhealthy), C(timed_out) and C(duration).
+  returned: always
+  type: dict
+summary:
+  description: One line saying what happened.
+  returned: always
+  type: str
+  sample: 3/3 started
+recover:
+  description:
+    - What V(recovered) did, C(action) one of V(none), V(in_progress), V(other_run), V(recovered),
+      V(would_recover), with C(message) and C(workers_stopped); null for the other states.
+  returned: always
+  type: dict
+"""
+
+import signal
+import time
+import traceback
+import typing as t
+import uuid
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.bosun.compose.plugins.module_utils.compose_control import (
+    Lease,
+    Owner,
+    StackControl,
+    StartResult,
+    acquire_lease,
+    must_keep_lease,
+    owner_alive,
+    read_lease,
+    recover,
+    ref,
+    release_lease,
+)
+from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError, ContainerRecord
+from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, docker_argument_spec
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP reached the module (see docs: an interrupted controller sends these)."""
+
+
+def _raise_interrupted(signum: int, frame: t.Any) -> None:
+    raise Interrupted(f"interrupted by signal {signum}")
+
+
+def _diff(containers: t.Sequence[ContainerRecord], before: str, after: str) -> dict[str, t.Any]:
+    return {"before": {c.name: before for c in containers}, "after": {c.name: after for c in containers}}
+
+
+def _state(running: bool) -> str:
+    return "running" if running else "stopped"
+
+
+def do_stopped(module: AnsibleModule, ctl: StackControl, out: dict[str, t.Any]) -> None:
+    p = module.params
+    levels, added = ctl.plan_stop(p["services"])
+    stop_set = [c for level in levels for c in level]
+    out.update(stop_set=[ref(c) for c in stop_set], stopped=[ref(c) for c in stop_set], added_services=added)
+    if not stop_set:
+        out["summary"] = f"nothing running to stop in stack {ctl.project!r}"
+        return
+    out["changed"] = True
+    out["diff"] = _diff(stop_set, "running", "stopped")
+    if module.check_mode:
+        out["stopped"] = [ref(c) for c in stop_set]
+        out["summary"] = f"would stop {len(stop_set)} container(s)"
+        return
+    lease = acquire_lease(ctl.api, ctl.project, out["run_id"], p["job"] or "", stop_set, p["lease_ttl"],
+                          Owner.current(with_pid=False), stop_set[0].image_id or stop_set[0].image)
+    out["lease"] = lease.to_dict()
+    try:
+        result = ctl.stop(levels, p["stop_timeout"])
+        out["stop"] = result.to_dict()
+        out["stopped"] = [ref(c) for c in result.stopped]
+        out["summary"] = f"{len(result.stopped)}/{len(stop_set)} stopped"
+        if result.ok:
+            return
+        message = f"stopping stack {ctl.project!r} failed: " + "; ".join(f.error for f in result.failed)
+    except (Exception, KeyboardInterrupt, Interrupted) as exc:
+        message = f"stopping stack {ctl.project!r} was interrupted: {exc}"
+    # Roll back: a stack half stopped by a failed task must not stay that way. Starting the whole stop-set
+    # starts what was stopped; what still runs counts as already running.
+    start = ctl.start(stop_set, p["start_timeout"])
+    out["start"] = start.to_dict()
+    if not must_keep_lease(start):
+        out["released"] = release_lease(ctl.api, lease)
+    out["summary"] = f"{out['summary'] or 'stop interrupted'}; rolled back: {start.summary}"
+    module.fail_json(msg=f"{message}; started again what was stopped: {start.summary}", **out)
+
+
+def _start_result_message(ctl: StackControl, start: StartResult, kept: bool) -> str:
+    errors = "; ".join(f.error for f in start.failed)
+    lease = " The lease is kept; run state=started again to retry." if kept else ""
+    return f"starting stack {ctl.project!r}: {start.summary}; {errors}.{lease}"
+
+
+def do_started(module: AnsibleModule, ctl: StackControl, out: dict[str, t.Any]) -> None:
+    p = module.params
+    lease = read_lease(ctl.api, ctl.project)
+    out["lease"] = lease.to_dict() if lease else None
+    stop_set: list[t.Any]
+    if p["containers"] is not None:
+        stop_set = list(p["containers"])
+        releasable = lease is not None and p["run_id"] is not None and lease.run_id == p["run_id"]
+    elif lease is None:
+        out["summary"] = f"stack {ctl.project!r} holds no lease and no containers were given: nothing to start"
+        return
+    else:
+        if p["run_id"] is not None and lease.run_id != p["run_id"]:
+            module.fail_json(
+                msg=f"stack {ctl.project!r} is held by {lease.describe()}, not by run {p['run_id']!r}; allowed: the "
+                    "run id of the lease, or no run_id", **out)
+        if p["run_id"] is None and lease.owner.pid is not None and owner_alive(lease, time.time()):
+            # A live process (for example a job run) holds the stack; its worker may be running.
+            module.fail_json(
+                msg=f"stack {ctl.project!r} is held by the live process of {lease.describe()}; allowed: its run_id, "
+                    "to start its stop-set on purpose", **out)
+        out["run_id"] = lease.run_id
+        stop_set = list(lease.stop_set)
+        releasable = True
+    containers = ctl.containers()
+    members, unknown = ctl.resolve(stop_set, containers)
+    out["stop_set"] = [ref(c) for c in members] + [{"id": None, "name": u, "service": None} for u in unknown]
+    to_start = [c for c in members if c.state != "running"]
+    if module.check_mode:
+        out["changed"] = bool(to_start) or (releasable and lease is not None)
+        out["start"] = {"summary": f"would start {len(to_start)} of {len(members) + len(unknown)}",
+                        "started": [ref(c) for c in to_start]}
+        out["diff"] = _diff(to_start, "stopped", "running")
+        out["summary"] = out["start"]["summary"]
+        return
+    start = ctl.start(stop_set, p["start_timeout"])
+    out["start"] = start.to_dict()
+    out["changed"] = start.changed
+    out["diff"] = _diff(start.started, "stopped", "running")
+    out["summary"] = start.summary
+    kept = must_keep_lease(start)
+    if releasable and lease is not None and not kept:
+        out["released"] = release_lease(ctl.api, lease)
+        out["changed"] = out["changed"] or out["released"]
+    if not start.ok:
+        module.fail_json(msg=_start_result_message(ctl, start, kept and releasable), **out)
+
+
+def do_recovered(module: AnsibleModule, ctl: StackControl, out: dict[str, t.Any]) -> None:
+    p = module.params
+    result = recover(ctl.api, ctl.project, p["run_id"], start_timeout=p["start_timeout"],
+                     check=module.check_mode, control=ctl)
+    lease: Lease | None = result.lease
+    out.update(changed=result.changed, recover=result.to_dict(), summary=result.message,
+               lease=lease.to_dict() if lease else None, released=result.released)
+    if lease is not None:
+        out["run_id"] = lease.run_id
+        out["stop_set"] = [dict(e) for e in lease.stop_set]
+    if result.start is not None:
+        out["start"] = result.start.to_dict()
+        out["diff"] = _diff(result.start.started, "stopped", "running")
+        if not result.start.ok:
+            module.fail_json(msg=_start_result_message(ctl, result.start, not result.released), **out)
+    elif result.action == "would_recover" and lease is not None:
+        members, _unknown = ctl.resolve(list(lease.stop_set), ctl.containers())
+        out["diff"] = _diff([c for c in members if c.state != "running"], "stopped", "running")
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=docker_argument_spec(
+            project=dict(type="str", required=True),
+            state=dict(type="str", choices=["stopped", "started", "recovered"], default="stopped"),
+            services=dict(type="list", elements="str"),
+            containers=dict(type="list", elements="str"),
+            run_id=dict(type="str"),
+            job=dict(type="str"),
+            lease_ttl=dict(type="int", default=3600),
+            stop_timeout=dict(type="int"),
+            start_timeout=dict(type="int", default=60),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    for key in ("lease_ttl", "start_timeout"):
+        if p[key] <= 0:
+            module.fail_json(msg=f"{key} {p[key]!r} is not valid; allowed: a positive number of seconds")
+    if p["stop_timeout"] is not None and p["stop_timeout"] < 0:
+        module.fail_json(msg=f"stop_timeout {p['stop_timeout']!r} is not valid; allowed: zero or more seconds")
+    if p["services"] and p["state"] != "stopped":
+        module.fail_json(msg=f"services is only allowed with state=stopped, not state={p['state']}")
+    if p["containers"] is not None and p["state"] != "started":
+        module.fail_json(msg=f"containers is only allowed with state=started, not state={p['state']}")
+    # An interrupted controller reaches the module as SIGTERM or SIGHUP; raise so rollbacks run.
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    signal.signal(signal.SIGHUP, _raise_interrupted)
+    out: dict[str, t.Any] = dict(
+        changed=False, run_id=p["run_id"] or (uuid.uuid4().hex[:16] if p["state"] == "stopped" else None),
+        stop_set=[], stopped=[], added_services=[], lease=None, released=False, stop=None, start=None,
+        recover=None, summary="",
+    )
+    try:
+        ctl = StackControl(connect(module), p["project"])
+        {"stopped": do_stopped, "started": do_started, "recovered": do_recovered}[p["state"]](module, ctl, out)
+    except BosunError as exc:
+        module.fail_json(**{**out, **exc.to_dict()})
+    except Interrupted as exc:
+        module.fail_json(msg=f"stack {p['project']!r}: {exc}", exception=traceback.format_exc(), **out)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()
