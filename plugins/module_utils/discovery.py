@@ -150,7 +150,7 @@ def parse_schedule(value: str) -> str:
     for field, (fname, low, high, names) in zip(fields, _CRON_FIELDS):
         for part in field.split(","):
             try:
-                rng, _, step = part.partition("/")
+                rng, _slash, step = part.partition("/")
                 if step and (not step.isdigit() or int(step) == 0):
                     raise LabelError(f"step {step!r} must be a positive number")
                 if rng == "*":
@@ -332,7 +332,7 @@ def _merge(job: Job, owner: dict[str, ContainerRecord], c: ContainerRecord, sett
                 elif job.env[name] != v:
                     job.problems.append(_conflict(job, c, key, v, owner[key], job.env[name]))
             continue
-        label = next(lb for lb, (a, _) in _CONTAINER_FIELDS.items() if a == attr)
+        label = next(lb for lb, (a, _parse) in _CONTAINER_FIELDS.items() if a == attr)
         if attr not in owner:
             owner[attr] = c
             setattr(job, attr, value)

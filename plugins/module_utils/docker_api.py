@@ -15,6 +15,7 @@ import traceback
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils.model import (
+    DEFAULT_STOP_TIMEOUT,
     ContainerRecord,
     DockerUnavailableError,
     VolumeRecord,
@@ -132,6 +133,11 @@ class DockerApi:
 
     def inspect_container(self, id_or_name: str) -> dict[str, t.Any]:
         return self.call(f"inspect container {id_or_name!r}", self.client.inspect_container, id_or_name)
+
+    def stop_timeout(self, id_or_name: str) -> int:
+        """The container's own stop timeout (Compose stop_grace_period), else Docker's default 10 s."""
+        grace = (self.inspect_container(id_or_name).get("Config") or {}).get("StopTimeout")
+        return grace if isinstance(grace, int) and grace >= 0 else DEFAULT_STOP_TIMEOUT
 
 
 if HAS_DOCKER:

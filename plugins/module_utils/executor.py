@@ -277,7 +277,7 @@ class Executor:
                 t0, at = self.clock(), _iso(self.wall())
                 if step.type == "stop_containers":
                     down_from = self.wall()
-                    stop = control.stop(step.levels, step.timeout)
+                    stop = control.stop(step.levels, step.timeout, step.graces)
                     result.stopped = [ref(c) for c in stop.stopped]
                     if not stop.ok:
                         outcome = "stop_failed"

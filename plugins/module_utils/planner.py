@@ -88,6 +88,8 @@ class Step:
     description: str
     levels: list[list[ContainerRecord]] = dataclasses.field(default_factory=list)
     timeout: int | None = None
+    # Each container's own stop timeout, read while planning so the stop needs no inspect.
+    graces: dict[str, int] = dataclasses.field(default_factory=dict)
     worker: WorkerSpec | None = None
 
     @property
@@ -228,7 +230,7 @@ def apply_overrides(job: Job | None, name: str, overrides: t.Mapping[str, t.Any]
 
 def find_job(api: DockerApi, name: str, project: str | None = None) -> Job | None:
     """The discovered job by name (and stack); None when no container declares it."""
-    jobs, _ = discover(api)
+    jobs = discover(api)[0]
     matches = select_jobs(jobs, name, project)
     if len(matches) > 1:  # cannot happen today (names merge), kept as a guard for stack-scoped names
         raise PlanError(f"job {name!r} exists in several stacks; set project", job=name)
@@ -239,7 +241,7 @@ def resolve_job(api: DockerApi, name: str, project: str | None, overrides: t.Map
     """Discovery plus the play's overrides; JobNotFoundError lists the jobs that do exist."""
     job = find_job(api, name, project)
     if job is None and not (overrides and overrides.get("image") and overrides.get("stack")):
-        jobs, _ = discover(api)
+        jobs = discover(api)[0]
         existing = [f"{j.name} (stack {j.stack})" for j in jobs]
         where = f" in stack {project!r}" if project else ""
         raise JobNotFoundError(
@@ -274,7 +276,7 @@ def build_plan(
     n = sum(len(lv) for lv in levels)
     steps = [
         Step("stop_containers", f"stop {n} running container(s) of stack {job.stack!r} in {len(levels)} level(s)",
-             levels=levels, timeout=job.stop_timeout),
+             levels=levels, timeout=job.stop_timeout, graces=dict(stop_timeouts)),
         Step("run_worker", f"run worker {worker.name!r} from image {job.image!r} with "
                            f"{len(job.mounts)} volume(s) mounted, for at most {job.timeout}s", worker=worker),
         Step("start_containers", f"start the same {n} container(s) in dependency order within {job.start_timeout}s",
@@ -332,8 +334,7 @@ def plan_job(
 
 def _stop_timeouts(api: DockerApi, running: t.Sequence[ContainerRecord]) -> dict[str, int]:
     """Each running container's own stop timeout (Compose stop_grace_period), Docker's 10 s if unset."""
-    return {c.id: int(api.inspect_container(c.id).get("Config", {}).get("StopTimeout") or DEFAULT_STOP_TIMEOUT)
-            for c in running}
+    return {c.id: api.stop_timeout(c.id) for c in running}
 
 
 def _image_check(api: DockerApi, worker: WorkerSpec, pull: t.Literal["never", "missing"],

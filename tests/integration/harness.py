@@ -102,11 +102,13 @@ def project_workers(name: str) -> list[str]:
 
 
 def remove_project(name: str, file: Path | None = None) -> None:
-    """Remove everything of a project: services, orphans, volumes, networks and its worker containers.
+    """Remove everything of a project: services, orphans, volumes, networks, its workers and its lease.
     Without a file, Compose finds the project's resources by label."""
     workers = project_workers(name)
     if workers:
         run(["docker", "rm", "-f", "-v", *workers])
+    # The daemon-side lease of the stack: Compose does not know that container.
+    run(["docker", "rm", "-f", f"bosun-lease-{name}"], check=False)
     files = ["-f", str(file)] if file is not None and file.exists() else []
     run(["docker", "compose", "-p", name, *files, "down", "-v", "-t", "0", "--remove-orphans"], timeout=120)
 

@@ -24,12 +24,16 @@ def running_ids(project) -> set[str]:
 
 
 def job_run(ansible_playbook, stack, tmp_path, *, check=False, **args):
+    """The recorded result of one job_run task; see job_run_play."""
+    return job_run_play(ansible_playbook, stack, tmp_path, check=check, **args).task("run")
+
+
+def job_run_play(ansible_playbook, stack, tmp_path, *, check=False, **args):
     args = {"name": "backup", "project": stack.name, "state_dir": str(tmp_path / "state"), **args}
     args = {k: v for k, v in args.items() if v is not None}
     play = [{"hosts": "localhost", "gather_facts": False,
              "tasks": [{"name": "run", "bosun.compose.job_run": args, "ignore_errors": True}]}]
-    result = ansible_playbook(play, check=check)
-    return result, result.task("run")
+    return ansible_playbook(play, check=check)
 
 
 def cat_volume(volume: str, path: str) -> str:
@@ -40,7 +44,7 @@ def cat_volume(volume: str, path: str) -> str:
 def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     before_ids = running_ids(p)
-    _, task = job_run(ansible_playbook, p, tmp_path)
+    task = job_run(ansible_playbook, p, tmp_path)
     r = task.result
     assert task.status == "changed", r
     assert r["outcome"] == "success" and r["message"].startswith("job 'backup' succeeded")
@@ -60,7 +64,8 @@ def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansib
 def test_worker_failure_fails_the_task_and_restarts_the_stack(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     before_ids = running_ids(p)
-    result, task = job_run(ansible_playbook, p, tmp_path, job={"command": ["sh", "-c", "echo broken >&2; exit 3"]})
+    result = job_run_play(ansible_playbook, p, tmp_path, job={"command": ["sh", "-c", "echo broken >&2; exit 3"]})
+    task = result.task("run")
     r = task.result
     assert task.status == "failed" and result.rc == 0  # ignore_errors keeps the play going
     assert r["outcome"] == "worker_failed"
@@ -73,7 +78,7 @@ def test_timeout_stops_the_worker_and_restarts_the_stack(compose_project, ansibl
     p = compose_project("run_stack.yml")
     before_ids = running_ids(p)
     t0 = time.monotonic()
-    _, task = job_run(ansible_playbook, p, tmp_path, job={"command": ["sleep", "60"], "timeout": "2s"})
+    task = job_run(ansible_playbook, p, tmp_path, job={"command": ["sleep", "60"], "timeout": "2s"})
     r = task.result
     assert r["outcome"] == "timeout", r
     assert r["worker"]["timed_out"] is True and r["worker"]["removed"] is True
@@ -85,7 +90,7 @@ def test_timeout_stops_the_worker_and_restarts_the_stack(compose_project, ansibl
 def test_missing_image_stops_nothing(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     before = snapshot(p)
-    _, task = job_run(ansible_playbook, p, tmp_path, job={"image": "bosun-test/no-such-image:1"})
+    task = job_run(ansible_playbook, p, tmp_path, job={"image": "bosun-test/no-such-image:1"})
     r = task.result
     assert r["outcome"] == "image_missing"
     assert "'bosun-test/no-such-image:1'" in r["msg"] and "nothing was stopped" in r["msg"]
@@ -96,7 +101,7 @@ def test_missing_image_stops_nothing(compose_project, ansible_playbook, tmp_path
 def test_check_mode_returns_the_plan_and_touches_nothing(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     before = snapshot(p)
-    _, task = job_run(ansible_playbook, p, tmp_path, check=True)
+    task = job_run(ansible_playbook, p, tmp_path, check=True)
     r = task.result
     assert task.status == "changed" and r["outcome"] == "success" and "check mode" in r["message"]
     assert [s["type"] for s in r["plan"]["steps"]] == ["stop_containers", "run_worker", "start_containers"]
@@ -113,7 +118,7 @@ def test_job_defined_only_by_play_variables(compose_project, ansible_playbook, t
     job = {"stack": p.name, "image": TEST_IMAGE, "command": "sh -c 'ls /mnt/files >/dev/null && echo inline $GREETING'",
            "env": {"GREETING": "hello"}, "mounts": [{"volume": f"{p.name}_files", "path": "/mnt/files"}],
            "timeout": 30}
-    _, task = job_run(ansible_playbook, p, tmp_path, name="inline-only", project=None, job=job)
+    task = job_run(ansible_playbook, p, tmp_path, name="inline-only", project=None, job=job)
     r = task.result
     assert r["outcome"] == "success", r
     assert r["worker"]["log_tail"] == ["inline hello"]
@@ -123,8 +128,9 @@ def test_job_defined_only_by_play_variables(compose_project, ansible_playbook, t
 def test_secret_env_never_appears_in_results_or_output(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     secret = "s3cr3t-value-do-not-print"
-    result, task = job_run(ansible_playbook, p, tmp_path,
-                           job={"command": ["sh", "-c", "echo token=$TOKEN"], "secret_env": {"TOKEN": secret}})
+    result = job_run_play(ansible_playbook, p, tmp_path,
+                          job={"command": ["sh", "-c", "echo token=$TOKEN"], "secret_env": {"TOKEN": secret}})
+    task = result.task("run")
     assert task.result["outcome"] == "success"
     assert task.result["worker"]["log_tail"] == ["token=********"]
     assert secret not in json.dumps(task.result) and secret not in result.stdout and secret not in result.stderr
@@ -133,7 +139,7 @@ def test_secret_env_never_appears_in_results_or_output(compose_project, ansible_
 
 def test_not_found_lists_the_existing_jobs(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
-    _, task = job_run(ansible_playbook, p, tmp_path, name="no-such-job")
+    task = job_run(ansible_playbook, p, tmp_path, name="no-such-job")
     r = task.result
     assert r["outcome"] == "not_found"
     assert r["msg"].startswith(f"not_found: job 'no-such-job' not found in stack '{p.name}' on this Docker host; jobs here: ")
@@ -149,7 +155,7 @@ def test_overlap_with_a_held_stack(compose_project, ansible_playbook, tmp_path, 
         {"name": "hold", "bosun.compose.stack": {"project": p.name, "state": "stopped", "services": ["web"],
                                                  "run_id": "holder-run-0001", "job": "other"}}]}])
     assert held.task("hold").status == "changed", held
-    _, task = job_run(ansible_playbook, p, tmp_path, lock_timeout=2, job={"overlap_policy": policy})
+    task = job_run(ansible_playbook, p, tmp_path, lock_timeout=2, job={"overlap_policy": policy})
     r = task.result
     assert (task.status, r["outcome"]) == (status, outcome), r
     assert "holder-run-0001" in r["message"]

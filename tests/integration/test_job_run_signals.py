@@ -48,7 +48,7 @@ def test_signal_to_the_module_cancels_and_restarts(compose_project, ansible, tmp
     p = compose_project("run_stack.yml")
     before = set(p.compose("ps", "-q", "--no-trunc", "--status", "running").stdout.split())
     run_id = f"sig{sig.name.lower()}{os.getpid()}0000"
-    d, env = ansible._prepare()
+    d, env = ansible._prepare()  # pylint: disable=protected-access
     env["BOSUN_TEST_RUN"] = run_id  # the module process inherits it: that is how the test finds it
     pb = d / "playbook.yml"
     pb.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [{
@@ -64,7 +64,7 @@ def test_signal_to_the_module_cancels_and_restarts(compose_project, ansible, tmp
         pid = wait_for(lambda: module_pid(run_id), 10, "the module process")
         t0 = time.monotonic()
         os.kill(pid, sig)
-        out, _ = proc.communicate(timeout=90)
+        out = proc.communicate(timeout=90)[0]
         elapsed = time.monotonic() - t0
     finally:
         if proc.poll() is None:

@@ -188,27 +188,48 @@ def test_defaults() -> None:
 
 
 # One broken label each: (labels of the container, expected problem message, severity).
+def _msg(label: str, value: str, why: str) -> str:
+    return f"container 'shop-app-1': label '{label}' has value '{value}': {why}"
+
+
 BROKEN_CONTAINER_LABELS = [
-    ({"bosun.job.enabled": "maybe"}, "container 'shop-app-1': label 'bosun.job.enabled' has value 'maybe': must be one of true, false, yes, no, 1, 0 (any case)", "error"),
-    ({"bosun.job.timeout": "-5s"}, "container 'shop-app-1': label 'bosun.job.timeout' has value '-5s': must be a duration such as 90s, 30m or 1h30m, or a whole number of seconds", "error"),
-    ({"bosun.job.stop-timeout": "0"}, "container 'shop-app-1': label 'bosun.job.stop-timeout' has value '0': must be a positive duration such as 90s, 30m or 1h30m", "error"),
-    ({"bosun.job.start-timeout": "soon"}, "container 'shop-app-1': label 'bosun.job.start-timeout' has value 'soon': must be a duration such as 90s, 30m or 1h30m, or a whole number of seconds", "error"),
-    ({"bosun.job.schedule": "every day"}, "container 'shop-app-1': label 'bosun.job.schedule' has value 'every day': must be a 5-field cron expression (minute hour day-of-month month day-of-week), got 2 fields", "error"),
-    ({"bosun.job.overlap-policy": "cancel"}, "container 'shop-app-1': label 'bosun.job.overlap-policy' has value 'cancel': must be 'queue' or 'skip'", "error"),
-    ({"bosun.job.worker.command": "[1]"}, "container 'shop-app-1': label 'bosun.job.worker.command' has value '[1]': must be a JSON array of strings, or a shell-quoted string", "error"),
-    ({"bosun.job.worker.network": "host"}, "container 'shop-app-1': label 'bosun.job.worker.network' has value 'host': must be a bridge or user-defined network, or 'none'; host and container: networking are not allowed for workers", "error"),
-    ({"bosun.job.worker.user": " "}, "container 'shop-app-1': label 'bosun.job.worker.user' has value ' ': must not be empty", "error"),
-    ({"bosun.job.worker.env.2BAD": "x"}, "container 'shop-app-1': label 'bosun.job.worker.env.2BAD' has value 'x': environment variable name '2BAD' must match [A-Za-z_][A-Za-z0-9_]*", "error"),
-    ({"bosun.job.worker.env.path": "a", "bosun.job.worker.env.PATH": "b"}, "container 'shop-app-1': label 'bosun.job.worker.env.path' has value 'a': environment variable 'path' differs from 'PATH' only in case; keep one", "error"),
-    ({"bosun.job.worker.image": "x" * 5000}, "container 'shop-app-1': label 'bosun.job.worker.image' has value '" + "x" * 200 + "... (5000 characters)': must be at most 4096 characters", "error"),
-    ({"bosun.job.worker.env.A": "bad\ufffdbyte"}, "container 'shop-app-1': label 'bosun.job.worker.env.A' has value 'bad\ufffdbyte': must be valid UTF-8 text without NUL characters", "error"),
-    ({"bosun.job.colour": "blue"}, "container 'shop-app-1': label 'bosun.job.colour' has value 'blue': unknown label for a container (ignored); see docs/labels.md for the container labels", "warning"),
-    ({"bosun.job.attach": "j"}, "container 'shop-app-1': label 'bosun.job.attach' has value 'j': unknown label for a container (it belongs on volumes); see docs/labels.md for the container labels", "warning"),
+    ({"bosun.job.enabled": "maybe"},
+     _msg("bosun.job.enabled", "maybe", "must be one of true, false, yes, no, 1, 0 (any case)"), "error"),
+    ({"bosun.job.timeout": "-5s"},
+     _msg("bosun.job.timeout", "-5s", "must be a duration such as 90s, 30m or 1h30m, or a whole number of seconds"), "error"),
+    ({"bosun.job.stop-timeout": "0"},
+     _msg("bosun.job.stop-timeout", "0", "must be a positive duration such as 90s, 30m or 1h30m"), "error"),
+    ({"bosun.job.start-timeout": "soon"},
+     _msg("bosun.job.start-timeout", "soon", "must be a duration such as 90s, 30m or 1h30m, or a whole number of seconds"), "error"),
+    ({"bosun.job.schedule": "every day"},
+     _msg("bosun.job.schedule", "every day",
+          "must be a 5-field cron expression (minute hour day-of-month month day-of-week), got 2 fields"), "error"),
+    ({"bosun.job.overlap-policy": "cancel"},
+     _msg("bosun.job.overlap-policy", "cancel", "must be 'queue' or 'skip'"), "error"),
+    ({"bosun.job.worker.command": "[1]"},
+     _msg("bosun.job.worker.command", "[1]", "must be a JSON array of strings, or a shell-quoted string"), "error"),
+    ({"bosun.job.worker.network": "host"},
+     _msg("bosun.job.worker.network", "host",
+          "must be a bridge or user-defined network, or 'none'; host and container: networking are not allowed for workers"), "error"),
+    ({"bosun.job.worker.user": " "},
+     _msg("bosun.job.worker.user", " ", "must not be empty"), "error"),
+    ({"bosun.job.worker.env.2BAD": "x"},
+     _msg("bosun.job.worker.env.2BAD", "x", "environment variable name '2BAD' must match [A-Za-z_][A-Za-z0-9_]*"), "error"),
+    ({"bosun.job.worker.env.path": "a", "bosun.job.worker.env.PATH": "b"},
+     _msg("bosun.job.worker.env.path", "a", "environment variable 'path' differs from 'PATH' only in case; keep one"), "error"),
+    ({"bosun.job.worker.image": "x" * 5000},
+     _msg("bosun.job.worker.image", "x" * 200 + "... (5000 characters)", "must be at most 4096 characters"), "error"),
+    ({"bosun.job.worker.env.A": "bad\ufffdbyte"},
+     _msg("bosun.job.worker.env.A", "bad\ufffdbyte", "must be valid UTF-8 text without NUL characters"), "error"),
+    ({"bosun.job.colour": "blue"},
+     _msg("bosun.job.colour", "blue", "unknown label for a container (ignored); see docs/labels.md for the container labels"), "warning"),
+    ({"bosun.job.attach": "j"},
+     _msg("bosun.job.attach", "j", "unknown label for a container (it belongs on volumes); see docs/labels.md for the container labels"), "warning"),
 ]
 
 
 @pytest.mark.parametrize("labels, message, severity", BROKEN_CONTAINER_LABELS,
-                         ids=[next(iter(lb)).rsplit(".", 1)[-1] + ("-" + sev if sev == "warning" else "") for lb, _, sev in BROKEN_CONTAINER_LABELS])
+                         ids=[next(iter(lb)).rsplit(".", 1)[-1] + ("-" + sev if sev == "warning" else "") for lb, _message, sev in BROKEN_CONTAINER_LABELS])
 def test_broken_container_label_is_one_named_problem(labels: dict[str, str], message: str, severity: str) -> None:
     job = one_job([container("shop-app-1", {"bosun.job.name": "j", "bosun.job.worker.image": "tools:1", **labels})])
     assert messages(job) == [message]
@@ -279,10 +300,10 @@ def test_container_outside_compose_without_stack_label() -> None:
 
 
 def test_stopped_containers_count_and_workers_never_join() -> None:
-    jobs, _ = build_jobs([
+    jobs = build_jobs([
         container("shop-app-1", {"bosun.job.name": "j", **IMAGE}, state="exited"),
         container("bosun-worker-j-1234abcd", {"bosun.job.name": "j", "bosun.worker.job": "j", "bosun.worker.run-id": "1234abcd"}),
-    ], [])
+    ], [])[0]
     assert [c.name for c in jobs[0].containers] == ["shop-app-1"]
 
 
@@ -306,7 +327,8 @@ def test_volume_attached_to_several_jobs() -> None:
 
 
 @pytest.mark.parametrize("labels, message", [
-    ({"bosun.job.mount.path": "data"}, "volume 'v': label 'bosun.job.mount.path' has value 'data': must be an absolute path inside the worker, such as /mnt/data"),
+    ({"bosun.job.mount.path": "data"},
+     "volume 'v': label 'bosun.job.mount.path' has value 'data': must be an absolute path inside the worker, such as /mnt/data"),
     ({"bosun.job.mount.path": "/"}, "volume 'v': label 'bosun.job.mount.path' has value '/': must not be '/': mount the volume below it, such as /mnt/data"),
     ({"bosun.job.mount.mode": "rwx"}, "volume 'v': label 'bosun.job.mount.mode' has value 'rwx': must be 'ro' or 'rw'"),
 ], ids=["relative-path", "root-path", "bad-mode"])
@@ -338,13 +360,13 @@ def test_two_volumes_on_one_path_is_an_error() -> None:
      "bosun.job.attach, bosun.job.mount.path and bosun.job.mount.mode", "warning"),
 ], ids=["orphan-warning", "empty-entry", "unknown-volume-label"])
 def test_volume_problems_that_belong_to_no_job(volume: VolumeRecord, message: str, severity: str) -> None:
-    _, stray = build_jobs([container("shop-app-1", {"bosun.job.name": "j", **IMAGE})], [volume])
+    stray = build_jobs([container("shop-app-1", {"bosun.job.name": "j", **IMAGE})], [volume])[1]
     assert [(p.message, p.severity, p.kind, p.object) for p in stray] == [(message, severity, "volume", volume.name)]
 
 
 def test_select_jobs_by_name_and_project() -> None:
-    jobs, _ = build_jobs([container("shop-a-1", {"bosun.job.name": "j", **IMAGE}),
-                          container("blog-a-1", {"bosun.job.name": "k", **IMAGE}, project="blog")], [])
+    jobs = build_jobs([container("shop-a-1", {"bosun.job.name": "j", **IMAGE}),
+                       container("blog-a-1", {"bosun.job.name": "k", **IMAGE}, project="blog")], [])[0]
     assert [j.name for j in select_jobs(jobs, name="j")] == ["j"]
     assert [j.name for j in select_jobs(jobs, project="blog")] == ["k"]
     assert select_jobs(jobs, name="j", project="blog") == []
