@@ -45,6 +45,7 @@ from ansible_collections.bosun.compose.plugins.module_utils.model import (
     ContainerRecord,
     GraphError,
 )
+from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import stop_workers
 
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils.docker_api import DockerApi
@@ -850,6 +851,12 @@ def read_lease(api: DockerApi, project: str) -> Lease | None:
     return Lease.from_labels(labels, container_id=info.get("Id"))
 
 
+def list_leases(api: DockerApi) -> list[Lease]:
+    """Every lease on the daemon (one list request filtered by label), sorted by project."""
+    found = api.list_containers([LEASE_PROJECT], all=True)
+    return sorted((Lease.from_labels(c.labels, container_id=c.id) for c in found), key=lambda lease: lease.project)
+
+
 def acquire_lease(
     api: DockerApi,
     project: str,
@@ -981,18 +988,12 @@ def recover(
                                                     "and release its lease", lease,
                              workers_stopped=[w.name for w in workers])
     result = RecoverResult(True, "recovered", "", lease)
-    for w in workers:
-        try:
-            if w.state in ("running", "restarting", "paused"):
-                api.call(f"stop worker {w.name}", api.client.stop, w.id, timeout=grace)
-            api.call(f"remove worker {w.name}", api.client.remove_container, w.id, force=True)
-        except Exception as exc:
-            if _status_code(exc) != 404:
-                raise LeaseError(
-                    f"cannot stop worker {w.name!r} of run {lease.run_id!r}: {_error_text(exc)}; stack {project!r} "
-                    "was not started, as it must never run beside that worker", project=project, worker=w.name,
-                ) from exc
-        result.workers_stopped.append(w.name)
+    try:
+        result.workers_stopped = stop_workers(api, run_id=lease.run_id, grace=grace)
+    except Exception as exc:
+        raise LeaseError(
+            f"cannot stop the workers of run {lease.run_id!r}: {_error_text(exc)}; stack {project!r} was not started, "
+            "as it must never run beside that run's worker", project=project) from exc
     control = control or StackControl(api, project)
     result.start = control.start(list(lease.stop_set), start_timeout)
     if not must_keep_lease(result.start):

@@ -43,6 +43,12 @@ options:
     description:
       - Return only jobs that target this stack (the Compose project name, or the C(bosun.stack) label).
     type: str
+  state_dir:
+    description:
+      - Where M(bosun.compose.job_run) keeps its run records on this host; each job's RV(jobs[].last_run) is read
+        from there when the directory is readable.
+      - Default C(/var/lib/bosun) as root, else C(~/.local/state/bosun).
+    type: path
 notes:
   - Container labels (Compose C(services.<svc>.labels)) C(bosun.job.name), C(bosun.job.enabled),
     C(bosun.job.worker.image), C(bosun.job.worker.command), C(bosun.job.worker.env.<NAME>),
@@ -148,6 +154,42 @@ jobs:
       description: This job's problems, in the format of RV(problems).
       type: list
       elements: dict
+    last_run:
+      description:
+        - The record of the job's newest run on this host (C(run_id), C(outcome), C(message), C(started_at),
+          C(finished_at), C(downtime_seconds), C(log_path)); null when it never ran or the state directory is not readable.
+      type: dict
+leases:
+  description:
+    - The stacks held by a run right now, from the leases on the Docker daemon, with what each run stopped.
+    - A lease whose owner is not alive marks a stack left down by a run that died; M(bosun.compose.stack) with
+      O(bosun.compose.stack#module:state=recovered) (or the C(bosun.compose.recover) playbook) restarts it.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    project:
+      description: The stack.
+      type: str
+    run_id:
+      description: The run holding it.
+      type: str
+    job:
+      description: The job of that run.
+      type: str
+    owner:
+      description: The owning process (C(hostname), C(boot_id), C(pid), C(pid_start)).
+      type: dict
+    owner_alive:
+      description: Whether the owner may still be running; false means the stack waits for recovery.
+      type: bool
+    expires_iso:
+      description: When the lease expires.
+      type: str
+    stop_set:
+      description: The containers the run stopped (C(id), C(name), C(service)).
+      type: list
+      elements: dict
 problems:
   description:
     - Every validation error and warning found, those of the listed jobs and those that belong to no job
@@ -182,27 +224,39 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
+import time
+
+from ansible_collections.bosun.compose.plugins.module_utils.compose_control import list_leases, owner_alive
 from ansible_collections.bosun.compose.plugins.module_utils.discovery import discover, select_jobs
+from ansible_collections.bosun.compose.plugins.module_utils.executor import last_run
 from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError
 from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, docker_argument_spec
+from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import default_state_dir
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=docker_argument_spec(name=dict(type="str"), project=dict(type="str")),
+        argument_spec=docker_argument_spec(name=dict(type="str"), project=dict(type="str"), state_dir=dict(type="path")),
         supports_check_mode=True,
     )
+    p = module.params
     try:
-        jobs, stray = discover(connect(module))
+        api = connect(module)
+        jobs, stray = discover(api)
+        leases = list_leases(api)
     except BosunError as exc:
         module.fail_json(**exc.to_dict())
-    selected = select_jobs(jobs, module.params["name"], module.params["project"])
-    unfiltered = module.params["name"] is None and module.params["project"] is None
-    problems = [p for j in selected for p in j.problems] + (stray if unfiltered else [])
+    selected = select_jobs(jobs, p["name"], p["project"])
+    unfiltered = p["name"] is None and p["project"] is None
+    problems = [pr for j in selected for pr in j.problems] + (stray if unfiltered else [])
+    state_dir = p["state_dir"] or default_state_dir()
+    now = time.time()
     module.exit_json(
         changed=False,
-        jobs=[j.to_dict() for j in selected],
-        problems=[p.to_dict() for p in problems],
+        jobs=[dict(j.to_dict(), last_run=last_run(state_dir, j.name, j.stack)) for j in selected],
+        problems=[pr.to_dict() for pr in problems],
+        leases=[dict(lease.to_dict(), owner_alive=owner_alive(lease, now))
+                for lease in leases if p["project"] is None or lease.project == p["project"]],
     )
 
 

@@ -41,7 +41,7 @@ def cat_volume(volume: str, path: str) -> str:
                 "sh", "-c", f"cat /v/{path}"]).stdout
 
 
-def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansible_playbook, tmp_path):
+def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansible_playbook, ansible_adhoc, tmp_path):
     p = compose_project("run_stack.yml")
     before_ids = running_ids(p)
     task = job_run(ansible_playbook, p, tmp_path)
@@ -59,6 +59,9 @@ def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansib
     assert (record["outcome"], record["stack"], record["log_path"]) == ("success", p.name, r["worker"]["log_path"])
     assert run(["docker", "ps", "-aq", "--filter", f"label=bosun.worker.run-id={r['run_id']}"]).stdout == ""
     assert run(["docker", "ps", "-aq", "--filter", f"name=bosun-lease-{p.name}"]).stdout == ""
+    info = ansible_adhoc("bosun.compose.job_info", {"name": "backup", "project": p.name, "state_dir": str(tmp_path / "state")})
+    [job] = info.task("bosun.compose.job_info").result["jobs"]
+    assert (job["last_run"]["run_id"], job["last_run"]["outcome"]) == (r["run_id"], "success")
 
 
 def test_worker_failure_fails_the_task_and_restarts_the_stack(compose_project, ansible_playbook, tmp_path):
@@ -155,6 +158,11 @@ def test_overlap_with_a_held_stack(compose_project, ansible_playbook, tmp_path, 
         {"name": "hold", "bosun.compose.stack": {"project": p.name, "state": "stopped", "services": ["web"],
                                                  "run_id": "holder-run-0001", "job": "other"}}]}])
     assert held.task("hold").status == "changed", held
+    info = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "leases", "bosun.compose.job_info": {"project": p.name}}]}])
+    [lease] = info.task("leases").result["leases"]
+    assert (lease["project"], lease["run_id"], lease["job"], lease["owner_alive"]) == (p.name, "holder-run-0001", "other", True)
+    assert [c["service"] for c in lease["stop_set"]] == ["web"]
     task = job_run(ansible_playbook, p, tmp_path, lock_timeout=2, job={"overlap_policy": policy})
     r = task.result
     assert (task.status, r["outcome"]) == (status, outcome), r
