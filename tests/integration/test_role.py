@@ -1,0 +1,307 @@
+"""The role bosun.compose.run_job and the collection playbooks, with the real daemon and real ansible-playbook."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from harness import TEST_IMAGE, VENV_BIN, project_workers, run
+
+pytestmark = pytest.mark.docker
+
+JOB = "role-copy"
+STACK = "role_stack.yml"
+# Task names of the role as the recording callback sees them.
+PLAN = "Plan the job and run the preflight checks"
+SHOW_PLAN = "Show the plan"
+STOP_HERE = "Stop here when the job cannot be planned or its preflight failed"
+RUN = "Run the job on the Docker host"
+NET = "Safety net - restart the stack if this run left it down"
+REPORT = "Show the run report"
+STATS = "Publish the run report as bosun_run.<host> (AWX artifacts)"
+
+
+@pytest.fixture
+def stack(compose_project):
+    """compose_project, plus removal of the project's lease container (Compose does not know it)."""
+    made = []
+
+    def make(spec=STACK, **kw):
+        project = compose_project(spec, **kw)
+        made.append(project)
+        return project
+
+    yield make
+    for project in made:
+        run(["docker", "rm", "-f", f"bosun-lease-{project.name}"], check=False)
+
+
+@pytest.fixture
+def run_job(ansible_playbook, monkeypatch):
+    """run_job(project, check=False, **role_vars): `ansible-playbook bosun.compose.run_job` (by FQCN, imported)."""
+    monkeypatch.setenv("ANSIBLE_SHOW_CUSTOM_STATS", "1")
+
+    def go(project, check=False, **role_vars):
+        extra = {"job": JOB, "project": project.name, "run_job_poll": 1, **role_vars}
+        return ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.run_job"}], check=check,
+                                extra_vars=extra)
+
+    return go
+
+
+def task(result, name):
+    """The recorded result of a role task (the callback names it `<role> : <task>`)."""
+    found = [r for r in result.results if r.task == name or r.task.endswith(f" : {name}")]
+    assert len(found) == 1, (name, [(r.task, r.status) for r in result.results], str(result))
+    return found[0]
+
+
+def ran(result, name):
+    return any(r.task == name or r.task.endswith(f" : {name}") for r in result.results)
+
+
+def snapshot(project):
+    """container name -> (id, state, StartedAt) of every container of the project."""
+    out = {}
+    for c in json.loads(run(["docker", "inspect", *project.container_ids()]).stdout):
+        out[c["Name"].lstrip("/")] = (c["Id"], c["State"]["Status"], c["State"]["StartedAt"])
+    return out
+
+
+def ids_and_states(snap):
+    return {name: (cid, state) for name, (cid, state, _started) in snap.items()}
+
+
+def events(project, since):
+    """(time, action, service) of the project's container die/start events since `since`, by time."""
+    out = run(["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time() + 0.5:.3f}",
+               "--format", "{{json .}}", "--filter", "type=container", "--filter", "event=die",
+               "--filter", "event=start", "--filter", f"label=com.docker.compose.project={project.name}"]).stdout
+    evs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return sorted((e["timeNano"] / 1e9, e.get("Action") or e.get("status"),
+                   e["Actor"]["Attributes"]["com.docker.compose.service"]) for e in evs)
+
+
+def volume_file(project, volume, path):
+    return run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_{volume}:/v:ro", TEST_IMAGE,
+                "cat", f"/v/{path}"], check=False)
+
+
+def report(result):
+    return task(result, STATS).result["ansible_stats"]["data"]["bosun_run"]["localhost"]
+
+
+def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run_job):
+    project = stack()
+    before = snapshot(project)
+    assert {s for _i, s, _t in before.values()} == {"running"}
+    t0 = time.time()
+    result = run_job(project)
+    assert result.rc == 0, str(result)
+
+    # The worker's output is in the rw volume.
+    assert volume_file(project, "out", "table.txt").stdout == "row1\n"
+    # Exactly the same containers, all running again, and no worker left behind.
+    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert project_workers(project.name) == []
+    # Dependents die first, dependencies start first; everything died before anything started.
+    evs = events(project, t0)
+    die = {svc: ts for ts, act, svc in evs if act == "die"}
+    start = {svc: ts for ts, act, svc in evs if act == "start"}
+    assert set(die) == set(start) == {"db", "app", "web"}, evs
+    assert die["web"] < die["app"] < die["db"] < start["db"] < start["app"] < start["web"], evs
+
+    r = task(result, RUN).result
+    assert r["outcome"] == "success" and r["ansible_job_id"] and r["finished"], r
+    assert [s["type"] for s in r["steps"]] == ["stop_containers", "run_worker", "start_containers"]
+    assert task(result, NET).result["recover"]["action"] == "none"
+    rep = report(result)
+    assert rep["outcome"] == "success" and rep["stack"] == project.name and rep["job"] == JOB
+    assert rep["run_id"] == r["run_id"] and len(rep["run_id"]) == 32
+    assert rep["worker"]["exit_code"] == 0 and rep["worker"]["log_tail"] == ["copied row1"]
+    assert rep["downtime_seconds"] > 0 and rep["safety_net"] == "none"
+    assert [s["status"] for s in rep["steps"]] == ["ok", "ok", "ok"]
+    lines = task(result, REPORT).result["msg"]
+    assert lines[0] == f"Run {rep['run_id']} of job {JOB} on stack {project.name}: success"
+    assert "  | copied row1" in lines
+    assert "CUSTOM STATS" in result.stdout and '"outcome": "success"' in result.stdout
+
+
+def test_worker_failure_fails_the_play_and_restarts_the_stack(stack, run_job):
+    project = stack()
+    before = snapshot(project)
+    result = run_job(project, run_job_overrides={"command": "sh -c 'echo broken >&2; exit 3'"})
+    assert result.rc == 2, str(result)
+    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert project_workers(project.name) == []
+    r = task(result, RUN)
+    assert r.status == "failed" and r.result["outcome"] == "worker_failed", r
+    assert "exited with code 3" in r.result["msg"]
+    assert r.result["restarted"] and len(r.result["restarted"]) == 3
+    rep = report(result)
+    assert rep["outcome"] == "worker_failed" and rep["worker"]["exit_code"] == 3
+    assert rep["worker"]["log_tail"] == ["broken"]
+    assert "worker_failed: worker 'bosun-worker-role-copy-" in result.stdout and "exited with code 3" in result.stdout
+    assert "failed=1" in result.stdout and "rescued=0" in result.stdout
+
+
+def test_timeout_is_bounded_removes_the_worker_and_restarts(stack, run_job):
+    project = stack()
+    before = snapshot(project)
+    t0 = time.time()
+    result = run_job(project, run_job_timeout="2s",
+                     run_job_overrides={"command": ["sh", "-c", "trap '' TERM; sleep 60 & wait"]})
+    wall = time.time() - t0
+    assert result.rc == 2, str(result)
+    r = task(result, RUN).result
+    assert r["outcome"] == "timeout" and r["worker"]["timed_out"], r
+    # 2 s timeout + 10 s worker grace (it ignores SIGTERM) + stop/start + ansible overhead; never the 60 s sleep.
+    assert wall < 45, wall
+    assert r["plan"]["steps"][1]["worker"]["timeout"] == 2
+    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert project_workers(project.name) == []
+    assert report(result)["outcome"] == "timeout"
+
+
+def test_missing_image_stops_nothing_and_names_the_image(stack, run_job):
+    project = stack()
+    before = snapshot(project)
+    result = run_job(project, run_job_overrides={"image": "bosun-test/missing:0"})
+    assert result.rc == 2, str(result)
+    assert snapshot(project) == before  # same ids, states and StartedAt: nothing was stopped
+    stop = task(result, STOP_HERE)
+    assert stop.status == "failed"
+    assert "worker image 'bosun-test/missing:0' is not present" in stop.result["msg"]
+    assert "nothing was stopped" in stop.result["msg"]
+    assert any("preflight FAIL: worker image 'bosun-test/missing:0'" in line for line in task(result, SHOW_PLAN).result["msg"])
+    assert not ran(result, RUN) and not ran(result, NET)
+
+
+def test_check_mode_shows_the_plan_and_touches_nothing(stack, run_job):
+    project = stack()
+    before = snapshot(project)
+    result = run_job(project, check=True)
+    assert result.rc == 0, str(result)
+    assert snapshot(project) == before
+    assert project_workers(project.name) == []
+    assert volume_file(project, "out", "table.txt").returncode != 0  # the worker never ran
+    plan = task(result, SHOW_PLAN).result["msg"]
+    assert plan[0].startswith(f"Job {JOB} on stack {project.name} (run id ")
+    assert plan[1] == f"1. stop 3 running container(s) of stack '{project.name}' in 3 level(s)"
+    assert "Stop order: web -> app -> db" in plan
+    r = task(result, RUN).result
+    # Check mode runs synchronously (nothing to protect): no async job id; the module predicts a change.
+    assert "ansible_job_id" not in r and r["outcome"] == "success" and r["steps"] == [] and r["changed"], r
+    rep = report(result)
+    assert rep["check_mode"] is True and rep["outcome"] == "success"
+
+
+def test_sync_variant_runs_the_job_too(stack, run_job):
+    project = stack()
+    before = snapshot(project)
+    result = run_job(project, run_job_async=False)
+    assert result.rc == 0, str(result)
+    r = task(result, RUN).result
+    assert "ansible_job_id" not in r and r["outcome"] == "success", r
+    assert volume_file(project, "out", "table.txt").stdout == "row1\n"
+    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+
+
+def test_bad_input_is_rejected_before_anything_runs(stack, run_job):
+    project = stack()
+    before = snapshot(project)
+    result = run_job(project, run_job_pull="sometimes", run_job_async="maybe")
+    assert result.rc == 2, str(result)
+    assert snapshot(project) == before
+    assert not ran(result, PLAN)
+    assert "run_job_pull must be one of: never, missing, got: sometimes" in result.stdout
+    assert "run_job_async" in result.stdout
+
+
+def test_run_job_playbook_needs_a_job_name(ansible_playbook):
+    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.run_job"}])
+    assert result.rc == 2, str(result)
+    assert "Give the job to run: -e job=NAME" in result.stdout
+    assert not ran(result, PLAN)
+
+
+def test_list_jobs_prints_a_table(stack, ansible_playbook):
+    project = stack()
+    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.list_jobs"}],
+                              extra_vars={"project": project.name})
+    assert result.rc == 0, str(result)
+    lines = result.task("Show the jobs").result["msg"]
+    assert lines[0].split() == ["JOB", "STACK", "RUNNABLE", "SCHEDULE", "PROBLEMS", "MEMBERS"]
+    assert lines[1].split() == [JOB, project.name, "yes", "-", "0", f"{project.name}-app-1,", f"{project.name}-db-1"]
+
+
+def test_recover_playbook_restarts_a_stack_left_down_by_a_dead_run(stack, ansible_playbook):
+    project = stack()
+    before = snapshot(project)
+    stopped = ansible_playbook([{"name": "stop", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "stop", "bosun.compose.stack": {"project": project.name, "state": "stopped", "lease_ttl": 1}}]}])
+    assert stopped.rc == 0, stopped
+    assert {s for _i, s, _t in snapshot(project).values()} == {"exited"}
+    time.sleep(1.5)  # the lease expires: its run counts as dead
+    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}],
+                              extra_vars={"project": project.name})
+    assert result.rc == 0, str(result)
+    assert result.task("Recover the stacks").status == "changed"
+    assert result.task("Recover the stacks").result["results"][0]["recover"]["action"] == "recovered"
+    [line] = result.task("Show what was done").result["msg"]
+    assert line.startswith(f"{project.name}: recovered stack '{project.name}' from run ") and line.endswith(": 3/3 started")
+    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+
+
+def test_run_finishes_on_the_host_when_the_controller_is_killed(stack, ansible):
+    """SIGKILL to ansible-playbook's whole process group mid-worker: no `always` runs, yet the async job
+    finishes the transaction on its own - the worker completes and exactly the stopped containers start again."""
+    project = stack()
+    before = snapshot(project)
+    d, env = ansible._prepare()  # the harness's per-run directory and environment
+    (d / "playbook.yml").write_text("- ansible.builtin.import_playbook: bosun.compose.run_job\n", encoding="utf-8")
+    extra = {"job": JOB, "project": project.name, "run_job_poll": 1, "run_job_overrides": {
+        "command": ["sh", "-c", "sleep 4; cp /mnt/data/table.txt /mnt/out/table.txt"]}}
+    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "playbook.yml"),
+                             "--extra-vars", json.dumps(extra)], cwd=d, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while not run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={project.name}"]).stdout.strip():
+            assert proc.poll() is None and time.time() < deadline, "the worker never started"
+            time.sleep(0.2)
+        assert {s for _i, s, _t in snapshot(project).values()} == {"exited"}
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    deadline = time.time() + 60
+    while ids_and_states(snapshot(project)) != ids_and_states(before) and time.time() < deadline:
+        time.sleep(0.5)
+    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert volume_file(project, "out", "table.txt").stdout == "row1\n"
+    while project_workers(project.name) and time.time() < deadline:
+        time.sleep(0.5)
+    assert project_workers(project.name) == []
+    assert run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{project.name}$"]).stdout == ""
+
+
+def test_module_defaults_group_reaches_every_module_of_the_role(stack, ansible_playbook):
+    """The role takes no Docker connection options: users set them once with module_defaults
+    group/bosun.compose.docker, which every module's docs claim membership of. A wrong docker_host must
+    therefore fail the very first module task (job_plan) and stop nothing."""
+    project = stack()
+    before = snapshot(project)
+    result = ansible_playbook([{
+        "name": "run through a wrong daemon address", "hosts": "localhost", "gather_facts": False,
+        "module_defaults": {"group/bosun.compose.docker": {"docker_host": "unix:///nonexistent/docker.sock"}},
+        "tasks": [{"name": "run", "ansible.builtin.include_role": {"name": "bosun.compose.run_job"},
+                   "vars": {"run_job_name": JOB, "run_job_project": project.name, "run_job_poll": 1}}],
+    }])
+    assert snapshot(project) == before, "the stack was stopped and restarted through the default daemon"
+    assert result.rc == 2, str(result)
+    assert "/nonexistent/docker.sock" in task(result, STOP_HERE).result["msg"]
