@@ -255,7 +255,7 @@ def test_members_merge_and_first_by_name_wins_conflicts() -> None:
     job = one_job([
         container("shop-db-1", {"bosun.job.name": "j", "bosun.job.worker.image": "tools:2", "bosun.job.worker.env.A": "2"}),
         container("shop-app-1", {"bosun.job.name": "j", "bosun.job.worker.image": "tools:1", "bosun.job.worker.env.A": "1",
-                                  "bosun.job.timeout": "5m"}),
+                                 "bosun.job.timeout": "5m"}),
     ])
     assert [c.name for c in job.containers] == ["shop-app-1", "shop-db-1"]
     assert (job.image, job.env, job.timeout) == ("tools:1", {"A": "1"}, 300)
