@@ -78,6 +78,13 @@ options:
         description: What to do when another run holds the stack.
         type: str
         choices: [queue, skip]
+  allowed_images:
+    description:
+      - Shell-style patterns (V(registry.example.com/backup/*), V(backup-tools:1.*)) the worker image must match;
+        any other image fails preflight before anything stops.
+      - Set it in the play or in C(module_defaults); no label can change it. Default any image.
+    type: list
+    elements: str
   pull:
     description:
       - V(never) fails when the worker image is not present; V(missing) pulls it first, before anything stops.

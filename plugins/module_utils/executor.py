@@ -111,6 +111,20 @@ class RunResult:
             "log_path": self.worker.log_path if self.worker else None}
 
 
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How to run a job: the play's choices beyond the job itself."""
+
+    secret_env: t.Mapping[str, str] = dataclasses.field(default_factory=dict)
+    run_id: str | None = None
+    pull: t.Literal["never", "missing"] = "never"
+    lock_timeout: int = 3600
+    check_mode: bool = False
+    tail_lines: int = 50
+    keep: t.Literal["never", "on_failure"] = "never"
+    allowed_images: t.Sequence[str] | None = None
+
+
 class Cancellation:
     """SIGTERM, SIGHUP and SIGINT become a cancel event for the duration of a `with` block.
 
@@ -174,32 +188,29 @@ class Executor:
         self.clock = clock
         self.sleep = sleep
 
-    def run(
-        self, job: Job, *, secret_env: t.Mapping[str, str] | None = None, run_id: str | None = None,
-        pull: t.Literal["never", "missing"] = "never", lock_timeout: int = 3600, check_mode: bool = False,
-        tail_lines: int = 50, keep: t.Literal["never", "on_failure"] = "never", cancel: Cancellation | None = None,
-    ) -> RunResult:
+    def run(self, job: Job, options: RunOptions | None = None, cancel: Cancellation | None = None) -> RunResult:
+        o = options or RunOptions()
         cancel = cancel or Cancellation()
-        result = RunResult(run_id=run_id or "", job=job.name, stack=job.stack, outcome="invalid", message="",
+        result = RunResult(run_id=o.run_id or "", job=job.name, stack=job.stack, outcome="invalid", message="",
                            started_at=_iso(self.wall()))
         try:
-            plan = self._plan(job, secret_env, run_id, pull, check_mode, result)
-            if plan is None or check_mode:
+            plan = self._plan(job, o, o.run_id, o.check_mode, result)
+            if plan is None or o.check_mode:
                 return result
-            lease = self._take_lease(job, plan, secret_env, pull, lock_timeout, cancel, result)
-            if lease is None:
+            plan = self._take_lease(job, plan, o, cancel, result)
+            if plan is None:
                 return result
-            self._transaction(lease.plan, lease.owner, cancel, tail_lines, keep, result)
+            self._transaction(plan, cancel, o, result)
             return result
         finally:
             result.finished_at = _iso(self.wall())
-            if not check_mode and result.outcome not in ("invalid", "not_found"):
+            if not o.check_mode and result.outcome not in ("invalid", "not_found"):
                 self._write_record(result)
 
-    def _plan(self, job: Job, secret_env: t.Mapping[str, str] | None, run_id: str | None, pull: t.Any,
-              check_mode: bool, result: RunResult) -> Plan | None:
+    def _plan(self, job: Job, o: RunOptions, run_id: str | None, check_mode: bool, result: RunResult) -> Plan | None:
         try:
-            plan = plan_job(self.api, job, secret_env=secret_env, run_id=run_id, pull=pull, check_mode=check_mode)
+            plan = plan_job(self.api, job, secret_env=o.secret_env, run_id=run_id, pull=o.pull, check_mode=check_mode,
+                            allowed_images=o.allowed_images)
         except PlanError as exc:
             result.outcome, result.message = "invalid", exc.message
             return None
@@ -216,15 +227,10 @@ class Executor:
                               f"run worker {plan.worker.name!r} and start them again; nothing was touched")
         return plan
 
-    @dataclasses.dataclass
-    class _Held:
-        plan: Plan
-        owner: Owner
-
-    def _take_lease(self, job: Job, plan: Plan, secret_env: t.Mapping[str, str] | None, pull: t.Any,
-                    lock_timeout: int, cancel: Cancellation, result: RunResult) -> Executor._Held | None:
-        """Take the stack's lease (recovering a dead run's first); None when the run must not go on."""
-        give_up = self.clock() + lock_timeout
+    def _take_lease(self, job: Job, plan: Plan, o: RunOptions, cancel: Cancellation,
+                    result: RunResult) -> Plan | None:
+        """Take the stack's lease (recovering a dead run's first); the plan to run, None when the run must not go on."""
+        give_up = self.clock() + o.lock_timeout
         owner = Owner.current()
         waited = False
         while True:
@@ -243,14 +249,14 @@ class Executor:
                     return None
                 if self.clock() >= give_up or cancel.event.is_set():
                     result.outcome = "cancelled" if cancel.event.is_set() else "locked"
-                    result.message = (f"gave up waiting {lock_timeout}s for stack {plan.stack!r}, held by {held.describe()}"
+                    result.message = (f"gave up waiting {o.lock_timeout}s for stack {plan.stack!r}, held by {held.describe()}"
                                       if result.outcome == "locked" else f"{cancel.reason} while waiting for the lease")
                     return None
                 waited = True
                 cancel.event.wait(1.0)
                 continue
             if waited:  # the stack may have changed while we waited: plan again from what runs now
-                fresh = self._plan(job, secret_env, plan.run_id, pull, False, result)
+                fresh = self._plan(job, o, plan.run_id, False, result)
                 if fresh is None:
                     return None
                 plan, waited = fresh, False
@@ -261,10 +267,9 @@ class Executor:
             except LeaseHeldError:
                 waited = True
                 continue
-            return Executor._Held(plan, owner)
+            return plan
 
-    def _transaction(self, plan: Plan, owner: Owner, cancel: Cancellation, tail_lines: int, keep: t.Any,
-                     result: RunResult) -> None:
+    def _transaction(self, plan: Plan, cancel: Cancellation, o: RunOptions, result: RunResult) -> None:
         """Interpret the plan's steps; the restart of exactly what was stopped runs whatever happens."""
         control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
         runner = WorkerRunner(self.api, self.state_dir)
@@ -288,7 +293,7 @@ class Executor:
                     if outcome != "success":
                         break
                 elif step.type == "run_worker" and step.worker is not None:
-                    worker = runner.run(step.worker, tail_lines=tail_lines, keep=keep, cancel=cancel.event)
+                    worker = runner.run(step.worker, tail_lines=o.tail_lines, keep=o.keep, cancel=cancel.event)
                     result.worker = worker
                     if not worker.ok:
                         outcome = "timeout" if worker.timed_out else "cancelled" if worker.cancelled else "worker_failed"
@@ -342,3 +347,63 @@ class Executor:
             result.record_path = path
         except OSError:
             result.record_path = None
+
+
+@dataclasses.dataclass
+class CancelResult:
+    changed: bool
+    action: t.Literal["none", "other_run", "would_cancel", "cancelled"]
+    message: str
+    lease: dict[str, t.Any] | None = None
+    run: dict[str, t.Any] | None = None
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
+def cancel_run(
+    api: DockerApi, project: str, *, run_id: str | None = None, wait: int = 120, check: bool = False,
+    state_dir: str | None = None, sleep: t.Callable[[float], None] = time.sleep,
+) -> CancelResult:
+    """Cancel the run holding a stack: SIGTERM to its job_run process, found through the lease.
+
+    The run itself then stops its worker, restarts the stack and reports outcome cancelled; this waits
+    up to `wait` seconds for it to release the lease. The process must run on this host.
+    """
+    lease = read_lease(api, project)
+    if lease is None:
+        return CancelResult(False, "none", f"no run holds stack {project!r}: nothing to cancel")
+    if run_id is not None and lease.run_id != run_id:
+        return CancelResult(False, "other_run", f"stack {project!r} is held by another run, {lease.describe()}; "
+                                                f"run {run_id!r} is not running", lease.to_dict())
+    if not owner_alive(lease, time.time()):
+        raise BosunError(f"{lease.describe()} is dead or expired, so there is nothing to cancel; restart what it "
+                         f"stopped with bosun.compose.stack state=recovered", project=project, run_id=lease.run_id)
+    owner, here = lease.owner, Owner.current(with_pid=False)
+    if owner.pid is None:
+        raise BosunError(f"{lease.describe()} has no process to signal (the stack module's state=stopped took it); "
+                         f"end it with bosun.compose.stack state=started", project=project, run_id=lease.run_id)
+    if (owner.hostname, owner.boot_id) != (here.hostname, here.boot_id):
+        raise BosunError(f"the process of {lease.describe()} runs on host {owner.hostname!r}, not here "
+                         f"({here.hostname!r}); cancel it on that host", project=project, run_id=lease.run_id)
+    if check:
+        return CancelResult(True, "would_cancel", f"would send SIGTERM to pid {owner.pid} of {lease.describe()}",
+                            lease.to_dict())
+    try:
+        os.kill(owner.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass  # it ended between the check and the signal; the lease tells what happened
+    except PermissionError as exc:
+        raise BosunError(f"not allowed to signal pid {owner.pid} of {lease.describe()}: {exc}; run as the same user "
+                         "(become: true)", project=project, run_id=lease.run_id) from exc
+    for _tick in range(max(1, wait) * 5):
+        current = read_lease(api, project)
+        if current is None or current.run_id != lease.run_id:
+            break
+        sleep(0.2)
+    else:
+        return CancelResult(True, "cancelled", f"sent SIGTERM to {lease.describe()}, but it still holds stack "
+                                               f"{project!r} after {wait}s", lease.to_dict())
+    record = last_run(state_dir, lease.job, project) if state_dir else None
+    return CancelResult(True, "cancelled", f"cancelled {lease.describe()}; it restarted stack {project!r} and "
+                                           "released it", lease.to_dict(), record)

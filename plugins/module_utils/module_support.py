@@ -78,5 +78,6 @@ def job_argument_spec(**extra: t.Any) -> dict[str, t.Any]:
             overlap_policy=dict(type="str", choices=["queue", "skip"]),
         )),
         pull=dict(type="str", choices=["never", "missing"], default="never"),
+        allowed_images=dict(type="list", elements="str"),
         **extra,
     )

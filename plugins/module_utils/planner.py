@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import fnmatch
 import time
 import typing as t
 import uuid
@@ -297,6 +298,7 @@ def new_run_id() -> str:
 def plan_job(
     api: DockerApi, job: Job, *, secret_env: t.Mapping[str, str] | None = None, run_id: str | None = None,
     pull: t.Literal["never", "missing"] = "never", check_mode: bool = False,
+    allowed_images: t.Sequence[str] | None = None,
 ) -> Plan:
     """Plan the job against the current state of its stack, then run the preflight checks.
 
@@ -321,6 +323,11 @@ def plan_job(
     checks.append(Check("stack", job.stack, bool(running),
                         f"stack {job.stack!r} has {len(running)} running of {len(containers)} container(s)"
                         if containers else f"stack {job.stack!r} has no containers on this Docker host"))
+    if allowed_images is not None and not image_allowed(job.image, allowed_images):
+        checks.append(Check("allowed_images", job.image, False,
+                            f"worker image {job.image!r} matches none of the allowed images: {', '.join(allowed_images) or 'none'}"))
+        plan.preflight = checks
+        return plan  # never pull or inspect an image that is not allowed
     image_check, image_id = _image_check(api, plan.worker, pull, check_mode)
     checks.append(image_check)
     if image_id:
@@ -330,6 +337,11 @@ def plan_job(
     checks.append(_lease_check(api, job.stack))
     plan.preflight = checks
     return plan
+
+
+def image_allowed(image: str, patterns: t.Sequence[str]) -> bool:
+    """Whether the image reference matches one of the shell-style patterns (case-sensitive)."""
+    return any(fnmatch.fnmatchcase(image, p) for p in patterns)
 
 
 def _stop_timeouts(api: DockerApi, running: t.Sequence[ContainerRecord]) -> dict[str, int]:

@@ -130,7 +130,8 @@ def main() -> None:
     try:
         api = connect(module)
         job, secret_env = resolve_job(api, p["name"], p["project"], p["job"])
-        plan = plan_job(api, job, secret_env=secret_env, run_id=p["run_id"], pull=p["pull"], check_mode=module.check_mode)
+        plan = plan_job(api, job, secret_env=secret_env, run_id=p["run_id"], pull=p["pull"], check_mode=module.check_mode,
+                        allowed_images=p["allowed_images"])
     except BosunError as exc:
         module.fail_json(**exc.to_dict())
     result = dict(changed=False, plan=plan.to_dict(), job=job.to_dict())

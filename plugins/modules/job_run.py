@@ -153,7 +153,7 @@ existing:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bosun.compose.plugins.module_utils.executor import Cancellation, Executor
+from ansible_collections.bosun.compose.plugins.module_utils.executor import Cancellation, Executor, RunOptions
 from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError, JobNotFoundError
 from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, job_argument_spec
 from ansible_collections.bosun.compose.plugins.module_utils.planner import resolve_job
@@ -183,9 +183,10 @@ def main() -> None:
                              existing=exc.context.get("existing", []), **empty)
         except BosunError as exc:
             module.fail_json(msg=f"invalid: {exc.message}", outcome="invalid", message=exc.message, **empty)
-        result = Executor(api, p["state_dir"] or default_state_dir()).run(
-            job, secret_env=secret_env, run_id=p["run_id"], pull=p["pull"], lock_timeout=p["lock_timeout"],
-            check_mode=module.check_mode, tail_lines=p["tail_lines"], keep=p["keep"], cancel=cancel)
+        options = RunOptions(secret_env=secret_env, run_id=p["run_id"], pull=p["pull"], lock_timeout=p["lock_timeout"],
+                             check_mode=module.check_mode, tail_lines=p["tail_lines"], keep=p["keep"],
+                             allowed_images=p["allowed_images"])
+        result = Executor(api, p["state_dir"] or default_state_dir()).run(job, options, cancel)
     out = result.to_dict()
     try:
         if result.ok:

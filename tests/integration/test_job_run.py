@@ -168,3 +168,17 @@ def test_overlap_with_a_held_stack(compose_project, ansible_playbook, tmp_path, 
     assert (task.status, r["outcome"]) == (status, outcome), r
     assert "holder-run-0001" in r["message"]
     assert r["stopped"] == []
+
+
+@pytest.mark.parametrize("patterns, outcome", [(["registry.example.com/backup/*"], "preflight_failed"),
+                                               (["bosun-test/*"], "success")], ids=["refused", "allowed"])
+def test_allowed_images_are_enforced_before_anything_stops(compose_project, ansible_playbook, tmp_path, patterns, outcome):
+    p = compose_project("run_stack.yml")
+    before = snapshot(p)
+    task = job_run(ansible_playbook, p, tmp_path, allowed_images=patterns)
+    r = task.result
+    assert r["outcome"] == outcome, r
+    if outcome == "preflight_failed":
+        assert r["msg"] == ("preflight_failed: preflight failed, nothing was stopped: worker image 'bosun-test/busybox:latest' "
+                            "matches none of the allowed images: registry.example.com/backup/*")
+        assert snapshot(p) == before

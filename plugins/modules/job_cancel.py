@@ -1,0 +1,110 @@
+#!/usr/bin/python
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: job_cancel
+short_description: Cancel the job run that holds a stack
+version_added: 0.1.0
+description:
+  - Finds the run holding the stack through its lease on the Docker daemon and sends SIGTERM to that run's
+    M(bosun.compose.job_run) process. The run then stops its worker (SIGTERM, grace, SIGKILL), starts the stack
+    again and ends with outcome V(cancelled).
+  - Cancelling an AWX job or killing C(ansible-playbook) only stops the controller; the transaction goes on,
+    on the Docker host, until the worker ends. This module is the way to stop it from another play or AWX job.
+  - Waits until the run has released the stack, up to O(wait) seconds.
+  - The run's process must run on the host this module runs on (the Docker host the run was started on).
+author:
+  - bosun.compose contributors (@bosun-compose)
+extends_documentation_fragment:
+  - bosun.compose.docker
+  - bosun.compose.docker.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports which process would be signalled; sends nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: With no run holding the stack, nothing is done and C(changed) is false.
+options:
+  project:
+    description: The stack (Compose project) whose run to cancel.
+    type: str
+    required: true
+  run_id:
+    description: Cancel only this run; another run holding the stack is left alone.
+    type: str
+  wait:
+    description: Seconds to wait for the run to restart the stack and release it.
+    type: int
+    default: 120
+  state_dir:
+    description:
+      - Where M(bosun.compose.job_run) keeps run records; the cancelled run's record is returned from there.
+      - Default C(/var/lib/bosun) as root, else C(~/.local/state/bosun).
+    type: path
+seealso:
+  - module: bosun.compose.job_run
+  - module: bosun.compose.stack
+"""
+
+EXAMPLES = r"""
+- name: Stop the backup that is running on the shop stack
+  bosun.compose.job_cancel:
+    project: shop
+  register: cancelled
+
+- name: Show how it ended
+  ansible.builtin.debug:
+    msg: "{{ cancelled.run.outcome | default(cancelled.message) }}"
+"""
+
+RETURN = r"""
+action:
+  description: V(none) (no run holds the stack), V(other_run), V(would_cancel) (check mode) or V(cancelled).
+  returned: always
+  type: str
+message:
+  description: What was done.
+  returned: always
+  type: str
+lease:
+  description: The lease of the cancelled run (C(run_id), C(job), C(owner), C(stop_set), ...).
+  returned: when a run held the stack
+  type: dict
+run:
+  description: The record of the cancelled run (C(outcome), C(message), C(downtime_seconds), ...), when it could be read.
+  returned: when the run released the stack
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.bosun.compose.plugins.module_utils.executor import cancel_run
+from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError
+from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, docker_argument_spec
+from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import default_state_dir
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=docker_argument_spec(project=dict(type="str", required=True), run_id=dict(type="str"),
+                                           wait=dict(type="int", default=120), state_dir=dict(type="path")),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        result = cancel_run(connect(module), p["project"], run_id=p["run_id"], wait=p["wait"],
+                            check=module.check_mode, state_dir=p["state_dir"] or default_state_dir())
+    except BosunError as exc:
+        module.fail_json(**exc.to_dict())
+    module.exit_json(**result.to_dict())
+
+
+if __name__ == "__main__":
+    main()
