@@ -13,6 +13,7 @@ from harness import (
     ComposeProject,
     compose_source,
     ensure_collection_farm,
+    event_log,
     leftover_projects,
     project_name,
     remove_project,
@@ -48,7 +49,9 @@ def docker_engine():
         if not (VENV_BIN / tool).exists():
             pytest.fail(f"{VENV_BIN / tool} missing; run `make bootstrap`", pytrace=False)
     ensure_collection_farm()
-    return version
+    log = event_log()  # before any test acts, so event-order assertions see every event
+    yield version
+    log.close()
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ import re
 import secrets
 import signal
 import subprocess
+import threading
+import time
 import typing as t
 from pathlib import Path
 
@@ -285,3 +287,52 @@ if __name__ == "__main__":
     for leftover in leftover_projects():
         print(f"removing {leftover}")
         remove_project(leftover)
+
+
+class EventLog:
+    """Every container event of the daemon, streamed from the start of the session.
+
+    `docker events --since` only replays what the daemon still holds (its last 256 events), which a busy
+    daemon evicts within one test; a stream started beforehand misses nothing.
+    """
+
+    def __init__(self) -> None:
+        self._events: list[dict] = []
+        self._lock = threading.Lock()
+        self._proc = subprocess.Popen(["docker", "events", "--format", "{{json .}}", "--filter", "type=container"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self._proc.stdout or ():
+            if line.strip():
+                with self._lock:
+                    self._events.append(json.loads(line))
+
+    def since(self, since: float, *, project: str | None = None, name: str | None = None,
+              settle: float = 0.5) -> list[dict]:
+        """The events at or after `since` (a time.time()), oldest first; waits `settle` s for late ones."""
+        time.sleep(settle)
+        with self._lock:
+            found = [e for e in self._events if e["timeNano"] / 1e9 >= since]
+        if project is not None:
+            found = [e for e in found if e["Actor"]["Attributes"].get("com.docker.compose.project") == project]
+        if name is not None:
+            found = [e for e in found if e["Actor"]["Attributes"].get("name") == name]
+        return sorted(found, key=lambda e: e["timeNano"])
+
+    def close(self) -> None:
+        self._proc.terminate()
+        self._proc.wait(timeout=10)
+
+
+_EVENT_LOG: EventLog | None = None
+
+
+def event_log() -> EventLog:
+    """The session's event stream, started on first use (conftest starts it before any test runs)."""
+    global _EVENT_LOG  # pylint: disable=global-statement
+    if _EVENT_LOG is None:
+        _EVENT_LOG = EventLog()
+    return _EVENT_LOG

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import subprocess
 import time
 
 import pytest
@@ -16,7 +16,7 @@ from ansible_collections.bosun.compose.plugins.module_utils.compose_control impo
     read_lease,
 )
 from ansible_collections.bosun.compose.plugins.module_utils.docker_api import ConnectionOptions, DockerApi
-from harness import TEST_IMAGE, run
+from harness import TEST_IMAGE, event_log, run
 
 pytestmark = pytest.mark.docker
 
@@ -85,14 +85,10 @@ def running(project):
     return {name for name, (_id, state, _t) in snapshot(project).items() if state == "running"}
 
 
-def events(project, since, extra=()):
+def events(project, since):
     """(time, action, container name) of the project's container events since `since`, by time."""
-    out = run(["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time() + 0.5:.3f}",
-               "--format", "{{json .}}", "--filter", "type=container",
-               "--filter", f"label=com.docker.compose.project={project.name}", *extra]).stdout
-    evs = [json.loads(line) for line in out.splitlines() if line.strip()]
-    return sorted((e["timeNano"] / 1e9, e.get("Action") or e.get("status"), e["Actor"]["Attributes"]["name"])
-                  for e in evs)
+    evs = event_log().since(since, project=project.name)
+    return [(e["timeNano"] / 1e9, e.get("Action") or e.get("status"), e["Actor"]["Attributes"]["name"]) for e in evs]
 
 
 def times(evs, action, prefix):
@@ -210,11 +206,9 @@ def test_held_stack_and_wrong_run_fail_naming_the_holder(stack, ansible_playbook
 
 
 def _dead_pid():
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0)
-    os.waitpid(pid, 0)
-    return pid
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def run_id(project):
@@ -271,9 +265,7 @@ def test_recovered_restores_exactly_the_stop_set_after_its_worker(stack, ansible
 
 
 def events_of(name, since):
-    out = run(["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time() + 0.5:.3f}",
-               "--format", "{{json .}}", "--filter", "type=container", "--filter", f"container={name}"]).stdout
-    return sorted((e["timeNano"] / 1e9, e.get("Action") or e.get("status")) for e in map(json.loads, out.splitlines()))
+    return [(e["timeNano"] / 1e9, e.get("Action") or e.get("status")) for e in event_log().since(since, name=name)]
 
 
 def test_recovered_leaves_a_live_run_alone(stack, ansible_playbook, api):
