@@ -18,7 +18,8 @@ description:
     the label, the offending value and what is allowed. A job with an error problem is not runnable.
   - A job is identified by its name and its stack; the same name in two stacks is two jobs (with a warning).
   - Stopped containers count, so a job is found even while its stack is down.
-  - Discovery costs one container list and one volume list, both filtered by label on the daemon side.
+  - Discovery costs one container list and one volume list, both filtered by label on the daemon side, and one
+    more list for the leases.
 author:
   - bosun.compose contributors (@bosun-compose)
 extends_documentation_fragment:
