@@ -608,8 +608,10 @@ class StackControl:
         waiting: dict[str, ContainerRecord] = {c.id: c for c in row if c.state == "running"}
         for c, outcome in zip(to_start, outcomes):
             if isinstance(outcome, BaseException):
+                # A 404 also says "network ... not found" for a container that exists: only a missing one is gone.
+                gone = _status_code(outcome) == 404 and not self._exists(c)
                 result.failed.append(Failure(c, f"cannot start container {c.name!r} ({c.id[:12]}) of stack "
-                                                f"{self.project!r}: {_error_text(outcome)}", _status_code(outcome) == 404))
+                                                f"{self.project!r}: {_error_text(outcome)}", gone))
             else:
                 result.started.append(c)
                 waiting[c.id] = c
@@ -641,6 +643,15 @@ class StackControl:
                 result.timed_out.extend(waiting.values())
                 break
             self.sleep(_POLL_INTERVAL)
+
+    def _exists(self, c: ContainerRecord) -> bool:
+        try:
+            self.api.inspect_container(c.id)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if _status_code(exc) == 404:
+                return False
+            raise
+        return True
 
     @staticmethod
     def _forget(result: StartResult, c: ContainerRecord) -> None:
@@ -885,7 +896,7 @@ def acquire_lease(
     created = int(time.time() if now is None else now)
     lease = Lease(project, run_id, job or "", owner, created + int(ttl), created, tuple(ref(c) for c in stop_set))
     name = lease_name(project)
-    for _attempt in range(3):
+    for attempt in range(10):
         try:
             res = api.call(
                 f"create the lease {name}", api.client.create_container,
@@ -904,7 +915,9 @@ def acquire_lease(
             alive = owner_alive(holder, time.time())
             raise LeaseHeldError(held_message(holder, alive), project=project, holder=holder.to_dict(),
                                  owner_alive=alive)
-        # Released between our create and our read: try again.
+        # Released between our create and our read, or still being created (Docker reserves the name
+        # before inspect can see the container): try again shortly.
+        time.sleep(0.1 * (attempt + 1))
     raise LeaseError(f"cannot acquire the lease of stack {project!r}: it is being created and removed concurrently",
                      project=project)
 

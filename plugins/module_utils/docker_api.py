@@ -23,6 +23,7 @@ from ansible_collections.bosun.compose.plugins.module_utils.model import (
 
 try:
     import docker
+    import docker.constants
     import docker.errors
     import docker.tls
     import requests.adapters
@@ -88,12 +89,17 @@ class DockerApi:
         if not HAS_DOCKER:
             raise DockerUnavailableError("the Docker SDK for Python (docker) is not installed",
                                          import_error=DOCKER_IMPORT_ERROR)
+        auto = options.api_version == "auto"
         try:
-            client = docker.APIClient(base_url=options.docker_host, version=options.api_version,
-                                      timeout=options.timeout, tls=_tls_config(options))
+            # The version is negotiated below, after the TLS set-up: with "auto" the SDK would ask in __init__.
+            client = _Client(base_url=options.docker_host,
+                             version=docker.constants.DEFAULT_DOCKER_API_VERSION if auto else options.api_version,
+                             timeout=options.timeout, tls=_tls_config(options))
             if options.tls_hostname and options.docker_host.startswith(("tcp://", "https://")):
                 client.mount("https://", _HostnameAdapter(options.tls_hostname))
-        except docker.errors.DockerException as exc:
+            if auto:
+                client._version = client.version(api_version=False)["ApiVersion"]  # pylint: disable=protected-access
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise DockerUnavailableError(
                 f"cannot talk to the Docker Engine at {options.docker_host!r}: {exc}", docker_host=options.docker_host)
         return cls(client, options)
@@ -141,6 +147,17 @@ class DockerApi:
 
 
 if HAS_DOCKER:
+
+    class _Client(docker.APIClient):
+        """An APIClient that ignores REQUESTS_CA_BUNDLE, proxies and .netrc: only our options decide TLS trust."""
+
+        @property
+        def trust_env(self) -> bool:  # type: ignore[override]
+            return False
+
+        @trust_env.setter
+        def trust_env(self, value: bool) -> None:
+            pass  # requests.Session.__init__ sets True; ignored on purpose
 
     class _HostnameAdapter(requests.adapters.HTTPAdapter):
         """Checks the daemon's TLS certificate against tls_hostname instead of the host in docker_host."""

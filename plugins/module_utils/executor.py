@@ -215,7 +215,7 @@ class Executor:
             result.outcome, result.message = "invalid", exc.message
             return None
         result.plan, result.run_id = plan, plan.run_id
-        failed = [c for c in plan.failed_checks if c.name != "lease"]
+        failed = plan.failed_checks
         if failed:
             image = [c for c in failed if c.name == "image"]
             result.outcome = "image_missing" if image and len(failed) == 1 else "preflight_failed"

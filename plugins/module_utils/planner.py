@@ -19,6 +19,7 @@ import typing as t
 import uuid
 
 from ansible_collections.bosun.compose.plugins.module_utils.compose_control import (
+    Lease,
     StackGraph,
     build_graph,
     container_levels,
@@ -51,6 +52,7 @@ from ansible_collections.bosun.compose.plugins.module_utils.model import (
 from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import (
     ImageMissingError,
     WorkerSpec,
+    WorkerSpecError,
     preflight_image,
 )
 
@@ -269,11 +271,14 @@ def build_plan(
         return job.stop_timeout if job.stop_timeout is not None else stop_timeouts.get(c.id, DEFAULT_STOP_TIMEOUT)
 
     stop_budget = sum(max(grace(c) for c in level) + STOP_LEVEL_MARGIN for level in levels)
-    worker = WorkerSpec(
-        job=job.name, run_id=run_id, image=job.image, command=job.command,
-        env={**job.env, **secret_env}, secret_env_names=frozenset(secret_env), mounts=list(job.mounts),
-        network=job.network, user=job.user, timeout=job.timeout, stop_grace=stop_grace, stack=job.stack,
-    )
+    try:
+        worker = WorkerSpec(
+            job=job.name, run_id=run_id, image=job.image, command=job.command,
+            env={**job.env, **secret_env}, secret_env_names=frozenset(secret_env), mounts=list(job.mounts),
+            network=job.network, user=job.user, timeout=job.timeout, stop_grace=stop_grace, stack=job.stack,
+        )
+    except WorkerSpecError as exc:
+        raise PlanError(f"job {job.name!r}: the worker is not allowed: {exc.message}", job=job.name) from None
     n = sum(len(lv) for lv in levels)
     steps = [
         Step("stop_containers", f"stop {n} running container(s) of stack {job.stack!r} in {len(levels)} level(s)",
@@ -312,7 +317,11 @@ def plan_job(
     if job.stack is None or job.image is None:
         raise PlanError("; ".join(c.message for c in checks) or f"job {job.name!r} has no stack or no image",
                         job=job.name, checks=[c.to_dict() for c in checks])
+    lease = read_lease(api, job.stack)
     containers = api.list_containers(label=f"{COMPOSE_PROJECT}={job.stack}")
+    held = {str(e.get("id")) for e in lease.stop_set} if lease is not None else set()
+    # Containers another run stopped run again once it is done (or recovered): plan with them running.
+    containers = [dataclasses.replace(c, state="running") if c.id in held else c for c in containers]
     running = [c for c in containers if c.state == "running" and not c.is_worker]
     stop_timeouts = {} if job.stop_timeout is not None else _stop_timeouts(api, running)
     try:
@@ -320,8 +329,9 @@ def plan_job(
                           stop_timeouts=stop_timeouts)
     except GraphError as exc:
         raise PlanError(f"stack {job.stack!r} cannot be ordered: {exc.message}", job=job.name, stack=job.stack)
+    by_holder = f" ({len(held)} of them stopped by {lease.describe()})" if lease is not None and held else ""
     checks.append(Check("stack", job.stack, bool(running),
-                        f"stack {job.stack!r} has {len(running)} running of {len(containers)} container(s)"
+                        f"stack {job.stack!r} has {len(running)} running of {len(containers)} container(s){by_holder}"
                         if containers else f"stack {job.stack!r} has no containers on this Docker host"))
     if allowed_images is not None and not image_allowed(job.image, allowed_images):
         checks.append(Check("allowed_images", job.image, False,
@@ -334,7 +344,7 @@ def plan_job(
         step = next(s for s in plan.steps if s.worker is not None)
         step.worker = dataclasses.replace(step.worker, image_id=image_id)
     checks.extend(_volume_checks(api, job))
-    checks.append(_lease_check(api, job.stack))
+    checks.append(_lease_check(job, lease))
     plan.preflight = checks
     return plan
 
@@ -371,11 +381,14 @@ def _volume_checks(api: DockerApi, job: Job) -> list[Check]:
     ]
 
 
-def _lease_check(api: DockerApi, stack: str) -> Check:
-    lease = read_lease(api, stack)
+def _lease_check(job: Job, lease: Lease | None) -> Check:
+    """Informational: a held stack is waited for (policy queue) or skipped (skip), never a failed preflight."""
+    stack = job.stack or ""
     if lease is None:
         return Check("lease", stack, True, f"no other run holds stack {stack!r}")
     if owner_alive(lease, time.time()):
-        return Check("lease", stack, False, f"stack {stack!r} is held by {lease.describe()}")
+        then = "this run waits for it (overlap policy queue)" if job.overlap_policy == "queue" else \
+            "this run will be skipped (overlap policy skip)"
+        return Check("lease", stack, True, f"stack {stack!r} is held by {lease.describe()}; {then}")
     return Check("lease", stack, True, f"stack {stack!r} was left by a dead run ({lease.describe()}); "
                                        f"it is recovered before this run takes the stack")
