@@ -1,0 +1,173 @@
+"""Reliability (issue 5, item 4): the transaction's own process on the host is SIGKILLed mid-worker.
+
+Nothing in that process runs any more (no finally, no release): the stack stays down, the lease on the
+daemon still names the stop-set and its dead owner, and the worker runs on. Then the recover playbook, the
+next run of any job on that stack, or the role's own safety net restores the stack from that record, exactly:
+the dead run's worker is stopped and removed first, exactly the stop-set starts (the exited one-shot does not),
+and the lease is released. (The dockerd restart is tests/integration/test_zz_dockerd_restart.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from harness import TEST_IMAGE, VENV_BIN, ComposeProject, project_workers, run
+
+pytestmark = pytest.mark.docker
+
+STACK = "rel_stack.yml"
+
+
+def snapshot(project: ComposeProject) -> dict[str, tuple[str, str]]:
+    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
+    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in info}
+
+
+def states(project: ComposeProject) -> dict[str, str]:
+    return {n: s for n, (_i, s) in snapshot(project).items()}
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def running_workers(stack: str) -> list[str]:
+    return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={stack}"]).stdout.split()
+
+
+def lease(stack: str) -> dict | None:
+    out = run(["docker", "inspect", f"bosun-lease-{stack}"], check=False)
+    return json.loads(out.stdout)[0]["Config"]["Labels"] if out.returncode == 0 else None
+
+
+def module_pid(run_id: str) -> int | None:
+    """The pid of the job_run module process of this run (found by the BOSUN_TEST_RUN it inherited)."""
+    out = subprocess.run(["pgrep", "-f", "AnsiballZ_job_run.py"], capture_output=True, text=True, check=False).stdout
+    for pid in out.split():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+            argv0 = cmdline.split(b"\0")[0]
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        # Under async, AnsiballZ_async_wrapper.py names the module in its argv too: that is the watcher, not the module.
+        if (b"python" in os.path.basename(argv0) and b"async_wrapper" not in cmdline
+                and f"BOSUN_TEST_RUN={run_id}".encode() in environ):
+            return int(pid)
+    return None
+
+
+def start(ansible, plays, run_id: str, extra_vars: dict | None = None) -> tuple[subprocess.Popen, object]:
+    d, env = ansible._prepare()  # pylint: disable=protected-access
+    env["BOSUN_TEST_RUN"] = run_id
+    pb = d / "playbook.yml"
+    pb.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(pb)]
+    if extra_vars:
+        argv += ["--extra-vars", json.dumps(extra_vars)]
+    proc = subprocess.Popen(argv, cwd=d, env=env, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    return proc, d
+
+
+def kill_mid_worker(project: ComposeProject, ansible, tmp_path, run_id: str) -> dict:
+    """job_run (synchronous, no safety net) of job rel-a; SIGKILL its module process while the worker runs."""
+    proc, _d = start(ansible, [{"hosts": "localhost", "gather_facts": False, "tasks": [{
+        "name": "run", "bosun.compose.job_run": {"name": "rel-a", "project": project.name, "run_id": run_id,
+                                                 "state_dir": str(tmp_path / "state")}}]}], run_id)
+    try:
+        wait_for(lambda: running_workers(project.name) or proc.poll() is not None, 120, "the worker to run")
+        pid = wait_for(lambda: module_pid(run_id), 10, "the module process")
+        os.kill(pid, signal.SIGKILL)
+        out = proc.communicate(timeout=60)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0, out
+    time.sleep(1)
+    held = lease(project.name)
+    assert held is not None, "the lease vanished with the killed run"
+    assert held["bosun.lease.run-id"] == run_id
+    stop_set = json.loads(held["bosun.lease.stop-set"])
+    assert sorted(e["service"] for e in stop_set) == ["app", "db", "web"], stop_set
+    assert set(states(project).values()) == {"exited"}
+    assert running_workers(project.name), "the worker of the killed run should still run"
+    return held
+
+
+def test_sigkilled_transaction_is_restored_exactly_by_the_recover_playbook(compose_project, ansible, ansible_playbook,
+                                                                           tmp_path):
+    p = compose_project(STACK)
+    before = snapshot(p)
+    run_id = f"crashrec{os.getpid():08d}abcdef"
+    kill_mid_worker(p, ansible, tmp_path, run_id)
+    info = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "info", "bosun.compose.job_info": {"project": p.name}}]}])
+    leases = [x for x in info.task("info").result["leases"] if x["project"] == p.name]
+    assert [(x["run_id"], x["owner_alive"]) for x in leases] == [(run_id, False)], leases
+
+    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}],
+                              extra_vars={"project": p.name})
+    assert result.rc == 0, str(result)
+    rec = result.task("Recover the stacks").result["results"][0]["recover"]
+    assert rec["action"] == "recovered" and rec["released"] is True, rec
+    assert rec["workers_stopped"] == [f"bosun-worker-rel-a-{run_id[:8]}"], rec
+    assert rec["start"]["summary"] == "3/3 started", rec
+    assert snapshot(p) == before
+    assert project_workers(p.name) == [] and lease(p.name) is None
+
+
+def test_sigkilled_transaction_is_restored_by_the_next_run_of_another_job(compose_project, ansible, ansible_playbook,
+                                                                          tmp_path):
+    p = compose_project(STACK)
+    before = snapshot(p)
+    run_id = f"crashnxt{os.getpid():08d}abcdef"
+    kill_mid_worker(p, ansible, tmp_path, run_id)
+    # The next run, of the stack's other job, through the role (the way operators run jobs).
+    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.run_job"}], extra_vars={
+        "job": "rel-b", "project": p.name, "run_job_poll": 1, "run_job_state_dir": str(tmp_path / "state"),
+        "run_job_overrides": {"command": ["sh", "-c", "echo b-ran"]}})
+    assert snapshot(p) == before, f"the next run did not restore the stack left by the dead run\n{result}"
+    assert result.rc == 0, str(result)
+    assert project_workers(p.name) == [] and lease(p.name) is None
+
+
+def test_sigkilled_async_transaction_is_restored_by_the_role_safety_net(compose_project, ansible, tmp_path):
+    p = compose_project(STACK)
+    before = snapshot(p)
+    run_id = f"crashnet{os.getpid():08d}abcdef"
+    proc, d = start(ansible, [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}], run_id, extra_vars={
+        "job": "rel-a", "project": p.name, "run_job_poll": 1, "run_job_run_id": run_id,
+        "run_job_state_dir": str(tmp_path / "state")})
+    try:
+        wait_for(lambda: running_workers(p.name) or proc.poll() is not None, 120, "the worker to run")
+        pid = wait_for(lambda: module_pid(run_id), 10, "the async module process")
+        os.kill(pid, signal.SIGKILL)
+        out = proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 2, out
+    assert snapshot(p) == before, out
+    assert project_workers(p.name) == [] and lease(p.name) is None
+    lines = [json.loads(x) for x in (d / "results.jsonl").read_text().splitlines()]
+    net = [x for x in lines if x["task"].endswith("Safety net - restart the stack if this run left it down")]
+    assert len(net) == 1 and net[0]["result"]["recover"]["action"] == "recovered", net
+    assert net[0]["result"]["recover"]["workers_stopped"] == [f"bosun-worker-rel-a-{run_id[:8]}"], net
+    assert TEST_IMAGE  # the worker image of the fixture

@@ -1,0 +1,178 @@
+"""Reliability (issue 5, item 6): partial failures of the stop and the start.
+
+A container of the stop-set removed under the run (while the worker runs, or while it is being stopped), and
+a container whose start errors (its network was removed while it was stopped): every other container is
+started again, the outcome is start_failed and names what failed, nothing else is left down. A container that
+still exists but failed to start keeps the lease, so recovery can retry; a vanished one does not.
+
+What the Engine (20.10) does not let us provoke: a `docker stop` that fails. A paused container is stopped
+normally, and a container removed while `docker stop` waits for it makes the stop succeed; see
+docs/reliability.md for how the stop_failed path is covered.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+
+from harness import FIXTURES, TEST_IMAGE, ComposeProject, project_workers, run
+
+pytestmark = pytest.mark.docker
+
+QUICK = ["sh", "-c", "sleep 1; echo done"]
+
+
+def snapshot(project: ComposeProject) -> dict[str, tuple[str, str]]:
+    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
+    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in info}
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def running_workers(stack: str) -> list[str]:
+    return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={stack}"]).stdout.split()
+
+
+def release_worker(project: ComposeProject) -> None:
+    run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_out:/v", TEST_IMAGE, "touch", "/v/go"])
+
+
+def lease(stack: str) -> dict | None:
+    out = run(["docker", "inspect", f"bosun-lease-{stack}"], check=False)
+    return json.loads(out.stdout)[0]["Config"]["Labels"] if out.returncode == 0 else None
+
+
+def stack_spec(**changes) -> dict:
+    """rel_stack.yml with per-service changes merged in."""
+    spec = yaml.safe_load((FIXTURES / "rel_stack.yml").read_text(encoding="utf-8"))
+    for service, change in changes.items():
+        spec["services"][service].update(change)
+    return spec
+
+
+def start_run(ansible, tmp_path, project, **job):
+    import subprocess  # pylint: disable=import-outside-toplevel
+
+    from harness import VENV_BIN  # pylint: disable=import-outside-toplevel
+
+    d, env = ansible._prepare()  # pylint: disable=protected-access
+    args = {"name": "rel-a", "project": project.name, "state_dir": str(tmp_path / "state")}
+    if job:
+        args["job"] = job
+    (d / "playbook.yml").write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "run", "bosun.compose.job_run": args}]}]), encoding="utf-8")
+    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "playbook.yml")],
+                            cwd=d, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    return proc, d
+
+
+def finish(proc, d) -> tuple[int, dict]:
+    try:
+        out = proc.communicate(timeout=200)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [json.loads(x) for x in (d / "results.jsonl").read_text().splitlines()] if (d / "results.jsonl").exists() else []
+    assert len(lines) == 1, out
+    return proc.returncode, lines[0]["result"]
+
+
+def name_of(before, service: str) -> str:
+    return next(n for n in before if n.rsplit("-", 2)[-2] == service)
+
+
+def test_container_removed_while_the_worker_runs(compose_project, ansible, ansible_playbook, tmp_path):
+    p = compose_project("rel_stack.yml")
+    before = snapshot(p)
+    web = name_of(before, "web")
+    proc, d = start_run(ansible, tmp_path, p)
+    try:
+        wait_for(lambda: running_workers(p.name), 120, "the worker")
+        run(["docker", "rm", "-f", web])  # someone removes a stopped container of the stack under the run
+    finally:
+        release_worker(p)
+    rc, r = finish(proc, d)
+    assert rc == 2 and r["outcome"] == "start_failed", r
+    assert r["msg"].startswith(f"start_failed: restart of stack '{p.name}': 2/3 started; failed: '{web}': "), r["msg"]
+    assert "no longer exists" in r["msg"]
+    assert sorted(c["service"] for c in r["restarted"]) == ["app", "db"]
+    assert r["worker"]["exit_code"] == 0  # the worker itself succeeded
+    expected = {n: v for n, v in before.items() if n != web}
+    assert snapshot(p) == expected  # everything else runs again; the one-shot stays exited
+    # Nothing to retry for a container that no longer exists: the lease is released and recovery is idle.
+    assert lease(p.name) is None and project_workers(p.name) == []
+    rec = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": p.name})
+    assert rec.task("Recover the stacks").result["results"][0]["recover"]["action"] == "none"
+
+
+def test_container_removed_while_it_is_being_stopped(compose_project, ansible, tmp_path):
+    # web (stopped first) ignores SIGTERM, so its stop takes its 8 s grace: the test removes it meanwhile.
+    p = compose_project(stack_spec(web={"command": ["sh", "-c", "trap '' TERM; sleep 3600 & wait"],
+                                        "stop_grace_period": "8s"}))
+    before = snapshot(p)
+    web = name_of(before, "web")
+    proc, d = start_run(ansible, tmp_path, p, command=QUICK)
+    wait_for(lambda: lease(p.name), 120, "the run to take the lease and start stopping")
+    time.sleep(1)
+    assert snapshot(p)[web][1] == "running", "web stopped before the test could remove it"
+    run(["docker", "rm", "-f", web])
+    rc, r = finish(proc, d)
+    # Docker reports the stop of a container removed meanwhile as a success, so the loss shows at the start.
+    assert rc == 2 and r["outcome"] == "start_failed", r
+    assert f"failed: '{web}': " in r["msg"] and "no longer exists" in r["msg"], r["msg"]
+    assert sorted(c["service"] for c in r["restarted"]) == ["app", "db"]
+    assert snapshot(p) == {n: v for n, v in before.items() if n != web}
+    assert lease(p.name) is None and project_workers(p.name) == []
+
+
+def test_container_whose_start_errors_is_named_and_the_rest_restarts(compose_project, ansible, ansible_playbook,
+                                                                     tmp_path):
+    # db, the dependency of app and web, is on a network of its own; removing it while db is stopped makes
+    # db's start fail ("network ... not found") for good.
+    spec = stack_spec(db={"network_mode": None, "networks": ["side"]})
+    del spec["services"]["db"]["network_mode"]
+    spec["networks"] = {"side": {}}
+    p = compose_project(spec)
+    before = snapshot(p)
+    db = name_of(before, "db")
+    proc, d = start_run(ansible, tmp_path, p)
+    try:
+        wait_for(lambda: running_workers(p.name), 120, "the worker")
+        run(["docker", "network", "rm", f"{p.name}_side"])
+    finally:
+        release_worker(p)
+    rc, r = finish(proc, d)
+    assert rc == 2 and r["outcome"] == "start_failed", r
+    assert r["msg"].startswith(f"start_failed: restart of stack '{p.name}': 2/3 started; failed: '{db}': "
+                               f"cannot start container '{db}'"), r["msg"]
+    assert "not found" in r["msg"]
+    # Its dependents are still started: a stack left stopped is worse than one started out of order.
+    assert sorted(c["service"] for c in r["restarted"]) == ["app", "web"]
+    after = snapshot(p)
+    assert after[db] == (before[db][0], "exited")
+    assert {n: v for n, v in after.items() if n != db} == {n: v for n, v in before.items() if n != db}
+    # db still exists, so the lease stays with the full stop-set: recovery can retry once the cause is fixed.
+    held = lease(p.name)
+    assert held is not None
+    assert sorted(e["service"] for e in json.loads(held["bosun.lease.stop-set"])) == ["app", "db", "web"]
+    assert project_workers(p.name) == []
+    # A retry (the recover playbook) starts nothing else and keeps the lease while db cannot start.
+    rec = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": p.name})
+    task = rec.task("Recover the stacks")
+    recover = task.result["results"][0].get("recover") or {}
+    assert recover.get("action") == "recovered" and recover.get("released") is False, task.result
+    assert snapshot(p) == after
+    assert lease(p.name) is not None
