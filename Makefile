@@ -19,10 +19,10 @@ PYTEST_WORKERS ?= 0
 PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard roles playbooks extensions)
 
-.PHONY: help bootstrap farm sanity lint unit integration pytest test demo build sweep clean distclean
+.PHONY: help bootstrap farm sanity sanity-matrix lint unit integration molecule pytest test demo bench build sweep clean distclean
 
 help:
-	@echo "targets: bootstrap sanity lint unit integration test demo build sweep clean distclean"
+	@echo "targets: bootstrap sanity lint unit integration test demo bench build sweep clean distclean"
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -34,6 +34,10 @@ farm:
 sanity:
 	bash scripts/sanity.sh
 
+# ansible-test sanity on the machine's own Python (Debian 12: 3.11) with the newest ansible-core it can run.
+sanity-matrix:
+	bash scripts/sanity-matrix.sh
+
 lint: farm
 ifneq ($(strip $(LINT_DIRS)),)
 	$(VENV)/bin/ansible-lint --offline $(LINT_DIRS)
@@ -41,6 +45,7 @@ else
 	@echo "lint: no roles/, playbooks/ or extensions/ yet, ansible-lint has nothing to check"
 endif
 	$(VENV)/bin/antsibull-changelog lint
+	cd $(FARM)/ansible_collections/bosun/compose && $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
 	$(VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 unit: farm
@@ -49,6 +54,10 @@ unit: farm
 integration: farm
 	$(PY) -m pytest tests/integration
 
+# The role's molecule scenario (extensions/molecule/default, delegated driver) against the local Docker Engine.
+molecule: farm
+	cd $(CURDIR) && $(VENV)/bin/molecule test --scenario-name default
+
 # One pytest run over everything, so the output ends with one summary line.
 # pytest exits 5 when it collects nothing; that is a failure here, on purpose.
 pytest: farm
@@ -56,11 +65,16 @@ pytest: farm
 	  rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests: failing on purpose" >&2; exit $$rc; }
 
 test: bootstrap
-	@$(MAKE) --no-print-directory sanity lint
+	@$(MAKE) --no-print-directory sanity sanity-matrix lint molecule
 	@$(MAKE) --no-print-directory pytest
 
 demo: bootstrap farm
 	bash scripts/demo.sh
+
+# Performance figures of issue 7 against the local Docker Engine (not part of test; see docs/performance.md).
+# BENCH_ROUNDS, BENCH_ONLY, ... are read from the environment.
+bench: bootstrap farm
+	$(PY) bench/run.py
 
 build:
 	@mkdir -p build

@@ -15,7 +15,7 @@ description:
     containers of the stack, run the worker - and in all cases starts exactly the containers it stopped,
     in dependency order, and releases the lease.
   - The whole transaction runs in this one module process on the Docker host. Run it with C(async) so that it
-    finishes even when the controller dies or the connection drops; the role M(bosun.compose.run_job) does.
+    finishes even when the controller dies or the connection drops; the role C(bosun.compose.run_job) does.
   - SIGTERM, SIGHUP and SIGINT cancel the run - the worker is stopped (SIGTERM, its grace period, SIGKILL)
     and the stack restarted; the outcome is V(cancelled).
   - If this process is killed outright, the lease on the daemon still names what was stopped; the next run
