@@ -277,6 +277,13 @@ class Executor:
         down_from: float | None = None
         outcome: Outcome = "success"
         message = ""
+        # Created before the downtime window: a create failure (a name conflict, a refused mount) costs no downtime.
+        try:
+            worker_id = runner.create(plan.worker)
+        except BosunError as exc:
+            result.outcome, result.message = "preflight_failed", f"nothing was stopped: {exc.message}"
+            self._release(plan)
+            return
         try:
             for step in plan.steps:
                 t0, at = self.clock(), _iso(self.wall())
@@ -293,7 +300,9 @@ class Executor:
                     if outcome != "success":
                         break
                 elif step.type == "run_worker" and step.worker is not None:
-                    worker = runner.run(step.worker, tail_lines=o.tail_lines, keep=o.keep, cancel=cancel.event)
+                    worker = runner.run(step.worker, tail_lines=o.tail_lines, keep=o.keep, cancel=cancel.event,
+                                        container_id=worker_id)
+                    worker_id = None
                     result.worker = worker
                     if not worker.ok:
                         outcome = "timeout" if worker.timed_out else "cancelled" if worker.cancelled else "worker_failed"
@@ -306,6 +315,8 @@ class Executor:
             outcome = "worker_failed" if stop.stopped and stop.ok else "stop_failed"
             message = exc.message
         finally:
+            if worker_id is not None:  # the worker never ran
+                runner.discard(worker_id)
             failed_start = self._restart(plan, control, stop, result)
             if failed_start:
                 outcome, message = "start_failed", failed_start + (f"; before that: {message}" if message else "")
@@ -327,12 +338,17 @@ class Executor:
         failed = "; ".join(f"{f.container.name!r}: {f.error}" for f in start.failed)
         self._step(result, "start_containers", "ok" if start.ok else "failed", at, t0, start.started + start.already_running,
                    start.summary + (f"; failed: {failed}" if failed else ""))
-        lease = read_lease(self.api, plan.stack)
-        if lease is not None and lease.run_id == plan.run_id and not must_keep_lease(start):
-            release_lease(self.api, lease)
+        if not must_keep_lease(start):
+            self._release(plan)
         if not start.ok:
             return f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}"
         return None
+
+    def _release(self, plan: Plan) -> None:
+        """Release the stack's lease if this run still holds it."""
+        lease = read_lease(self.api, plan.stack)
+        if lease is not None and lease.run_id == plan.run_id:
+            release_lease(self.api, lease)
 
     def _step(self, result: RunResult, type_: str, status: t.Any, at: str, t0: float,
               containers: t.Sequence[ContainerRecord], detail: str = "") -> None:

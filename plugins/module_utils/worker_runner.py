@@ -33,8 +33,14 @@ from ansible_collections.bosun.compose.plugins.module_utils.model import (
     LABEL_WORKER_RUN_ID,
     MAX_DURATION,
     BosunError,
+    DockerUnavailableError,
     Mount,
 )
+
+try:
+    from requests.exceptions import RequestException  # comes with the Docker SDK
+except ImportError:
+    RequestException = OSError  # type: ignore[misc,assignment]
 
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils.docker_api import DockerApi
@@ -47,8 +53,8 @@ KEEP_POLICIES = ("never", "on_failure")
 PULL_POLICIES = ("never", "missing")
 # Environment variables the runner sets itself; the job's env may not override them.
 RESERVED_ENV = ("BOSUN_JOB_NAME", "BOSUN_RUN_ID", "BOSUN_STACK")
-# How often the wait loop looks at the container and the cancel event (seconds).
-POLL_INTERVAL = 0.25
+# The longest single wait on the engine; a cancel is seen within it.
+WAIT_SLICE = 0.5
 # Docker's own rules for container and volume names.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _JOB = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -472,19 +478,22 @@ class WorkerRunner:
         tail_lines: int = 50,
         keep: KeepPolicy = "never",
         cancel: threading.Event | None = None,
+        container_id: str | None = None,
     ) -> WorkerResult:
         """Run the worker to its end, its timeout or the cancel event; see the module docstring.
 
-        Raises (before anything is created) WorkerSpecError, ImageMissingError, VolumeMissingError, or
-        WorkerError when the container cannot be created. Afterwards problems are reported in result.error.
+        With `container_id` (from create(), done before the downtime window) the checks and the create are
+        skipped. Raises (before anything is created) WorkerSpecError, ImageMissingError, VolumeMissingError,
+        or WorkerError when the container cannot be created. Afterwards problems are reported in result.error.
         """
         if keep not in KEEP_POLICIES:
             raise WorkerSpecError(f"keep {keep!r} must be one of {', '.join(KEEP_POLICIES)}", keep=keep)
         if isinstance(tail_lines, bool) or not isinstance(tail_lines, int) or tail_lines < 0:
             raise WorkerSpecError(f"tail_lines {tail_lines!r} must be a whole number of lines, 0 or more",
                                   tail_lines=tail_lines)
-        preflight(self.api, spec, "never")
-        cid = self.create(spec)
+        if container_id is None:
+            preflight(self.api, spec, "never")
+        cid = container_id or self.create(spec)
         result = WorkerResult(container_id=cid, name=spec.name)
         client = self.api.client
         t0 = time.monotonic()
@@ -531,14 +540,10 @@ class WorkerRunner:
 
     def _wait(self, spec: WorkerSpec, cid: str, result: WorkerResult, cancel: threading.Event | None,
               t0: float) -> None:
+        """Block on the engine's wait endpoint in slices, so the exit is seen at once and a cancel within a slice."""
         client = self.api.client
         deadline = t0 + spec.timeout
         while True:
-            state = self.api.call(f"inspect worker container {spec.name!r}", client.inspect_container, cid)["State"]
-            if not state.get("Running") and not state.get("Restarting"):
-                result.finished_at = _now()
-                result.exit_code = state.get("ExitCode")
-                return
             if cancel is not None and cancel.is_set():
                 result.cancelled = True
                 break
@@ -546,15 +551,23 @@ class WorkerRunner:
             if remaining <= 0:
                 result.timed_out = True
                 break
-            pause = min(POLL_INTERVAL, remaining)
-            if cancel is not None:
-                cancel.wait(pause)
-            else:
-                time.sleep(pause)
+            try:
+                status = client.wait(cid, timeout=max(0.05, min(WAIT_SLICE, remaining)))
+            except RequestException as exc:
+                if "timed out" not in str(exc).lower():  # SDK 7 reports a read timeout as ConnectionError
+                    raise DockerUnavailableError(f"cannot wait for worker container {spec.name!r}: {exc}") from exc
+                continue
+            result.finished_at = _now()
+            result.exit_code = status.get("StatusCode")
+            return
         # SIGTERM now, SIGKILL from Docker after the grace; stop() returns once the container is down.
         self.api.call(f"stop worker container {spec.name!r}", client.stop, cid, timeout=spec.stop_grace)
         result.finished_at = _now()
         result.exit_code = self._exit_code(cid)
+
+    def discard(self, container_id: str) -> None:
+        """Remove a created worker that will not run (the stop failed or the run was cancelled first)."""
+        self._remove(container_id, WorkerResult(container_id=container_id, name=container_id[:12]))
 
     def _collect_logs(self, spec: WorkerSpec, cid: str, result: WorkerResult, tail_lines: int) -> None:
         """Write the whole log (stdout and stderr, secrets masked) to the log file; keep the last lines."""

@@ -182,3 +182,21 @@ def test_allowed_images_are_enforced_before_anything_stops(compose_project, ansi
         assert r["msg"] == ("preflight_failed: preflight failed, nothing was stopped: worker image 'bosun-test/busybox:latest' "
                             "matches none of the allowed images: registry.example.com/backup/*")
         assert snapshot(p) == before
+
+
+def test_worker_that_cannot_be_created_fails_before_anything_stops(compose_project, ansible_playbook, tmp_path):
+    p = compose_project("run_stack.yml")
+    before = snapshot(p)
+    run_id = "c0ffee00" + p.name[-6:] + "0000"
+    squatter = f"bosun-worker-backup-{run_id[:8]}"
+    run(["docker", "create", "--name", squatter, "--network", "none", "--label", f"bosun.worker.stack={p.name}",
+         TEST_IMAGE, "true"])
+    try:
+        task = job_run(ansible_playbook, p, tmp_path, run_id=run_id)
+    finally:
+        run(["docker", "rm", "-f", squatter])
+    r = task.result
+    assert r["outcome"] == "preflight_failed", r
+    assert r["msg"].startswith(f"preflight_failed: nothing was stopped: cannot create worker container '{squatter}'")
+    assert r["stopped"] == [] and snapshot(p) == before
+    assert run(["docker", "ps", "-aq", "--filter", f"name=bosun-lease-{p.name}"]).stdout == ""
