@@ -57,7 +57,7 @@ class _RequestParser:
             out.append((m.group(1).decode(), m.group(2).decode("latin-1")))
             headers = {}
             for line in lines[1:]:
-                k, _, v = line.partition(b":")
+                k, _colon, v = line.partition(b":")
                 headers[k.strip().lower()] = v.strip()
             if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
                 self.chunked = True
@@ -124,7 +124,7 @@ class CountingProxy:
         assert self._server is not None
         while not self._stop:
             try:
-                client, _ = self._server.accept()
+                client = self._server.accept()[0]
             except OSError:
                 return
             with self._lock:

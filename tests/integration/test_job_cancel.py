@@ -18,8 +18,8 @@ def running_ids(project) -> set[str]:
     return set(project.compose("ps", "-q", "--no-trunc", "--status", "running").stdout.split())
 
 
-def test_cancel_playbook_stops_the_worker_and_the_run_restarts_the_stack(compose_project, ansible, ansible_playbook,
-                                                                          tmp_path):
+def test_cancel_playbook_stops_the_worker_and_the_run_restarts_the_stack(
+        compose_project, ansible, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     before = running_ids(p)
     state = str(tmp_path / "state")

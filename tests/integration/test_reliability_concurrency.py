@@ -175,7 +175,7 @@ def test_runs_started_together_with_skip_one_runs_one_is_skipped(compose_project
     before = snapshot(p)
     t0 = time.time()
     runs = [Run(ansible, tmp_path, p, "rel-a", job={"command": ["sh", "-c", "sleep 5"], "overlap_policy": "skip"})
-            for _ in range(2)]
+            for _run in range(2)]
     start_together(*runs)
     results = [r.wait() for r in runs]
     outcomes = sorted(r["outcome"] for r in results)

@@ -92,8 +92,10 @@ def test_no_label_widens_the_worker(compose_project, ansible, ansible_playbook, 
     proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "pb.yml")],
                             cwd=d, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        wid = wait_for(lambda: run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={p.name}"]).stdout.split(),
-                       120, "the worker")[0]
+        def workers() -> list[str]:
+            return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={p.name}"]).stdout.split()
+
+        wid = wait_for(workers, 120, "the worker")[0]
         worker = json.loads(run(["docker", "inspect", wid]).stdout)[0]
     finally:
         run(["docker", "run", "--rm", "--network", "none", "-v", f"{p.name}_out:/v", TEST_IMAGE, "touch", "/v/go"])

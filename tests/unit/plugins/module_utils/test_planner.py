@@ -46,7 +46,7 @@ def names(levels) -> list[list[str]]:
 def test_plan_steps_order_and_exact_reverse() -> None:
     plan = build_plan(job(), STACK, run_id=RUN, secret_env={}, stop_timeouts={}, created_at="t")
     assert [s.type for s in plan.steps] == ["stop_containers", "run_worker", "start_containers"]
-    stop, _, start = plan.steps
+    stop, start = plan.steps[0], plan.steps[2]
     assert names(stop.levels) == [["shop-web-1", "shop-web-2"], ["shop-api-1"], ["shop-cache-1", "shop-db-1"]]
     assert names(start.levels) == list(reversed(names(stop.levels)))
     assert "shop-manual-1" not in [x.name for x in plan.stop_set]  # not running: never stopped, never started
@@ -87,9 +87,9 @@ def test_plan_without_image_is_an_error() -> None:
 
 
 def test_overrides_win_over_labels() -> None:
-    [labelled], _ = build_jobs([ContainerRecord("i", "shop-db-1", "running", {
+    [labelled] = build_jobs([ContainerRecord("i", "shop-db-1", "running", {
         "com.docker.compose.project": "shop", "bosun.job.name": "nightly", "bosun.job.worker.image": "tools:1",
-        "bosun.job.worker.env.A": "label", "bosun.job.timeout": "10m"})], [])
+        "bosun.job.worker.env.A": "label", "bosun.job.timeout": "10m"})], [])[0]
     result, secret = apply_overrides(labelled, "nightly", {
         "timeout": "2h", "env": {"A": "play", "B": "2"}, "secret_env": {"S": "x"}, "command": "sh -c 'echo hi'",
         "mounts": [{"volume": "v", "mode": "rw"}], "start_timeout": 30, "user": None})
@@ -100,8 +100,8 @@ def test_overrides_win_over_labels() -> None:
 
 
 def test_image_override_clears_the_missing_image_problem() -> None:
-    [labelled], _ = build_jobs([ContainerRecord("i", "shop-db-1", "running", {
-        "com.docker.compose.project": "shop", "bosun.job.name": "nightly"})], [])
+    [labelled] = build_jobs([ContainerRecord("i", "shop-db-1", "running", {
+        "com.docker.compose.project": "shop", "bosun.job.name": "nightly"})], [])[0]
     assert not labelled.runnable
     result, _secret = apply_overrides(labelled, "nightly", {"image": "tools:2"})
     assert result.runnable and result.image == "tools:2"
@@ -123,8 +123,9 @@ def test_inline_definition_needs_stack_and_image() -> None:
     ({"timeout": True}, "job 'j': override 'timeout' has value True: must be a duration"),
     ({"network": "host"}, "job 'j': override 'network' has value 'host': must be a bridge or user-defined network, or "
                           "'none'; host and container: networking are not allowed for workers"),
-    ({"mounts": [{"volume": "v", "path": "/"}]}, "job 'j': override 'mounts' has value [{'volume': 'v', 'path': '/'}]: "
-                                                "must not be '/': mount the volume below it, such as /mnt/data"),
+    ({"mounts": [{"volume": "v", "path": "/"}]},
+     "job 'j': override 'mounts' has value [{'volume': 'v', 'path': '/'}]: must not be '/': mount the volume below it, "
+     "such as /mnt/data"),
     ({"env": ["A=1"]}, "job 'j': override 'env' has value ['A=1']: must be a dict of NAME: value"),
 ], ids=["unknown", "negative-timeout", "bool-timeout", "host-network", "root-mount", "env-list"])
 def test_bad_overrides_are_refused_with_the_value(overrides: dict, message: str) -> None:
