@@ -289,6 +289,8 @@ class Executor:
                 t0, at = self.clock(), _iso(self.wall())
                 if step.type == "stop_containers":
                     down_from = self.wall()
+                    # Until the stop returns, any container of the stop-set may be down.
+                    stop = StopResult(stopped=list(plan.stop_set))
                     stop = control.stop(step.levels, step.timeout, step.graces)
                     result.stopped = [ref(c) for c in stop.stopped]
                     if not stop.ok:
@@ -311,9 +313,9 @@ class Executor:
                     self._step(result, step.type, status, at, t0, [], message or worker.reason)
                 elif step.type != "start_containers":  # the start runs in the finally, with what was stopped
                     raise PlanError(f"unknown step type {step.type!r} in the plan of run {plan.run_id!r}")
-        except BosunError as exc:
-            outcome = "worker_failed" if stop.stopped and stop.ok else "stop_failed"
-            message = exc.message
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            outcome = "worker_failed" if result.steps and result.steps[0].status == "ok" else "stop_failed"
+            message = exc.message if isinstance(exc, BosunError) else f"{type(exc).__name__}: {exc}"
         finally:
             if worker_id is not None:  # the worker never ran
                 runner.discard(worker_id)
