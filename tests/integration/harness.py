@@ -13,7 +13,7 @@ import re
 import secrets
 import signal
 import subprocess
-import threading
+import tempfile
 import time
 import typing as t
 from pathlib import Path
@@ -290,32 +290,27 @@ if __name__ == "__main__":
 
 
 class EventLog:
-    """Every container event of the daemon, streamed from the start of the session.
+    """Every container event of the daemon, streamed to a file from the start of the session.
 
     `docker events --since` only replays what the daemon still holds (its last 256 events), which a busy
-    daemon evicts within one test; a stream started beforehand misses nothing.
+    daemon evicts within one test; a stream started beforehand misses nothing. No thread: the stream is
+    written by `docker events` itself and read when asked (ansible-runner forks, and forking a threaded
+    process is unsafe).
     """
 
     def __init__(self) -> None:
-        self._events: list[dict] = []
-        self._lock = threading.Lock()
+        self._file = tempfile.NamedTemporaryFile(prefix="bosun-events-", suffix=".jsonl")  # pylint: disable=consider-using-with
         self._proc = subprocess.Popen(["docker", "events", "--format", "{{json .}}", "--filter", "type=container"],
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self._proc.stdout or ():
-            if line.strip():
-                with self._lock:
-                    self._events.append(json.loads(line))
+                                      stdout=self._file, stderr=subprocess.DEVNULL)
 
     def since(self, since: float, *, project: str | None = None, name: str | None = None,
               settle: float = 0.5) -> list[dict]:
         """The events at or after `since` (a time.time()), oldest first; waits `settle` s for late ones."""
         time.sleep(settle)
-        with self._lock:
-            found = [e for e in self._events if e["timeNano"] / 1e9 >= since]
+        with open(self._file.name, encoding="utf-8") as f:
+            # The last line may still be being written.
+            events = [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
+        found = [e for e in events if e["timeNano"] / 1e9 >= since]
         if project is not None:
             found = [e for e in found if e["Actor"]["Attributes"].get("com.docker.compose.project") == project]
         if name is not None:
@@ -325,6 +320,7 @@ class EventLog:
     def close(self) -> None:
         self._proc.terminate()
         self._proc.wait(timeout=10)
+        self._file.close()
 
 
 _EVENT_LOG: EventLog | None = None
