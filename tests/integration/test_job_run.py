@@ -200,3 +200,25 @@ def test_worker_that_cannot_be_created_fails_before_anything_stops(compose_proje
     assert r["msg"].startswith(f"preflight_failed: nothing was stopped: cannot create worker container '{squatter}'")
     assert r["stopped"] == [] and snapshot(p) == before
     assert run(["docker", "ps", "-aq", "--filter", f"name=bosun-lease-{p.name}"]).stdout == ""
+
+
+def test_check_mode_play_with_job_plan_and_stack_shows_the_plan_and_changes_nothing(compose_project, ansible_playbook):
+    p = compose_project("run_stack.yml")
+    before = snapshot(p)
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "plan", "bosun.compose.job_plan": {"name": "backup", "project": p.name}, "register": "plan"},
+        {"name": "show", "ansible.builtin.debug": {"msg": "{{ plan.plan.steps | map(attribute='description') | list }}"}},
+        {"name": "stop", "bosun.compose.stack": {"project": p.name, "state": "stopped"}},
+        {"name": "start", "bosun.compose.stack": {"project": p.name, "state": "started",
+                                                  "containers": "{{ plan.plan.steps[0].levels | flatten | map(attribute='id') | list }}"}},
+    ]}]
+    result = ansible_playbook(play, check=True, diff=True)
+    assert result.rc == 0, result
+    shown = result.task("show").result["msg"]
+    assert shown[0] == f"stop 3 running container(s) of stack '{p.name}' in 3 level(s)"
+    assert shown[1].startswith("run worker 'bosun-worker-backup-") and shown[2].startswith("start the same 3 container(s)")
+    stop = result.task("stop")
+    assert stop.status == "changed" and [c["service"] for c in stop.result["stopped"]] == ["web", "api", "db"]
+    assert result.task("start").status == "ok"  # all already running: nothing would start
+    assert snapshot(p) == before
+    assert run(["docker", "ps", "-aq", "--filter", f"name=bosun-lease-{p.name}"]).stdout == ""
