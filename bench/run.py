@@ -367,7 +367,7 @@ def bench_downtime() -> None:
     figure("downtime_floor_s", round(floor, 3), f"physical floor in the window (2 graces after the first death "
            f"+ 1 s worker sleep + 3 level starts): ~{floor:.2f}s")
     figure("role_wall_s", round(med([r["wall"] for r in runs["role"]]), 3),
-           f"wall time of the role run (ansible-playbook, run_job_poll 5): median {med([r['wall'] for r in runs['role']]):.2f}s; "
+           f"wall time of the role run (ansible-playbook, default run_job_poll): median {med([r['wall'] for r in runs['role']]):.2f}s; "
            f"compose sequence: {med([r['wall'] for r in runs['compose']]):.2f}s")
 
     log("\n== 4. Overhead inside the downtime window ==")
