@@ -457,32 +457,3 @@ class TlsEngineProxy:
         back.join(timeout=30)
         tls.close()
         upstream.close()
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Stack observations shared by the remote tests
-
-
-def snapshot(project) -> dict[str, tuple[str, str, str]]:
-    """container name -> (id, state, StartedAt) of every container of the project."""
-    out = {}
-    for c in json.loads(run(["docker", "inspect", *project.container_ids()]).stdout):
-        out[c["Name"].lstrip("/")] = (c["Id"], c["State"]["Status"], c["State"]["StartedAt"])
-    return out
-
-
-def ids_and_states(snap: dict) -> dict[str, tuple[str, str]]:
-    return {name: (cid, state) for name, (cid, state, _started) in snap.items()}
-
-
-def volume_file(project, volume: str, path: str, image: str = "bosun-test/busybox:latest") -> subprocess.CompletedProcess:
-    return run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_{volume}:/v:ro", image,
-                "cat", f"/v/{path}"], check=False)
-
-
-def lease_exists(project) -> bool:
-    return bool(run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{project.name}$"]).stdout.strip())
-
-
-def running_workers(project) -> list[str]:
-    return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={project.name}"]).stdout.split()

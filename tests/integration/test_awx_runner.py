@@ -11,8 +11,9 @@ import ansible_runner
 import pytest
 import yaml
 
-from harness import COLLECTIONS_PATH, VENV_BIN, VENV_PYTHON, run
-from remote import TARGET_HOST, TlsEngineProxy, ids_and_states, snapshot, volume_file
+from harness import COLLECTIONS_PATH, VENV_BIN, VENV_PYTHON
+from remote import TARGET_HOST, TlsEngineProxy
+from stackcheck import ids_and_states, snapshot_started, stack_with_lease_cleanup, volume_file
 
 pytest_plugins = ["conftest_remote"]
 pytestmark = pytest.mark.docker
@@ -24,16 +25,7 @@ PROJECT_PLAYBOOK = "- ansible.builtin.import_playbook: bosun.compose.run_job\n"
 
 @pytest.fixture
 def stack(compose_project):
-    made = []
-
-    def make():
-        project = compose_project("role_stack.yml")
-        made.append(project)
-        return project
-
-    yield make
-    for project in made:
-        run(["docker", "rm", "-f", f"bosun-lease-{project.name}"], check=False)
+    yield from stack_with_lease_cleanup(compose_project)
 
 
 @pytest.fixture
@@ -76,7 +68,7 @@ def stdout(r) -> str:
 
 def test_job_template_run_succeeds_with_the_report_in_the_artifacts(stack, job_template):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     r = job_template({"job": JOB, "project": project.name, "run_job_poll": 1})
     out = stdout(r)
     assert (r.status, r.rc) == ("successful", 0), out
@@ -86,25 +78,25 @@ def test_job_template_run_succeeds_with_the_report_in_the_artifacts(stack, job_t
     assert report["worker"]["exit_code"] == 0 and report["worker"]["log_tail"] == ["copied row1"]
     assert r.stats["failures"] == {} and r.stats["dark"] == {}
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
 
 
 def test_check_job_type_touches_nothing(stack, job_template):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     r = job_template({"job": JOB, "project": project.name}, cmdline="--check")
     out = stdout(r)
     assert (r.status, r.rc) == ("successful", 0), out
     assert "--check" in " ".join(r.config.command)  # inside the ssh-agent wrapper
     report = stats_artifacts(r)["bosun_run"][TARGET_HOST]
     assert report["check_mode"] is True and report["outcome"] == "success", report
-    assert snapshot(project) == before  # same ids, states and StartedAt
+    assert snapshot_started(project) == before  # same ids, states and StartedAt
     assert volume_file(project, "out", "table.txt").returncode != 0
 
 
 def test_bad_survey_answers_fail_before_anything_runs(stack, job_template):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     r = job_template({"job": JOB, "project": project.name, "run_job_pull": "sometimes", "run_job_poll": "often"})
     out = stdout(r)
     assert (r.status, r.rc) == ("failed", 2), out
@@ -113,7 +105,7 @@ def test_bad_survey_answers_fail_before_anything_runs(stack, job_template):
     ran = {e["event_data"].get("task") for e in r.events if e["event"] == "runner_on_ok"}
     assert not any("Plan the job" in (t or "") for t in ran), ran
     assert stats_artifacts(r) == {}  # the report task never ran
-    assert snapshot(project) == before
+    assert snapshot_started(project) == before
 
 
 def test_credential_type_injecting_docker_host_and_tls_files(stack, job_template, pki, monkeypatch):
@@ -125,7 +117,7 @@ def test_credential_type_injecting_docker_host_and_tls_files(stack, job_template
     # This pattern runs the modules in the EE, so the EE's Python needs the SDK: the dev venv's.
     monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     playbook = yaml.safe_dump([{
         "name": "Run a bosun job through a remote Docker Engine", "hosts": "all", "gather_facts": False,
         "module_defaults": {"group/bosun.compose.docker": {
@@ -147,4 +139,4 @@ def test_credential_type_injecting_docker_host_and_tls_files(stack, job_template
     assert (r.status, r.rc) == ("successful", 0), out
     assert stats_artifacts(r)["bosun_run"]["remote-engine"]["outcome"] == "success"
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)

@@ -17,40 +17,13 @@ import time
 import pytest
 import yaml
 
-from harness import TEST_IMAGE, VENV_BIN, ComposeProject, TaskResult, project_workers, run
+from harness import VENV_BIN, ComposeProject, TaskResult, event_log, project_workers
+from stackcheck import event_action, lease_exists, release_worker, running_workers, snapshot, wait_for
 
 pytestmark = pytest.mark.docker
 
 STACK = "rel_stack.yml"
 QUICK = ["sh", "-c", "sleep 2; echo done"]
-
-
-def snapshot(project: ComposeProject) -> dict[str, tuple[str, str]]:
-    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
-    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in info}
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def running_workers(stack: str) -> list[str]:
-    return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={stack}"]).stdout.split()
-
-
-def release_worker(project: ComposeProject) -> None:
-    run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_out:/v", TEST_IMAGE, "touch", "/v/go"])
-
-
-def lease_exists(stack: str) -> bool:
-    return bool(run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{stack}$"]).stdout.strip())
 
 
 class Run:
@@ -121,10 +94,9 @@ def assert_serial(first: dict, second: dict) -> None:
 
 
 def stack_events(project: ComposeProject, since: float) -> list[str]:
-    out = run(["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time() + 0.5:.3f}", "--format",
-               "{{json .}}", "--filter", "type=container", "--filter", "event=die", "--filter", "event=start",
-               "--filter", f"label=com.docker.compose.project={project.name}"]).stdout
-    evs = sorted((e["timeNano"], e.get("Action") or e.get("status")) for e in map(json.loads, out.splitlines()) if e)
+    """The project's container die/start actions since `since`, in time order, with repeats squeezed."""
+    evs = sorted((e["timeNano"], event_action(e)) for e in event_log().since(since, project=project.name)
+                 if event_action(e) in ("die", "start"))
     squeezed: list[str] = []
     for _t, action in evs:
         if not squeezed or squeezed[-1] != action:

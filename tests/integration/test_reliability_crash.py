@@ -18,40 +18,12 @@ import time
 import pytest
 import yaml
 
-from harness import TEST_IMAGE, VENV_BIN, ComposeProject, project_workers, run
+from harness import TEST_IMAGE, VENV_BIN, ComposeProject, project_workers
+from stackcheck import lease, running_workers, snapshot, states, wait_for
 
 pytestmark = pytest.mark.docker
 
 STACK = "rel_stack.yml"
-
-
-def snapshot(project: ComposeProject) -> dict[str, tuple[str, str]]:
-    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
-    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in info}
-
-
-def states(project: ComposeProject) -> dict[str, str]:
-    return {n: s for n, (_i, s) in snapshot(project).items()}
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def running_workers(stack: str) -> list[str]:
-    return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={stack}"]).stdout.split()
-
-
-def lease(stack: str) -> dict | None:
-    out = run(["docker", "inspect", f"bosun-lease-{stack}"], check=False)
-    return json.loads(out.stdout)[0]["Config"]["Labels"] if out.returncode == 0 else None
 
 
 def module_pid(run_id: str) -> int | None:

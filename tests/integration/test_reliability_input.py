@@ -7,13 +7,13 @@ real ansible-playbook: job_info names every problem, job_run fails preflight and
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import pytest
 import yaml
 
 from harness import FIXTURES, TEST_IMAGE, run
+from stackcheck import snapshot_started
 
 pytestmark = pytest.mark.docker
 
@@ -30,11 +30,6 @@ VOLUME_ABSURD = {
     "data": {"bosun.job.mount.path": "relative/dir"},
     "out": {"bosun.job.mount.path": "/", "bosun.job.mount.mode": "rwx"},
 }
-
-
-def snapshot(project) -> dict[str, tuple[str, str, str]]:
-    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
-    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"], c["State"]["StartedAt"]) for c in info}
 
 
 @pytest.fixture
@@ -59,7 +54,7 @@ def test_absurd_labels_are_named_and_nothing_stops(compose_project, ansible_play
                     b"--label", b"com.docker.compose.service=extra", b"--label", b"bosun.job.name=rel-a",
                     b"--label", b"bosun.job.worker.user=r\xffoot", TEST_IMAGE.encode(), b"true"],
                    check=True, capture_output=True)
-    before = snapshot(p)
+    before = snapshot_started(p)
     result = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "info", "bosun.compose.job_info": {"project": p.name, "name": "rel-a"}},
         {"name": "run", "bosun.compose.job_run": {"name": "rel-a", "project": p.name,
@@ -80,4 +75,4 @@ def test_absurd_labels_are_named_and_nothing_stops(compose_project, ansible_play
     r = result.task("run").result
     assert r["outcome"] == "preflight_failed" and "nothing was stopped" in r["msg"], r
     assert r["stopped"] == [] and r["steps"] == []
-    assert snapshot(p) == before
+    assert snapshot_started(p) == before

@@ -21,56 +21,14 @@ import time
 
 import pytest
 
-from harness import FIXTURES, TEST_IMAGE, VENV_BIN, Ansible, ComposeProject, project_name, project_workers, remove_project, run
+from harness import FIXTURES, VENV_BIN, Ansible, ComposeProject, project_name, remove_project
+from stackcheck import events, observe_unattended_finish, running_workers, snapshot, states, wait_for
 
 pytestmark = pytest.mark.docker
 
 STACK = FIXTURES / "rel_stack.yml"
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
 SCENARIOS = [(s, target) for s in SIGNALS for target in ("pid", "group")]
-
-
-# ---- helpers (kept in this file: the harness is shared and not ours to change) ----------------------
-
-def snapshot(project: ComposeProject) -> dict[str, tuple[str, str]]:
-    """container name -> (id, status) of every container of the project."""
-    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
-    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in info}
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def running_workers(stack: str) -> list[str]:
-    return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={stack}"]).stdout.split()
-
-
-def release_worker(project: ComposeProject) -> None:
-    """The fixture's workers wait for /mnt/out/go: create it in the project's `out` volume."""
-    run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_out:/v", TEST_IMAGE, "touch", "/v/go"])
-
-
-def lease_exists(stack: str) -> bool:
-    return bool(run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{stack}$"]).stdout.strip())
-
-
-def events(label: str, since: float, *actions: str) -> list[tuple[float, str, str]]:
-    """(time, action, container name) of container events with `label` since `since`, in time order."""
-    argv = ["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time() + 0.5:.3f}", "--format",
-            "{{json .}}", "--filter", "type=container", "--filter", f"label={label}"]
-    for a in actions:
-        argv += ["--filter", f"event={a}"]
-    evs = [json.loads(line) for line in run(argv).stdout.splitlines() if line.strip()]
-    return sorted((e["timeNano"] / 1e9, e.get("Action") or e.get("status"), e["Actor"]["Attributes"].get("name", ""))
-                  for e in evs)
 
 
 def recover_playbook(ansible: Ansible, stack: str):
@@ -103,7 +61,7 @@ def interrupt_scenario(sig_name: str, target: str, workdir) -> dict:
     obs["proc"] = proc
     wait_for(lambda: running_workers(name) or proc.poll() is not None, 180, f"the worker of {name} to run")
     assert proc.poll() is None, f"ansible-playbook ended (rc {proc.returncode}) before the worker ran"
-    obs["down_at_signal"] = {n: s for n, (_i, s) in snapshot(project).items()}
+    obs["down_at_signal"] = states(project)
     sig = SIGNALS[sig_name]
     if target == "pid":
         os.kill(proc.pid, sig)
@@ -115,21 +73,8 @@ def interrupt_scenario(sig_name: str, target: str, workdir) -> dict:
         obs["rc"] = None
     time.sleep(2)  # the controller is gone; the job goes on unattended on the host
     obs["worker_after_controller"] = running_workers(name)
-    obs["states_after_controller"] = {n: s for n, (_i, s) in snapshot(project).items()}
-    t_release = time.time()
-    release_worker(project)
-    try:
-        wait_for(lambda: snapshot(project) == before, 60, "the stack to run exactly as before")
-        obs["back_after"] = time.time() - t_release
-    except AssertionError:
-        obs["back_after"] = None
-    obs["after"] = snapshot(project)
-    try:
-        wait_for(lambda: not project_workers(name) and not lease_exists(name), 30, "worker and lease to go")
-    except AssertionError:
-        pass
-    obs["workers_left"] = project_workers(name)
-    obs["lease_left"] = lease_exists(name)
+    obs["states_after_controller"] = states(project)
+    obs.update(observe_unattended_finish(project, before))
     obs["worker_die"] = [ts for ts, _a, _n in events(f"bosun.worker.stack={name}", t0, "die")]
     obs["stack_start"] = [ts for ts, _a, _n in events(f"com.docker.compose.project={name}", t0, "start")]
     rec = recover_playbook(Ansible(workdir / f"{name}-recover"), name)

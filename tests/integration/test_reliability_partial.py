@@ -18,40 +18,12 @@ import time
 import pytest
 import yaml
 
-from harness import FIXTURES, TEST_IMAGE, ComposeProject, project_workers, run
+from harness import FIXTURES, project_workers, run
+from stackcheck import lease, release_worker, running_workers, snapshot, wait_for
 
 pytestmark = pytest.mark.docker
 
 QUICK = ["sh", "-c", "sleep 1; echo done"]
-
-
-def snapshot(project: ComposeProject) -> dict[str, tuple[str, str]]:
-    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
-    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in info}
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def running_workers(stack: str) -> list[str]:
-    return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={stack}"]).stdout.split()
-
-
-def release_worker(project: ComposeProject) -> None:
-    run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_out:/v", TEST_IMAGE, "touch", "/v/go"])
-
-
-def lease(stack: str) -> dict | None:
-    out = run(["docker", "inspect", f"bosun-lease-{stack}"], check=False)
-    return json.loads(out.stdout)[0]["Config"]["Labels"] if out.returncode == 0 else None
 
 
 def stack_spec(**changes) -> dict:

@@ -10,13 +10,13 @@ playbook finds nothing to do. Both scenarios run at the same time on separate st
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import threading
 import time
 
 import pytest
 
-from harness import FIXTURES, TEST_IMAGE, Ansible, ComposeProject, project_name, project_workers, remove_project, run
+from harness import FIXTURES, Ansible, ComposeProject, project_name, remove_project
+from stackcheck import observe_unattended_finish, running_workers, snapshot, states, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -24,34 +24,6 @@ ansible_runner = pytest.importorskip("ansible_runner")
 
 STACK = FIXTURES / "rel_stack.yml"
 JOB_TIMEOUT = 60  # seconds; the worker waits for the test, so the runner's timeout hits it mid-worker (generous: a loaded CI host)
-
-
-def snapshot(project: ComposeProject) -> dict[str, tuple[str, str]]:
-    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
-    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in info}
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def running_workers(stack: str) -> list[str]:
-    return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={stack}"]).stdout.split()
-
-
-def release_worker(project: ComposeProject) -> None:
-    run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_out:/v", TEST_IMAGE, "touch", "/v/go"])
-
-
-def lease_exists(stack: str) -> bool:
-    return bool(run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{stack}$"]).stdout.strip())
 
 
 def runner_scenario(kind: str, workdir) -> dict:
@@ -84,7 +56,7 @@ def runner_scenario(kind: str, workdir) -> dict:
             wait_for(lambda: running_workers(name), JOB_TIMEOUT + 60, "the worker to run")
             worker_seen.set()
             obs["worker_seen_at"] = time.time()
-            obs["down_at_kill"] = {n: s for n, (_i, s) in snapshot(project).items()}
+            obs["down_at_kill"] = states(project)
         finally:
             cancel.set()
 
@@ -98,21 +70,8 @@ def runner_scenario(kind: str, workdir) -> dict:
     obs["elapsed"] = obs["ended_at"] - t0
     time.sleep(2)
     obs["worker_after_kill"] = running_workers(name)
-    obs["states_after_kill"] = {n: s for n, (_i, s) in snapshot(project).items()}
-    t_release = time.time()
-    release_worker(project)
-    try:
-        wait_for(lambda: snapshot(project) == obs["before"], 60, "the stack to run exactly as before")
-        obs["back_after"] = time.time() - t_release
-    except AssertionError:
-        obs["back_after"] = None
-    obs["after"] = snapshot(project)
-    try:
-        wait_for(lambda: not project_workers(name) and not lease_exists(name), 30, "worker and lease to go")
-    except AssertionError:
-        pass
-    obs["workers_left"] = project_workers(name)
-    obs["lease_left"] = lease_exists(name)
+    obs["states_after_kill"] = states(project)
+    obs.update(observe_unattended_finish(project, obs["before"]))
     obs["recover"] = Ansible(workdir / f"{name}-recover").playbook(
         [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": name})
     return obs

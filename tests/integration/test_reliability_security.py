@@ -11,34 +11,17 @@ in preflight, before anything stops.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from harness import FIXTURES, TEST_IMAGE, ComposeProject, project_workers, run
+from harness import FIXTURES, TEST_IMAGE, project_workers, run
+from stackcheck import release_worker, running_workers, snapshot_started, wait_for
 
 pytestmark = pytest.mark.docker
 
 SECRET = "s3cr3t-Zq8-value-do-not-leak"
-
-
-def snapshot(project: ComposeProject) -> dict[str, tuple[str, str, str]]:
-    """name -> (id, status, StartedAt): an unchanged StartedAt proves nothing was stopped and started."""
-    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
-    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"], c["State"]["StartedAt"]) for c in info}
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def stack_spec(db_labels: dict | None = None) -> dict:
@@ -92,13 +75,10 @@ def test_no_label_widens_the_worker(compose_project, ansible, ansible_playbook, 
     proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "pb.yml")],
                             cwd=d, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        def workers() -> list[str]:
-            return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={p.name}"]).stdout.split()
-
-        wid = wait_for(workers, 120, "the worker")[0]
+        wid = wait_for(lambda: running_workers(p.name), 120, "the worker")[0]
         worker = json.loads(run(["docker", "inspect", wid]).stdout)[0]
     finally:
-        run(["docker", "run", "--rm", "--network", "none", "-v", f"{p.name}_out:/v", TEST_IMAGE, "touch", "/v/go"])
+        release_worker(p)
         proc.wait(timeout=120)
     hc = worker["HostConfig"]
     assert hc["Privileged"] is False
@@ -121,11 +101,11 @@ def test_no_label_widens_the_worker(compose_project, ansible, ansible_playbook, 
 def test_labels_asking_for_host_namespaces_are_refused_before_anything_stops(compose_project, ansible_playbook,
                                                                              tmp_path, labels, problem):
     p = compose_project(stack_spec(labels))
-    before = snapshot(p)
+    before = snapshot_started(p)
     r = job_run_play(ansible_playbook, p, tmp_path).task("run").result
     assert r["outcome"] == "preflight_failed", r
     assert problem in r["msg"] and "nothing was stopped" in r["msg"], r["msg"]
-    assert r["stopped"] == [] and snapshot(p) == before
+    assert r["stopped"] == [] and snapshot_started(p) == before
 
 
 @pytest.mark.parametrize("override, needle", [
@@ -138,13 +118,13 @@ def test_labels_asking_for_host_namespaces_are_refused_before_anything_stops(com
 def test_play_overrides_asking_for_host_access_are_refused_before_anything_stops(
         compose_project, ansible_playbook, tmp_path, override, needle):
     p = compose_project("rel_stack.yml")
-    before = snapshot(p)
+    before = snapshot_started(p)
     task = job_run_play(ansible_playbook, p, tmp_path, job=override).task("run")
     r = task.result
     assert task.status == "failed"
     assert r.get("outcome") == "invalid", r  # a named outcome, not a module crash
     assert needle in r["msg"], r["msg"]
-    assert snapshot(p) == before and project_workers(p.name) == []
+    assert snapshot_started(p) == before and project_workers(p.name) == []
 
 
 def _files_text(root: Path) -> str:
@@ -153,7 +133,7 @@ def _files_text(root: Path) -> str:
 
 def test_secret_env_never_appears_in_results_output_plan_or_logs(compose_project, ansible_playbook, tmp_path):
     p = compose_project("rel_stack.yml")
-    before = snapshot(p)
+    before = snapshot_started(p)
     job = {"secret_env": {"TOKEN": SECRET}, "env": {"PLAIN": "visible"},
            "command": ["sh", "-c", 'echo "token=$TOKEN plain=$PLAIN"; echo "$TOKEN" >&2; test "$TOKEN" = ' + SECRET]}
     plan = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [
@@ -161,13 +141,14 @@ def test_secret_env_never_appears_in_results_output_plan_or_logs(compose_project
     result = job_run_play(ansible_playbook, p, tmp_path, args=["-vvv"], job=job)
     r = result.task("run").result
     assert r["outcome"] == "success", r  # the worker saw the real value (its `test` passed)
-    assert r["worker"]["log_tail"] == ["token=******** plain=visible", "********"]
+    # One line on stdout, one on stderr: Docker keeps no order between the two streams.
+    assert sorted(r["worker"]["log_tail"]) == sorted(["token=******** plain=visible", "********"])
     assert plan.task("plan").result["plan"]["steps"][1]["worker"]["env"]["TOKEN"] == "********"
     for where, text in [("job_plan output", plan.stdout + plan.stderr), ("job_plan result", json.dumps(plan.results[0].result)),
                         ("job_run output", result.stdout + result.stderr), ("job_run result", json.dumps(r)),
                         ("state dir", _files_text(tmp_path / "state"))]:
         assert SECRET not in text, f"the secret leaked into the {where}"
-    assert snapshot(p)[next(iter(before))][0] == before[next(iter(before))][0]
+    assert snapshot_started(p)[next(iter(before))][0] == before[next(iter(before))][0]
 
 
 def test_secret_env_given_to_the_role_never_appears_in_its_output(compose_project, ansible_playbook, tmp_path):
@@ -183,12 +164,12 @@ def test_secret_env_given_to_the_role_never_appears_in_its_output(compose_projec
 
 def test_allowed_images_refuses_another_image_before_anything_stops(compose_project, ansible_playbook, tmp_path):
     p = compose_project("rel_stack.yml")
-    before = snapshot(p)
+    before = snapshot_started(p)
     r = job_run_play(ansible_playbook, p, tmp_path, allowed_images=["registry.example.com/backup/*", "backup-tools:1.*"]
                      ).task("run").result
     assert r["outcome"] == "preflight_failed", r
     assert TEST_IMAGE in r["msg"] and "nothing was stopped" in r["msg"], r["msg"]
-    assert r["stopped"] == [] and snapshot(p) == before and project_workers(p.name) == []
+    assert r["stopped"] == [] and snapshot_started(p) == before and project_workers(p.name) == []
     ok = job_run_play(ansible_playbook, p, tmp_path, allowed_images=["bosun-test/*"],
                       job={"command": ["true"]}).task("run").result
     assert ok["outcome"] == "success", ok

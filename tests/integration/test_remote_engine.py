@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import run
-from remote import TlsEngineProxy, ids_and_states, snapshot, volume_file
+from remote import TlsEngineProxy
+from stackcheck import ids_and_states, snapshot_started, stack_with_lease_cleanup, volume_file
 
 pytest_plugins = ["conftest_remote"]
 pytestmark = pytest.mark.docker
@@ -32,16 +32,7 @@ def engine(pki, monkeypatch):
 
 @pytest.fixture
 def stack(compose_project):
-    made = []
-
-    def make():
-        project = compose_project("role_stack.yml")
-        made.append(project)
-        return project
-
-    yield make
-    for project in made:
-        run(["docker", "rm", "-f", f"bosun-lease-{project.name}"], check=False)
+    yield from stack_with_lease_cleanup(compose_project)
 
 
 def tls_defaults(engine, pki, **over):
@@ -60,7 +51,7 @@ def discover_and_plan(project, connection):
 
 def test_job_info_and_job_plan_through_a_tls_engine(stack, ansible_playbook, engine, pki):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     result = ansible_playbook(discover_and_plan(project, tls_defaults(engine, pki)))
     assert result.rc == 0, str(result)
     [job] = result.task("info").result["jobs"]
@@ -69,7 +60,7 @@ def test_job_info_and_job_plan_through_a_tls_engine(stack, ansible_playbook, eng
     assert plan["ok"] and plan["stack"] == project.name, plan
     assert [s["type"] for s in plan["steps"]] == ["stop_containers", "run_worker", "start_containers"]
     assert engine.connections > 0  # it went through the TLS endpoint, not the local socket
-    assert snapshot(project) == before
+    assert snapshot_started(project) == before
 
 
 class NoStack:  # the failure cases never get as far as a stack
@@ -112,7 +103,7 @@ def test_the_role_runs_a_job_through_the_tls_engine(stack, ansible_playbook, eng
     """module_defaults group/bosun.compose.docker carries the TLS settings to every module of the role,
     including job_run's stop / worker wait / logs / start over https."""
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     result = ansible_playbook([{
         "name": "run through a TLS engine", "hosts": "localhost", "gather_facts": False,
         "module_defaults": {"group/bosun.compose.docker": tls_defaults(engine, pki)},
@@ -121,7 +112,7 @@ def test_the_role_runs_a_job_through_the_tls_engine(stack, ansible_playbook, eng
     }])
     assert result.rc == 0, str(result)
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
     assert engine.connections > 3
 
 

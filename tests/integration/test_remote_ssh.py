@@ -9,16 +9,16 @@ import time
 
 import pytest
 
-from harness import project_workers, run
-from remote import (
-    TARGET_HOST,
-    bare_python,
+from harness import project_workers
+from remote import TARGET_HOST, bare_python, wait_until
+from stackcheck import (
     ids_and_states,
     lease_exists,
+    role_task,
     running_workers,
-    snapshot,
+    snapshot_started,
+    stack_with_lease_cleanup,
     volume_file,
-    wait_until,
 )
 
 pytest_plugins = ["conftest_remote"]
@@ -32,36 +32,21 @@ RECOVER = [{"ansible.builtin.import_playbook": "bosun.compose.recover"}]
 
 @pytest.fixture
 def stack(compose_project):
-    made = []
-
-    def make(spec=STACK):
-        project = compose_project(spec)
-        made.append(project)
-        return project
-
-    yield make
-    for project in made:
-        run(["docker", "rm", "-f", f"bosun-lease-{project.name}"], check=False)
-
-
-def role_task(result, name):
-    found = [r for r in result.results if r.task == name or r.task.endswith(f" : {name}")]
-    assert len(found) == 1, (name, [(r.task, r.status) for r in result.results], str(result))
-    return found[0]
+    yield from stack_with_lease_cleanup(compose_project, STACK)
 
 
 def test_role_runs_over_ssh_with_pipelining_and_the_sdk_only_on_the_target(stack, ssh_ansible, ssh_target):
     """The whole role over ansible_connection=ssh + pipelining; the modules run under the target's own
     interpreter (a system-Python venv with the SDK) while the controller cannot import `docker` at all."""
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     accepted_before = ssh_target.log.read_text(encoding="utf-8").count("Accepted publickey for root")
     result = ssh_ansible().playbook(RUN_JOB, extra_vars={"job": JOB, "project": project.name, "run_job_poll": 1})
     assert result.rc == 0, str(result)
 
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
-    assert project_workers(project.name) == [] and not lease_exists(project)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
+    assert project_workers(project.name) == [] and not lease_exists(project.name)
     r = role_task(result, "Run the job on the Docker host")
     assert r.host == TARGET_HOST and r.result["outcome"] == "success" and r.result["ansible_job_id"], r
     rep = role_task(result, "Publish the run report as bosun_run.<host> (AWX artifacts)").result
@@ -88,7 +73,7 @@ def test_connection_loss_mid_worker_restarts_the_stack_and_leaves_nothing(stack,
     host - stack restarted as soon as the worker ends, no worker left, lease released - and `recover` then finds
     nothing to do."""
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     runner = ssh_ansible()
     run_id = secrets.token_hex(16)
     state_dir = tmp_path / "state"
@@ -97,12 +82,12 @@ def test_connection_loss_mid_worker_restarts_the_stack_and_leaves_nothing(stack,
              "run_job_overrides": {"command": ["sh", "-c", "sleep 6; cp /mnt/data/table.txt /mnt/out/table.txt"]}}
     proc, d = runner.popen(RUN_JOB, extra_vars=extra)
     try:
-        wait_until(lambda: running_workers(project) or proc.poll() is not None, 90, "the worker to run")
+        wait_until(lambda: running_workers(project.name) or proc.poll() is not None, 90, "the worker to run")
         assert proc.poll() is None, (d / "output.txt").read_text(encoding="utf-8")
-        assert {s for _i, s, _t in snapshot(project).values()} == {"exited"}
+        assert {s for _i, s, _t in snapshot_started(project).values()} == {"exited"}
         killed = ssh_target.kill_sessions()
         assert killed, "no sshd session was serving the controller"
-        worker_seen_gone = wait_until(lambda: not running_workers(project) and time.monotonic(), 90, "the worker to end")
+        worker_seen_gone = wait_until(lambda: not running_workers(project.name) and time.monotonic(), 90, "the worker to end")
         rc = proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
@@ -111,13 +96,13 @@ def test_connection_loss_mid_worker_restarts_the_stack_and_leaves_nothing(stack,
     output = (d / "output.txt").read_text(encoding="utf-8")
     # The stack comes back right after the worker, whatever the controller saw (rc 4 when the running task's
     # channel died: the host is unreachable for the rest of the play, so the role's `always` did not help).
-    wait_until(lambda: ids_and_states(snapshot(project)) == ids_and_states(before), 60,
+    wait_until(lambda: ids_and_states(snapshot_started(project)) == ids_and_states(before), 60,
                f"the stack to run as before (ansible rc={rc})\n{output}")
     restarted_after = time.monotonic() - worker_seen_gone
     assert restarted_after < 60, restarted_after
     assert volume_file(project, "out", "table.txt").stdout == "row1\n", output
     wait_until(lambda: not project_workers(project.name), 30, "the worker container to be removed")
-    assert not lease_exists(project)
+    assert not lease_exists(project.name)
     if run_async:
         # The kill usually lands between two polls and the next poll reconnects (rc 0); one in flight is lost (rc 4).
         assert rc in (0, 4), output
@@ -134,4 +119,4 @@ def test_connection_loss_mid_worker_restarts_the_stack_and_leaves_nothing(stack,
     [item] = recovered.task("Recover the stacks", TARGET_HOST).result["results"]
     assert item["recover"]["action"] == "none", item
     assert recovered.task("Recover the stacks", TARGET_HOST).status == "ok"
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)

@@ -10,7 +10,16 @@ import time
 
 import pytest
 
-from harness import TEST_IMAGE, VENV_BIN, event_log, project_workers, run
+from harness import VENV_BIN, event_log, project_workers, run
+from stackcheck import (
+    event_action,
+    ids_and_states,
+    role_task,
+    running_workers,
+    snapshot_started,
+    stack_with_lease_cleanup,
+    volume_file,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -29,16 +38,7 @@ STATS = "Publish the run report as bosun_run.<host> (AWX artifacts)"
 @pytest.fixture
 def stack(compose_project):
     """compose_project, plus removal of the project's lease container (Compose does not know it)."""
-    made = []
-
-    def make(spec=STACK, **kw):
-        project = compose_project(spec, **kw)
-        made.append(project)
-        return project
-
-    yield make
-    for project in made:
-        run(["docker", "rm", "-f", f"bosun-lease-{project.name}"], check=False)
+    yield from stack_with_lease_cleanup(compose_project, STACK)
 
 
 @pytest.fixture
@@ -54,48 +54,23 @@ def run_job(ansible_playbook, monkeypatch):
     return go
 
 
-def task(result, name):
-    """The recorded result of a role task (the callback names it `<role> : <task>`)."""
-    found = [r for r in result.results if r.task == name or r.task.endswith(f" : {name}")]
-    assert len(found) == 1, (name, [(r.task, r.status) for r in result.results], str(result))
-    return found[0]
-
-
 def ran(result, name):
     return any(r.task == name or r.task.endswith(f" : {name}") for r in result.results)
 
 
-def snapshot(project):
-    """container name -> (id, state, StartedAt) of every container of the project."""
-    out = {}
-    for c in json.loads(run(["docker", "inspect", *project.container_ids()]).stdout):
-        out[c["Name"].lstrip("/")] = (c["Id"], c["State"]["Status"], c["State"]["StartedAt"])
-    return out
-
-
-def ids_and_states(snap):
-    return {name: (cid, state) for name, (cid, state, _started) in snap.items()}
-
-
 def events(project, since):
     """(time, action, service) of the project's container die/start events since `since`, by time."""
-    evs = [e for e in event_log().since(since, project=project.name) if (e.get("Action") or e.get("status")) in ("die", "start")]
-    return [(e["timeNano"] / 1e9, e.get("Action") or e.get("status"), e["Actor"]["Attributes"]["com.docker.compose.service"])
-            for e in evs]
-
-
-def volume_file(project, volume, path):
-    return run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_{volume}:/v:ro", TEST_IMAGE,
-                "cat", f"/v/{path}"], check=False)
+    evs = [e for e in event_log().since(since, project=project.name) if event_action(e) in ("die", "start")]
+    return [(e["timeNano"] / 1e9, event_action(e), e["Actor"]["Attributes"]["com.docker.compose.service"]) for e in evs]
 
 
 def report(result):
-    return task(result, STATS).result["ansible_stats"]["data"]["bosun_run"]["localhost"]
+    return role_task(result, STATS).result["ansible_stats"]["data"]["bosun_run"]["localhost"]
 
 
 def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run_job):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     assert {s for _i, s, _t in before.values()} == {"running"}
     t0 = time.time()
     result = run_job(project)
@@ -104,7 +79,7 @@ def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run
     # The worker's output is in the rw volume.
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
     # Exactly the same containers, all running again, and no worker left behind.
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
     assert project_workers(project.name) == []
     # Dependents die first, dependencies start first; everything died before anything started.
     evs = events(project, t0)
@@ -113,17 +88,17 @@ def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run
     assert set(die) == set(start) == {"db", "app", "web"}, evs
     assert die["web"] < die["app"] < die["db"] < start["db"] < start["app"] < start["web"], evs
 
-    r = task(result, RUN).result
+    r = role_task(result, RUN).result
     assert r["outcome"] == "success" and r["ansible_job_id"] and r["finished"], r
     assert [s["type"] for s in r["steps"]] == ["stop_containers", "run_worker", "start_containers"]
-    assert task(result, NET).result["recover"]["action"] == "none"
+    assert role_task(result, NET).result["recover"]["action"] == "none"
     rep = report(result)
     assert rep["outcome"] == "success" and rep["stack"] == project.name and rep["job"] == JOB
     assert rep["run_id"] == r["run_id"] and len(rep["run_id"]) == 32
     assert rep["worker"]["exit_code"] == 0 and rep["worker"]["log_tail"] == ["copied row1"]
     assert rep["downtime_seconds"] > 0 and rep["safety_net"] == "none"
     assert [s["status"] for s in rep["steps"]] == ["ok", "ok", "ok"]
-    lines = task(result, REPORT).result["msg"]
+    lines = role_task(result, REPORT).result["msg"]
     assert lines[0] == f"Run {rep['run_id']} of job {JOB} on stack {project.name}: success"
     assert "  | copied row1" in lines
     assert "CUSTOM STATS" in result.stdout and '"outcome": "success"' in result.stdout
@@ -131,12 +106,12 @@ def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run
 
 def test_worker_failure_fails_the_play_and_restarts_the_stack(stack, run_job):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     result = run_job(project, run_job_overrides={"command": "sh -c 'echo broken >&2; exit 3'"})
     assert result.rc == 2, str(result)
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
     assert project_workers(project.name) == []
-    r = task(result, RUN)
+    r = role_task(result, RUN)
     assert r.status == "failed" and r.result["outcome"] == "worker_failed", r
     assert "exited with code 3" in r.result["msg"]
     assert r.result["restarted"] and len(r.result["restarted"]) == 3
@@ -149,49 +124,49 @@ def test_worker_failure_fails_the_play_and_restarts_the_stack(stack, run_job):
 
 def test_timeout_is_bounded_removes_the_worker_and_restarts(stack, run_job):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     t0 = time.time()
     result = run_job(project, run_job_timeout="2s",
                      run_job_overrides={"command": ["sh", "-c", "trap '' TERM; sleep 60 & wait"]})
     wall = time.time() - t0
     assert result.rc == 2, str(result)
-    r = task(result, RUN).result
+    r = role_task(result, RUN).result
     assert r["outcome"] == "timeout" and r["worker"]["timed_out"], r
     # 2 s timeout + 10 s worker grace (it ignores SIGTERM) + stop/start + ansible overhead; never the 60 s sleep.
     assert wall < 45, wall
     assert r["plan"]["steps"][1]["worker"]["timeout"] == 2
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
     assert project_workers(project.name) == []
     assert report(result)["outcome"] == "timeout"
 
 
 def test_missing_image_stops_nothing_and_names_the_image(stack, run_job):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     result = run_job(project, run_job_overrides={"image": "bosun-test/missing:0"})
     assert result.rc == 2, str(result)
-    assert snapshot(project) == before  # same ids, states and StartedAt: nothing was stopped
-    stop = task(result, STOP_HERE)
+    assert snapshot_started(project) == before  # same ids, states and StartedAt: nothing was stopped
+    stop = role_task(result, STOP_HERE)
     assert stop.status == "failed"
     assert "worker image 'bosun-test/missing:0' is not present" in stop.result["msg"]
     assert "nothing was stopped" in stop.result["msg"]
-    assert any("preflight FAIL: worker image 'bosun-test/missing:0'" in line for line in task(result, SHOW_PLAN).result["msg"])
+    assert any("preflight FAIL: worker image 'bosun-test/missing:0'" in line for line in role_task(result, SHOW_PLAN).result["msg"])
     assert not ran(result, RUN) and not ran(result, NET)
 
 
 def test_check_mode_shows_the_plan_and_touches_nothing(stack, run_job):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     result = run_job(project, check=True)
     assert result.rc == 0, str(result)
-    assert snapshot(project) == before
+    assert snapshot_started(project) == before
     assert project_workers(project.name) == []
     assert volume_file(project, "out", "table.txt").returncode != 0  # the worker never ran
-    plan = task(result, SHOW_PLAN).result["msg"]
+    plan = role_task(result, SHOW_PLAN).result["msg"]
     assert plan[0].startswith(f"Job {JOB} on stack {project.name} (run id ")
     assert plan[1] == f"1. stop 3 running container(s) of stack '{project.name}' in 3 level(s)"
     assert "Stop order: web -> app -> db" in plan
-    r = task(result, RUN).result
+    r = role_task(result, RUN).result
     # Check mode runs synchronously (nothing to protect): no async job id; the module predicts a change.
     assert "ansible_job_id" not in r and r["outcome"] == "success" and r["steps"] == [] and r["changed"], r
     rep = report(result)
@@ -200,21 +175,21 @@ def test_check_mode_shows_the_plan_and_touches_nothing(stack, run_job):
 
 def test_sync_variant_runs_the_job_too(stack, run_job):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     result = run_job(project, run_job_async=False)
     assert result.rc == 0, str(result)
-    r = task(result, RUN).result
+    r = role_task(result, RUN).result
     assert "ansible_job_id" not in r and r["outcome"] == "success", r
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
 
 
 def test_bad_input_is_rejected_before_anything_runs(stack, run_job):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     result = run_job(project, run_job_pull="sometimes", run_job_async="maybe")
     assert result.rc == 2, str(result)
-    assert snapshot(project) == before
+    assert snapshot_started(project) == before
     assert not ran(result, PLAN)
     assert "run_job_pull must be one of: never, missing, got: sometimes" in result.stdout
     assert "run_job_async" in result.stdout
@@ -244,11 +219,11 @@ def test_list_jobs_prints_a_table(stack, ansible_playbook):
 
 def test_recover_playbook_restarts_a_stack_left_down_by_a_dead_run(stack, ansible_playbook):
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     stopped = ansible_playbook([{"name": "stop", "hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "stop", "bosun.compose.stack": {"project": project.name, "state": "stopped", "lease_ttl": 1}}]}])
     assert stopped.rc == 0, stopped
-    assert {s for _i, s, _t in snapshot(project).values()} == {"exited"}
+    assert {s for _i, s, _t in snapshot_started(project).values()} == {"exited"}
     time.sleep(1.5)  # the lease expires: its run counts as dead
     result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}],
                               extra_vars={"project": project.name})
@@ -257,14 +232,14 @@ def test_recover_playbook_restarts_a_stack_left_down_by_a_dead_run(stack, ansibl
     assert result.task("Recover the stacks").result["results"][0]["recover"]["action"] == "recovered"
     [line] = result.task("Show what was done").result["msg"]
     assert line.startswith(f"{project.name}: recovered stack '{project.name}' from run ") and line.endswith(": 3/3 started")
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
 
 
 def test_run_finishes_on_the_host_when_the_controller_is_killed(stack, ansible):
     """SIGKILL to ansible-playbook's whole process group mid-worker: no `always` runs, yet the async job
     finishes the transaction on its own - the worker completes and exactly the stopped containers start again."""
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     d, env = ansible._prepare()  # the harness's per-run directory and environment
     (d / "playbook.yml").write_text("- ansible.builtin.import_playbook: bosun.compose.run_job\n", encoding="utf-8")
     extra = {"job": JOB, "project": project.name, "run_job_poll": 1, "run_job_overrides": {
@@ -274,17 +249,17 @@ def test_run_finishes_on_the_host_when_the_controller_is_killed(stack, ansible):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60
-        while not run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={project.name}"]).stdout.strip():
+        while not running_workers(project.name):
             assert proc.poll() is None and time.time() < deadline, "the worker never started"
             time.sleep(0.2)
-        assert {s for _i, s, _t in snapshot(project).values()} == {"exited"}
+        assert {s for _i, s, _t in snapshot_started(project).values()} == {"exited"}
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     deadline = time.time() + 60
-    while ids_and_states(snapshot(project)) != ids_and_states(before) and time.time() < deadline:
+    while ids_and_states(snapshot_started(project)) != ids_and_states(before) and time.time() < deadline:
         time.sleep(0.5)
-    assert ids_and_states(snapshot(project)) == ids_and_states(before)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
     while project_workers(project.name) and time.time() < deadline:
         time.sleep(0.5)
@@ -297,13 +272,13 @@ def test_module_defaults_group_reaches_every_module_of_the_role(stack, ansible_p
     group/bosun.compose.docker, which every module's docs claim membership of. A wrong docker_host must
     therefore fail the very first module task (job_plan) and stop nothing."""
     project = stack()
-    before = snapshot(project)
+    before = snapshot_started(project)
     result = ansible_playbook([{
         "name": "run through a wrong daemon address", "hosts": "localhost", "gather_facts": False,
         "module_defaults": {"group/bosun.compose.docker": {"docker_host": "unix:///nonexistent/docker.sock"}},
         "tasks": [{"name": "run", "ansible.builtin.include_role": {"name": "bosun.compose.run_job"},
                    "vars": {"run_job_name": JOB, "run_job_project": project.name, "run_job_poll": 1}}],
     }])
-    assert snapshot(project) == before, "the stack was stopped and restarted through the default daemon"
+    assert snapshot_started(project) == before, "the stack was stopped and restarted through the default daemon"
     assert result.rc == 2, str(result)
-    assert "/nonexistent/docker.sock" in task(result, STOP_HERE).result["msg"]
+    assert "/nonexistent/docker.sock" in role_task(result, STOP_HERE).result["msg"]

@@ -15,33 +15,17 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 import yaml
 
-from harness import TEST_IMAGE, VENV_BIN, ComposeProject, project_workers, run
+from harness import TEST_IMAGE, VENV_BIN, project_workers, run
+from stackcheck import snapshot, wait_for
 
 pytestmark = pytest.mark.docker
 
 PIDFILE = "/var/run/docker.pid"
 LOG = "/var/log/dockerd.log"
-
-
-def snapshot(project: ComposeProject) -> dict[str, tuple[str, str]]:
-    info = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
-    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in info}
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def docker_answers() -> bool:

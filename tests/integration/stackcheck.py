@@ -1,0 +1,152 @@
+"""Helpers the integration tests share to observe a stack on the real daemon: its containers, its worker,
+its lease and its container events. Plain functions (no fixtures), imported as `from stackcheck import ...`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+from harness import TEST_IMAGE, ComposeProject, event_log, project_workers, run
+
+ROLE_STACK = "role_stack.yml"
+
+
+# ---- the stack's containers -----------------------------------------------------------------------
+
+def _inspect(project: ComposeProject) -> list[dict]:
+    return json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
+
+
+def snapshot(project: ComposeProject) -> dict[str, tuple[str, str]]:
+    """container name -> (id, status) of every container of the project."""
+    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in _inspect(project)}
+
+
+def snapshot_started(project: ComposeProject) -> dict[str, tuple[str, str, str]]:
+    """container name -> (id, status, StartedAt): an unchanged StartedAt proves nothing was stopped and started."""
+    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"], c["State"]["StartedAt"]) for c in _inspect(project)}
+
+
+def states(project: ComposeProject) -> dict[str, str]:
+    """container name -> status of every container of the project."""
+    return {n: s for n, (_i, s) in snapshot(project).items()}
+
+
+def ids_and_states(snap: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str, str]]:
+    """A snapshot_started() without the StartedAt."""
+    return {name: (cid, state) for name, (cid, state, _started) in snap.items()}
+
+
+def volume_file(project: ComposeProject, volume: str, path: str, image: str = TEST_IMAGE) -> subprocess.CompletedProcess:
+    """`cat` of a file in one of the project's volumes (read-only); check the returncode for a missing file."""
+    return run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_{volume}:/v:ro", image,
+                "cat", f"/v/{path}"], check=False)
+
+
+# ---- the worker and the lease ---------------------------------------------------------------------
+
+def running_workers(stack: str) -> list[str]:
+    """Ids of the running worker containers of stack `stack` (a project name)."""
+    return run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.stack={stack}"]).stdout.split()
+
+
+def release_worker(project: ComposeProject) -> None:
+    """The fixtures' workers wait for /mnt/out/go: create it in the project's `out` volume."""
+    run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_out:/v", TEST_IMAGE, "touch", "/v/go"])
+
+
+def lease_exists(stack: str) -> bool:
+    """Whether the daemon-side lease container of stack `stack` (a project name) exists."""
+    return bool(run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{stack}$"]).stdout.strip())
+
+
+def lease(stack: str) -> dict | None:
+    """The labels of the lease container of stack `stack` (a project name), or None if there is none."""
+    out = run(["docker", "inspect", f"bosun-lease-{stack}"], check=False)
+    return json.loads(out.stdout)[0]["Config"]["Labels"] if out.returncode == 0 else None
+
+
+def stack_with_lease_cleanup(compose_project, default_spec: str = ROLE_STACK):
+    """The body of a `stack` fixture: `yield from stack_with_lease_cleanup(compose_project)`.
+
+    Yields make(spec=default_spec, **kw) -> ComposeProject (compose_project's factory); afterwards removes
+    each made project's lease container, which Compose does not know."""
+    made = []
+
+    def make(spec=default_spec, **kw):
+        project = compose_project(spec, **kw)
+        made.append(project)
+        return project
+
+    yield make
+    for project in made:
+        run(["docker", "rm", "-f", f"bosun-lease-{project.name}"], check=False)
+
+
+# ---- waiting and events ---------------------------------------------------------------------------
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
+    """Call `predicate` every `interval` s until it returns something true, and return that; after `timeout` s
+    (checked after each call) fail naming `what`."""
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def event_action(event: dict) -> str:
+    """The action of a raw container event (`Action`, or `status` in older Engine API versions)."""
+    return event.get("Action") or event.get("status")
+
+
+def events(label: str, since: float, *actions: str) -> list[tuple[float, str, str]]:
+    """(time, action, container name) of container events with `label` since `since`, in time order.
+
+    `label` is "key=value" (or "key": any value), as `docker events --filter label=...` takes it; with
+    `actions`, only events of those actions. From the session's event stream (harness.event_log())."""
+    key, sep, value = label.partition("=")
+    found = []
+    for e in event_log().since(since):
+        attributes = e["Actor"]["Attributes"]
+        if key not in attributes or (sep and attributes[key] != value):
+            continue
+        if actions and event_action(e) not in actions:
+            continue
+        found.append((e["timeNano"] / 1e9, event_action(e), attributes.get("name", "")))
+    return sorted(found)
+
+
+def observe_unattended_finish(project: ComposeProject, before: dict) -> dict:
+    """Release the worker of a run nobody watches any more, then observe how the run ends on its own.
+
+    back_after: seconds from the release until snapshot() equals `before` (None if not within 60 s);
+    after: the snapshot() then; workers_left, lease_left: the project's workers and whether its lease still
+    exists, once both are gone or 30 s more have passed."""
+    obs: dict = {}
+    t_release = time.time()
+    release_worker(project)
+    try:
+        wait_for(lambda: snapshot(project) == before, 60, "the stack to run exactly as before")
+        obs["back_after"] = time.time() - t_release
+    except AssertionError:
+        obs["back_after"] = None
+    obs["after"] = snapshot(project)
+    try:
+        wait_for(lambda: not project_workers(project.name) and not lease_exists(project.name), 30, "worker and lease to go")
+    except AssertionError:
+        pass
+    obs["workers_left"] = project_workers(project.name)
+    obs["lease_left"] = lease_exists(project.name)
+    return obs
+
+
+def role_task(result, name: str):
+    """The recorded result of a role task (the callback names it `<role> : <task>`)."""
+    found = [r for r in result.results if r.task == name or r.task.endswith(f" : {name}")]
+    assert len(found) == 1, (name, [(r.task, r.status) for r in result.results], str(result))
+    return found[0]
