@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import datetime
 import json
 import os
 import re
@@ -44,7 +43,9 @@ from ansible_collections.bosun.compose.plugins.module_utils.model import (
     BosunError,
     ContainerRecord,
     GraphError,
+    utc_iso,
 )
+from ansible_collections.bosun.compose.plugins.module_utils.docker_api import error_text, status_code
 from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import stop_workers
 
 if t.TYPE_CHECKING:
@@ -347,18 +348,6 @@ def health_of(status: str) -> str | None:
     return HEALTH_STARTING if m.group(1) == "health: starting" else m.group(1)
 
 
-def _status_code(exc: BaseException) -> int | None:
-    code = getattr(exc, "status_code", None)
-    return code if isinstance(code, int) else None
-
-
-def _error_text(exc: BaseException) -> str:
-    explanation = getattr(exc, "explanation", None)
-    if explanation:
-        return str(explanation)
-    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
-
-
 def ref(c: ContainerRecord) -> dict[str, t.Any]:
     """The short identity of a container used in results and in the lease: id, name, service."""
     return {"id": c.id, "name": c.name, "service": c.service}
@@ -535,9 +524,9 @@ class StackControl:
                     result.skipped.append(c)
             for c, outcome in zip(running, self._parallel(lambda c: self._stop_one(c, timeout, graces or {}), running)):
                 if isinstance(outcome, BaseException):
-                    gone = _status_code(outcome) == 404
+                    gone = status_code(outcome) == 404
                     result.failed.append(Failure(c, f"cannot stop container {c.name!r} ({c.id[:12]}) of stack "
-                                                    f"{self.project!r}: {_error_text(outcome)}", gone))
+                                                    f"{self.project!r}: {error_text(outcome)}", gone))
                 else:
                     result.stopped.append(c)
         result.duration = self.clock() - t0
@@ -609,9 +598,9 @@ class StackControl:
         for c, outcome in zip(to_start, outcomes):
             if isinstance(outcome, BaseException):
                 # A 404 also says "network ... not found" for a container that exists: only a missing one is gone.
-                gone = _status_code(outcome) == 404 and not self._exists(c)
+                gone = status_code(outcome) == 404 and not self._exists(c)
                 result.failed.append(Failure(c, f"cannot start container {c.name!r} ({c.id[:12]}) of stack "
-                                                f"{self.project!r}: {_error_text(outcome)}", gone))
+                                                f"{self.project!r}: {error_text(outcome)}", gone))
             else:
                 result.started.append(c)
                 waiting[c.id] = c
@@ -648,7 +637,7 @@ class StackControl:
         try:
             self.api.inspect_container(c.id)
         except Exception as exc:  # pylint: disable=broad-exception-caught
-            if _status_code(exc) == 404:
+            if status_code(exc) == 404:
                 return False
             raise
         return True
@@ -676,10 +665,6 @@ LEASE_NAME_PREFIX = "bosun-lease-"
 
 def lease_name(project: str) -> str:
     return LEASE_NAME_PREFIX + project
-
-
-def _iso(epoch: float) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).replace(microsecond=0).isoformat()
 
 
 def _read_text(path: str) -> str | None:
@@ -796,7 +781,8 @@ class Lease:
 
     def describe(self) -> str:
         job = f" of job {self.job!r}" if self.job else ""
-        return f"run {self.run_id!r}{job} on {self.owner.describe()}, expires {_iso(self.expires)}"
+        expires = utc_iso(self.expires, timespec="seconds")
+        return f"run {self.run_id!r}{job} on {self.owner.describe()}, expires {expires}"
 
     def to_dict(self) -> dict[str, t.Any]:
         return {
@@ -805,7 +791,7 @@ class Lease:
             "job": self.job,
             "owner": self.owner.to_dict(),
             "expires": self.expires,
-            "expires_iso": _iso(self.expires),
+            "expires_iso": utc_iso(self.expires, timespec="seconds"),
             "created": self.created,
             "stop_set": [dict(e) for e in self.stop_set],
             "container": lease_name(self.project),
@@ -849,7 +835,7 @@ def read_lease(api: DockerApi, project: str) -> Lease | None:
     try:
         info = api.call(f"read the lease {name}", api.client.inspect_container, name)
     except Exception as exc:
-        if _status_code(exc) == 404:
+        if status_code(exc) == 404:
             return None
         raise
     labels = (info.get("Config") or {}).get("Labels") or {}
@@ -905,11 +891,11 @@ def acquire_lease(
             )
             return dataclasses.replace(lease, container_id=res.get("Id"))
         except Exception as exc:
-            if _status_code(exc) != 409:
+            if status_code(exc) != 409:
                 if isinstance(exc, BosunError):
                     raise
                 raise LeaseError(f"cannot create the lease {name!r} of stack {project!r} from image {image!r}: "
-                                 f"{_error_text(exc)}", project=project, image=image) from exc
+                                 f"{error_text(exc)}", project=project, image=image) from exc
         holder = read_lease(api, project)
         if holder is not None:
             alive = owner_alive(holder, time.time())
@@ -931,7 +917,7 @@ def release_lease(api: DockerApi, lease: Lease) -> bool:
         api.call(f"remove the lease {lease_name(lease.project)}", api.client.remove_container,
                  current.container_id or lease_name(lease.project), force=True)
     except Exception as exc:
-        if _status_code(exc) == 404:
+        if status_code(exc) == 404:
             return False
         raise
     return True
@@ -1005,7 +991,7 @@ def recover(
         result.workers_stopped = stop_workers(api, run_id=lease.run_id, grace=grace)
     except Exception as exc:
         raise LeaseError(
-            f"cannot stop the workers of run {lease.run_id!r}: {_error_text(exc)}; stack {project!r} was not started, "
+            f"cannot stop the workers of run {lease.run_id!r}: {error_text(exc)}; stack {project!r} was not started, "
             "as it must never run beside that run's worker", project=project) from exc
     control = control or StackControl(api, project)
     result.start = control.start(list(lease.stop_set), start_timeout)

@@ -37,6 +37,20 @@ except ImportError:
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 
+def status_code(exc: BaseException) -> int | None:
+    """The HTTP status of a Docker API error (404 not found, 409 conflict, ...), else None."""
+    code = getattr(exc, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def error_text(exc: BaseException) -> str:
+    """What the daemon said (its explanation) or the error's own message."""
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        return str(explanation)
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+
+
 @dataclasses.dataclass(frozen=True)
 class ConnectionOptions:
     """How to reach the Engine; same names and meaning as community.docker's options."""

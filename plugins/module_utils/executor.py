@@ -13,7 +13,6 @@ This is a private part of the collection; its API may change in any release.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 import os
 import signal
@@ -35,7 +34,7 @@ from ansible_collections.bosun.compose.plugins.module_utils.compose_control impo
     ref,
     release_lease,
 )
-from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError, ContainerRecord, Job
+from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError, ContainerRecord, Job, utc_iso
 from ansible_collections.bosun.compose.plugins.module_utils.planner import Plan, PlanError, plan_job
 from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import WorkerResult, WorkerRunner
 
@@ -50,10 +49,6 @@ OUTCOMES: tuple[str, ...] = t.get_args(Outcome)
 # Seconds the lease outlives the plan's deadline, for Docker's own overheads.
 LEASE_MARGIN = 60
 CANCEL_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
-
-
-def _iso(epoch: float) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).isoformat(timespec="milliseconds")
 
 
 @dataclasses.dataclass
@@ -192,7 +187,7 @@ class Executor:
         o = options or RunOptions()
         cancel = cancel or Cancellation()
         result = RunResult(run_id=o.run_id or "", job=job.name, stack=job.stack, outcome="invalid", message="",
-                           started_at=_iso(self.wall()))
+                           started_at=utc_iso(self.wall()))
         try:
             plan = self._plan(job, o, o.run_id, o.check_mode, result)
             if plan is None or o.check_mode:
@@ -203,7 +198,7 @@ class Executor:
             self._transaction(plan, cancel, o, result)
             return result
         finally:
-            result.finished_at = _iso(self.wall())
+            result.finished_at = utc_iso(self.wall())
             if not o.check_mode and result.outcome not in ("invalid", "not_found"):
                 self._write_record(result)
 
@@ -286,7 +281,7 @@ class Executor:
             return
         try:
             for step in plan.steps:
-                t0, at = self.clock(), _iso(self.wall())
+                t0, at = self.clock(), utc_iso(self.wall())
                 if step.type == "stop_containers":
                     down_from = self.wall()
                     # Until the stop returns, any container of the stop-set may be down.
@@ -330,7 +325,7 @@ class Executor:
 
     def _restart(self, plan: Plan, control: StackControl, stop: StopResult, result: RunResult) -> str | None:
         """Start exactly what was stopped and release the lease; a message when something failed."""
-        t0, at = self.clock(), _iso(self.wall())
+        t0, at = self.clock(), utc_iso(self.wall())
         try:
             start: StartResult = control.start(stop.stopped, plan.start_budget)
         except BaseException as exc:  # the lease stays: recovery retries from the daemon-side record

@@ -9,6 +9,7 @@ This is a private part of the collection; its API may change in any release.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import typing as t
 
 Severity = t.Literal["error", "warning"]
@@ -49,6 +50,13 @@ DEFAULT_TIMEOUT = 3600
 DEFAULT_START_TIMEOUT = 60
 DEFAULT_STOP_TIMEOUT = 10
 MAX_DURATION = 7 * 24 * 3600
+
+
+def utc_iso(epoch: float | None = None, timespec: str = "milliseconds") -> str:
+    """An ISO 8601 UTC timestamp of `epoch` (default now)."""
+    moment = (datetime.datetime.now(datetime.timezone.utc) if epoch is None
+              else datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc))
+    return moment.isoformat(timespec=timespec)
 
 
 class BosunError(Exception):

@@ -12,7 +12,6 @@ This is a private part of the collection; its API may change in any release.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import fnmatch
 import time
 import typing as t
@@ -48,6 +47,7 @@ from ansible_collections.bosun.compose.plugins.module_utils.model import (
     Job,
     JobNotFoundError,
     Mount,
+    utc_iso,
 )
 from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import (
     ImageMissingError,
@@ -155,7 +155,7 @@ class Plan:
         }
 
 
-def _duration(key: str, value: t.Any) -> int:
+def _duration(value: t.Any) -> int:
     if isinstance(value, bool):
         raise LabelError("must be a duration")
     return parse_duration(str(value))
@@ -187,9 +187,9 @@ _PARSERS: dict[str, t.Callable[[t.Any], t.Any]] = {
     "secret_env": _str_map,
     "user": lambda v: parse_text(str(v)),
     "network": lambda v: parse_network(str(v)),
-    "timeout": lambda v: _duration("timeout", v),
-    "stop_timeout": lambda v: _duration("stop_timeout", v),
-    "start_timeout": lambda v: _duration("start_timeout", v),
+    "timeout": _duration,
+    "stop_timeout": _duration,
+    "start_timeout": _duration,
     "mounts": _mounts,
     "overlap_policy": lambda v: parse_overlap(str(v)),
     "stack": lambda v: parse_text(str(v)),
@@ -288,12 +288,8 @@ def build_plan(
         Step("start_containers", f"start the same {n} container(s) in dependency order within {job.start_timeout}s",
              levels=list(reversed(levels)), timeout=job.start_timeout),
     ]
-    return Plan(run_id=run_id, job=job, stack=job.stack, created_at=created_at or _now(), steps=steps,
-                stop_budget=stop_budget, start_budget=job.start_timeout)
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return Plan(run_id=run_id, job=job, stack=job.stack, created_at=created_at or utc_iso(timespec="seconds"),
+                steps=steps, stop_budget=stop_budget, start_budget=job.start_timeout)
 
 
 def new_run_id() -> str:

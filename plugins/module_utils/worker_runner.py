@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import collections
 import dataclasses
-import datetime
 import os
 import posixpath
 import re
@@ -35,7 +34,9 @@ from ansible_collections.bosun.compose.plugins.module_utils.model import (
     BosunError,
     DockerUnavailableError,
     Mount,
+    utc_iso,
 )
+from ansible_collections.bosun.compose.plugins.module_utils.docker_api import error_text, status_code
 
 try:
     from requests.exceptions import RequestException  # comes with the Docker SDK
@@ -314,10 +315,6 @@ class WorkerResult:
         return d
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
-
-
 def default_state_dir() -> str:
     """/var/lib/bosun for root, else $XDG_STATE_HOME/bosun (default ~/.local/state/bosun)."""
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -326,14 +323,6 @@ def default_state_dir() -> str:
     if not os.path.isabs(base):  # the XDG spec says relative values are invalid and must be ignored
         base = os.path.join(os.path.expanduser("~"), ".local", "state")
     return os.path.join(base, "bosun")
-
-
-def _status_code(exc: BaseException) -> int | None:
-    return getattr(exc, "status_code", None)
-
-
-def _explain(exc: BaseException) -> str:
-    return str(getattr(exc, "explanation", None) or exc)
 
 
 def _split_image(image: str) -> tuple[str, str | None]:
@@ -363,7 +352,7 @@ def preflight_image(api: DockerApi, image: str, pull: PullPolicy = "never") -> d
     try:
         return _image_info(api.call(f"inspect image {image!r}", api.client.inspect_image, image), image, False)
     except Exception as exc:
-        if _status_code(exc) != 404:
+        if status_code(exc) != 404:
             raise
     if pull == "never":
         raise ImageMissingError(
@@ -381,12 +370,12 @@ def preflight_image(api: DockerApi, image: str, pull: PullPolicy = "never") -> d
         raise ImagePullError(f"worker image {image!r} is not present and pulling it failed: {exc.message}",
                              image=image, pull=pull)
     except Exception as exc:
-        raise ImagePullError(f"worker image {image!r} is not present and pulling it failed: {_explain(exc)}",
+        raise ImagePullError(f"worker image {image!r} is not present and pulling it failed: {error_text(exc)}",
                              image=image, pull=pull)
     try:
         return _image_info(api.call(f"inspect image {image!r}", api.client.inspect_image, image), image, True)
     except Exception as exc:
-        if _status_code(exc) != 404:
+        if status_code(exc) != 404:
             raise
         raise ImagePullError(f"worker image {image!r} was pulled but is still not present on the Docker host",
                              image=image, pull=pull)
@@ -466,10 +455,10 @@ class WorkerRunner:
         except BosunError:
             raise
         except Exception as exc:
-            hint = " (a container of that name exists: stop_workers() removes leftovers)" if _status_code(exc) == 409 else ""
+            hint = " (a container of that name exists: stop_workers() removes leftovers)" if status_code(exc) == 409 else ""
             raise WorkerError(
                 f"cannot create worker container {spec.name!r} from image {spec.image!r}: "
-                f"{_explain(exc)}{hint}", name=spec.name, image=spec.image, job=spec.job, run_id=spec.run_id)
+                f"{error_text(exc)}{hint}", name=spec.name, image=spec.image, job=spec.job, run_id=spec.run_id)
         return str(created["Id"])
 
     def run(
@@ -499,12 +488,12 @@ class WorkerRunner:
         t0 = time.monotonic()
         try:
             try:
-                result.started_at = _now()
+                result.started_at = utc_iso()
                 t0 = time.monotonic()
                 self.api.call(f"start worker container {spec.name!r}", client.start, cid)
             except Exception as exc:
-                result.error = f"cannot start worker container {spec.name!r}: {_explain(exc)}"
-                result.finished_at = _now()
+                result.error = f"cannot start worker container {spec.name!r}: {error_text(exc)}"
+                result.finished_at = utc_iso()
                 result.exit_code = self._exit_code(cid)
                 if result.exit_code == 0:  # never report success for a worker that did not start
                     result.exit_code = None
@@ -512,12 +501,12 @@ class WorkerRunner:
                 try:
                     self._wait(spec, cid, result, cancel, t0)
                 except Exception as exc:
-                    if _status_code(exc) != 404:
+                    if status_code(exc) != 404:
                         raise
                     # stop_workers() (a cancellation or a recovery elsewhere) or a person removed it.
                     result.error = f"worker container {spec.name!r} was removed by someone else while it ran"
                     result.exit_code = None
-                    result.finished_at = _now()
+                    result.finished_at = utc_iso()
                     result.removed = True
             result.duration = round(time.monotonic() - t0, 3)
             if not result.removed:
@@ -557,12 +546,12 @@ class WorkerRunner:
                 if "timed out" not in str(exc).lower():  # SDK 7 reports a read timeout as ConnectionError
                     raise DockerUnavailableError(f"cannot wait for worker container {spec.name!r}: {exc}") from exc
                 continue
-            result.finished_at = _now()
+            result.finished_at = utc_iso()
             result.exit_code = status.get("StatusCode")
             return
         # SIGTERM now, SIGKILL from Docker after the grace; stop() returns once the container is down.
         self.api.call(f"stop worker container {spec.name!r}", client.stop, cid, timeout=spec.stop_grace)
-        result.finished_at = _now()
+        result.finished_at = utc_iso()
         result.exit_code = self._exit_code(cid)
 
     def discard(self, container_id: str) -> None:
@@ -605,7 +594,7 @@ class WorkerRunner:
             if pending:
                 emit(pending)
         except Exception as exc:
-            msg = exc.message if isinstance(exc, BosunError) else _explain(exc)
+            msg = error_text(exc)
             result.error = result.error or f"cannot read the logs of worker container {spec.name!r}: {msg}"
         finally:
             if out is not None:
@@ -625,7 +614,7 @@ class WorkerRunner:
             try:
                 self.api.client.inspect_container(cid)
             except Exception as exc:
-                return _status_code(exc) == 404
+                return status_code(exc) == 404
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.2)
@@ -635,10 +624,10 @@ class WorkerRunner:
             self.api.call("remove worker container", self.api.client.remove_container, cid, force=True, v=False)
             result.removed = True
         except Exception as exc:
-            if _status_code(exc) == 404 or self._vanishes(cid):
+            if status_code(exc) == 404 or self._vanishes(cid):
                 result.removed = True  # removed by someone else (stop_workers, a person), now or just before
                 return
-            msg = exc.message if isinstance(exc, BosunError) else _explain(exc)
+            msg = error_text(exc)
             result.error = result.error or f"cannot remove worker container {result.name!r}: {msg}"
 
 
@@ -659,7 +648,7 @@ def stop_workers(api: DockerApi, run_id: str | None = None, job: str | None = No
                 api.call(f"stop worker container {c.name!r}", api.client.stop, c.id, timeout=grace)
             api.call(f"remove worker container {c.name!r}", api.client.remove_container, c.id, force=True, v=False)
         except Exception as exc:
-            if _status_code(exc) != 404:
+            if status_code(exc) != 404:
                 raise
         names.append(c.name)
     return names
