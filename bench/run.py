@@ -524,9 +524,9 @@ def _create_fillers(n: int) -> float:
 
 def bench_discovery() -> None:
     log(f"\n== 3. Discovery at scale: job_info with 0 and {FILLERS} unrelated containers, {JOBS} jobs ==")
-    from ansible_collections.bosun.compose.plugins.module_utils.compose_control import list_leases
-    from ansible_collections.bosun.compose.plugins.module_utils.discovery import discover
-    from ansible_collections.bosun.compose.plugins.module_utils.docker_api import ConnectionOptions, DockerApi
+    from ansible_collections.bosun.compose.plugins.module_utils._lease import list_leases
+    from ansible_collections.bosun.compose.plugins.module_utils._discovery import discover
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import ConnectionOptions, DockerApi
 
     tag = secrets.token_hex(3)
     file = _jobs_compose(JOBS, tag)

@@ -17,12 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-from ansible_collections.bosun.compose.plugins.module_utils import docker_api
+from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "plugins" / "modules" / "job_run.py"
 _trace = []
-_orig = docker_api.DockerApi.call
+_orig = DockerApi._call  # pylint: disable=protected-access
 
 
 def _call(self, what, fn, *args, **kwargs):
@@ -38,7 +38,7 @@ def _dump():
         json.dump(_trace, f)
 
 
-docker_api.DockerApi.call = _call
+DockerApi._call = _call  # type: ignore[method-assign]
 atexit.register(_dump)
 sys.argv = [str(MODULE)] + sys.argv[1:]
 runpy.run_path(str(MODULE), run_name="__main__")

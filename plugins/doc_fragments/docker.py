@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # Docker connection options shared by every module. Keep in sync with
-    # plugins/module_utils/module_support.py docker_argument_spec().
+    # plugins/module_utils/_module.py docker_argument_spec().
     DOCUMENTATION = r"""
 options:
   docker_host:

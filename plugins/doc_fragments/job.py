@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # Options that select a job and override its labels. Keep in sync with
-    # plugins/module_utils/module_support.py job_argument_spec().
+    # plugins/module_utils/_module.py job_argument_spec().
     DOCUMENTATION = r"""
 options:
   name:
@@ -35,7 +35,9 @@ options:
         description: The worker command, a list of arguments or a shell-quoted string; default the image's own.
         type: raw
       env:
-        description: Environment variables for the worker, merged over the labels' C(bosun.job.worker.env.*).
+        description:
+          - Environment variables for the worker, merged over the labels' C(bosun.job.worker.env.*).
+          - Values are strings or numbers; booleans become V(true) or V(false), as in M(bosun.compose.worker).
         type: dict
       secret_env:
         description:

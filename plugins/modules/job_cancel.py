@@ -22,6 +22,7 @@ author:
 extends_documentation_fragment:
   - bosun.compose.docker
   - bosun.compose.docker.attributes
+  - bosun.compose.run_state
 attributes:
   check_mode:
     support: full
@@ -43,11 +44,6 @@ options:
     description: Seconds to wait for the run to restart the stack and release it.
     type: int
     default: 120
-  state_dir:
-    description:
-      - Where M(bosun.compose.job_run) keeps run records; the cancelled run's record is returned from there.
-      - Default C(/var/lib/bosun) as root, else C(~/.local/state/bosun).
-    type: path
 seealso:
   - module: bosun.compose.job_run
   - module: bosun.compose.stack
@@ -81,28 +77,37 @@ run:
   description: The record of the cancelled run (C(outcome), C(message), C(downtime_seconds), ...), when it could be read.
   returned: when the run released the stack
   type: dict
+error:
+  description:
+    - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
+      V(APIError)) and its context, such as the container, label, value, image or holder concerned.
+  returned: on failure
+  type: dict
+  sample: {type: LeaseHeldError, project: shop, owner_alive: true}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bosun.compose.plugins.module_utils.executor import cancel_run
-from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError
-from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, docker_argument_spec
-from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import default_state_dir
+from ansible_collections.bosun.compose.plugins.module_utils._cancel import cancel_run
+from ansible_collections.bosun.compose.plugins.module_utils._module import (
+    connect,
+    docker_argument_spec,
+    guard,
+    state_dir_spec,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=docker_argument_spec(project=dict(type="str", required=True), run_id=dict(type="str"),
-                                           wait=dict(type="int", default=120), state_dir=dict(type="path")),
+                                           wait=dict(type="int", default=120), **state_dir_spec()),
         supports_check_mode=True,
     )
     p = module.params
-    try:
+    with guard(module):
         result = cancel_run(connect(module), p["project"], run_id=p["run_id"], wait=p["wait"],
                             check=module.check_mode, state_dir=p["state_dir"] or default_state_dir())
-    except BosunError as exc:
-        module.fail_json(**exc.to_dict())
     module.exit_json(**result.to_dict())
 
 

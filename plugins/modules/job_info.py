@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - bosun.compose.docker
   - bosun.compose.docker.attributes
+  - bosun.compose.run_state
 attributes:
   check_mode:
     support: full
@@ -44,12 +45,6 @@ options:
     description:
       - Return only jobs that target this stack (the Compose project name, or the C(bosun.stack) label).
     type: str
-  state_dir:
-    description:
-      - Where M(bosun.compose.job_run) keeps its run records on this host; each job's RV(jobs[].last_run) is read
-        from there when the directory is readable.
-      - Default C(/var/lib/bosun) as root, else C(~/.local/state/bosun).
-    type: path
 notes:
   - Container labels (Compose C(services.<svc>.labels)) C(bosun.job.name), C(bosun.job.enabled),
     C(bosun.job.worker.image), C(bosun.job.worker.command), C(bosun.job.worker.env.<NAME>),
@@ -221,32 +216,40 @@ problems:
       description: A sentence naming the object, the label, the value and what is allowed.
       type: str
       sample: "container 'shop-db-1': label 'bosun.job.timeout' has value '-5s': must be a positive duration such as 90s, 30m or 1h30m"
+error:
+  description:
+    - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
+      V(APIError)) and its context, such as the container, label, value, image or holder concerned.
+  returned: on failure
+  type: dict
+  sample: {type: LeaseHeldError, project: shop, owner_alive: true}
 """
-
-from ansible.module_utils.basic import AnsibleModule
 
 import time
 
-from ansible_collections.bosun.compose.plugins.module_utils.compose_control import list_leases, owner_alive
-from ansible_collections.bosun.compose.plugins.module_utils.discovery import discover, select_jobs
-from ansible_collections.bosun.compose.plugins.module_utils.executor import last_run
-from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError
-from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, docker_argument_spec
-from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import default_state_dir
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.bosun.compose.plugins.module_utils._discovery import discover, select_jobs
+from ansible_collections.bosun.compose.plugins.module_utils._lease import list_leases, owner_alive
+from ansible_collections.bosun.compose.plugins.module_utils._module import (
+    connect,
+    docker_argument_spec,
+    guard,
+    state_dir_spec,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir, last_run
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=docker_argument_spec(name=dict(type="str"), project=dict(type="str"), state_dir=dict(type="path")),
+        argument_spec=docker_argument_spec(name=dict(type="str"), project=dict(type="str"), **state_dir_spec()),
         supports_check_mode=True,
     )
     p = module.params
-    try:
+    with guard(module):
         api = connect(module)
         jobs, stray = discover(api)
         leases = list_leases(api)
-    except BosunError as exc:
-        module.fail_json(**exc.to_dict())
     selected = select_jobs(jobs, p["name"], p["project"])
     unfiltered = p["name"] is None and p["project"] is None
     problems = [pr for j in selected for pr in j.problems] + (stray if unfiltered else [])

@@ -115,25 +115,29 @@ job:
   description: The job after the play's overrides, in the format of M(bosun.compose.job_info)'s RV(bosun.compose.job_info#module:jobs).
   returned: when the job was found
   type: dict
+error:
+  description:
+    - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
+      V(APIError)) and its context, such as the container, label, value, image or holder concerned.
+  returned: on failure
+  type: dict
+  sample: {type: LeaseHeldError, project: shop, owner_alive: true}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError
-from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, job_argument_spec
-from ansible_collections.bosun.compose.plugins.module_utils.planner import plan_job, resolve_job
+from ansible_collections.bosun.compose.plugins.module_utils._module import connect, guard, job_argument_spec
+from ansible_collections.bosun.compose.plugins.module_utils._planner import plan_job, resolve_job
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=job_argument_spec(run_id=dict(type="str")), supports_check_mode=True)
     p = module.params
-    try:
+    with guard(module):
         api = connect(module)
         job, secret_env = resolve_job(api, p["name"], p["project"], p["job"])
-        plan = plan_job(api, job, secret_env=secret_env, run_id=p["run_id"], pull=p["pull"], check_mode=module.check_mode,
-                        allowed_images=p["allowed_images"])
-    except BosunError as exc:
-        module.fail_json(**exc.to_dict())
+        plan = plan_job(api, job, secret_env=secret_env, run_id=p["run_id"], pull=p["pull"],
+                        check_mode=module.check_mode, allowed_images=p["allowed_images"])
     result = dict(changed=False, plan=plan.to_dict(), job=job.to_dict())
     if not plan.ok:
         module.fail_json(msg="preflight failed: " + "; ".join(c.message for c in plan.failed_checks), **result)

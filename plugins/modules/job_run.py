@@ -27,6 +27,8 @@ author:
 extends_documentation_fragment:
   - bosun.compose.docker
   - bosun.compose.docker.attributes
+  - bosun.compose.run_state
+  - bosun.compose.run_state.worker_output
   - bosun.compose.job
 attributes:
   check_mode:
@@ -49,20 +51,6 @@ options:
       - With policy V(skip) the run does not wait; its outcome is V(skipped) and the task does not fail.
     type: int
     default: 3600
-  tail_lines:
-    description: How many of the worker's last log lines to return.
-    type: int
-    default: 50
-  keep:
-    description: Keep a failed worker container for inspection (V(on_failure)) or always remove it (V(never)).
-    type: str
-    choices: [never, on_failure]
-    default: never
-  state_dir:
-    description:
-      - Where run records and worker logs are kept on the Docker host.
-      - Default C(/var/lib/bosun) as root, else C(~/.local/state/bosun).
-    type: path
 notes:
   - The outcome is one of V(success), V(worker_failed), V(timeout), V(cancelled), V(image_missing), V(preflight_failed),
     V(stop_failed), V(start_failed), V(locked), V(skipped), V(not_found), V(invalid). Any outcome but V(success) and
@@ -148,16 +136,30 @@ existing:
   returned: when the outcome is V(not_found)
   type: list
   elements: str
+error:
+  description:
+    - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
+      V(APIError)) and its context, such as the container, label, value, image or holder concerned.
+  returned: on failure
+  type: dict
+  sample: {type: LeaseHeldError, project: shop, owner_alive: true}
 """
-
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bosun.compose.plugins.module_utils.executor import Cancellation, Executor, RunOptions
-from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError, JobNotFoundError
-from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, job_argument_spec
-from ansible_collections.bosun.compose.plugins.module_utils.planner import resolve_job
-from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import default_state_dir
+from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
+from ansible_collections.bosun.compose.plugins.module_utils._errors import BosunError, JobNotFoundError
+from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions
+from ansible_collections.bosun.compose.plugins.module_utils._module import (
+    connect,
+    error_details,
+    guard,
+    job_argument_spec,
+    state_dir_spec,
+    worker_output_spec,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._planner import resolve_job
+from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir
 
 
 def main() -> None:
@@ -165,24 +167,24 @@ def main() -> None:
         argument_spec=job_argument_spec(
             run_id=dict(type="str"),
             lock_timeout=dict(type="int", default=3600),
-            tail_lines=dict(type="int", default=50),
-            keep=dict(type="str", choices=["never", "on_failure"], default="never"),
-            state_dir=dict(type="path"),
+            **worker_output_spec(),
+            **state_dir_spec(),
         ),
         supports_check_mode=True,
     )
     p = module.params
     empty = dict(run_id=p["run_id"] or "", job=p["name"], stack=p["project"], steps=[], stopped=[], restarted=[],
                  downtime_seconds=0.0, changed=False)
-    with Cancellation() as cancel:
+    with guard(module, **empty), Cancellation() as cancel:
+        api = connect(module)
         try:
-            api = connect(module)
             job, secret_env = resolve_job(api, p["name"], p["project"], p["job"])
         except JobNotFoundError as exc:
             module.fail_json(msg=f"not_found: {exc.message}", outcome="not_found", message=exc.message,
-                             existing=exc.context.get("existing", []), **empty)
+                             existing=exc.context.get("existing", []), error=error_details(exc), **empty)
         except BosunError as exc:
-            module.fail_json(msg=f"invalid: {exc.message}", outcome="invalid", message=exc.message, **empty)
+            module.fail_json(msg=f"invalid: {exc.message}", outcome="invalid", message=exc.message,
+                             error=error_details(exc), **empty)
         options = RunOptions(secret_env=secret_env, run_id=p["run_id"], pull=p["pull"], lock_timeout=p["lock_timeout"],
                              check_mode=module.check_mode, tail_lines=p["tail_lines"], keep=p["keep"],
                              allowed_images=p["allowed_images"])

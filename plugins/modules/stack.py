@@ -202,158 +202,40 @@ recover:
       V(would_recover), with C(message) and C(workers_stopped); null for the other states.
   returned: always
   type: dict
+error:
+  description:
+    - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
+      V(APIError)) and its context, such as the container, label, value, image or holder concerned.
+  returned: on failure
+  type: dict
+  sample: {type: LeaseHeldError, project: shop, owner_alive: true}
 """
-
-import signal
-import time
-import traceback
-import typing as t
-import uuid
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bosun.compose.plugins.module_utils.compose_control import (
-    Lease,
-    Owner,
-    StackControl,
-    StartResult,
-    acquire_lease,
-    must_keep_lease,
-    owner_alive,
-    read_lease,
-    recover,
-    ref,
-    release_lease,
+from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
+from ansible_collections.bosun.compose.plugins.module_utils._maintenance import (
+    WindowResult,
+    recover_stack,
+    start_stop_set,
+    stop_for_maintenance,
 )
-from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError, ContainerRecord
-from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, docker_argument_spec
+from ansible_collections.bosun.compose.plugins.module_utils._model import new_run_id
+from ansible_collections.bosun.compose.plugins.module_utils._module import connect, docker_argument_spec, guard
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
 
 
-class Interrupted(BaseException):
-    """SIGTERM or SIGHUP reached the module (see docs: an interrupted controller sends these)."""
-
-
-def _raise_interrupted(signum: int, frame: t.Any) -> None:
-    raise Interrupted(f"interrupted by signal {signum}")
-
-
-def _diff(containers: t.Sequence[ContainerRecord], before: str, after: str) -> dict[str, t.Any]:
-    return {"before": {c.name: before for c in containers}, "after": {c.name: after for c in containers}}
-
-
-def _state(running: bool) -> str:
-    return "running" if running else "stopped"
-
-
-def do_stopped(module: AnsibleModule, ctl: StackControl, out: dict[str, t.Any]) -> None:
+def _check_options(module: AnsibleModule) -> None:
     p = module.params
-    levels, added = ctl.plan_stop(p["services"])
-    stop_set = [c for level in levels for c in level]
-    out.update(stop_set=[ref(c) for c in stop_set], stopped=[ref(c) for c in stop_set], added_services=added)
-    if not stop_set:
-        out["summary"] = f"nothing running to stop in stack {ctl.project!r}"
-        return
-    out["changed"] = True
-    out["diff"] = _diff(stop_set, "running", "stopped")
-    if module.check_mode:
-        out["stopped"] = [ref(c) for c in stop_set]
-        out["summary"] = f"would stop {len(stop_set)} container(s)"
-        return
-    lease = acquire_lease(ctl.api, ctl.project, out["run_id"], p["job"] or "", stop_set, p["lease_ttl"],
-                          Owner.current(with_pid=False), stop_set[0].image_id or stop_set[0].image)
-    out["lease"] = lease.to_dict()
-    try:
-        result = ctl.stop(levels, p["stop_timeout"])
-        out["stop"] = result.to_dict()
-        out["stopped"] = [ref(c) for c in result.stopped]
-        out["summary"] = f"{len(result.stopped)}/{len(stop_set)} stopped"
-        if result.ok:
-            return
-        message = f"stopping stack {ctl.project!r} failed: " + "; ".join(f.error for f in result.failed)
-    except (Exception, KeyboardInterrupt, Interrupted) as exc:
-        message = f"stopping stack {ctl.project!r} was interrupted: {exc}"
-    # Roll back: a stack half stopped by a failed task must not stay that way. Starting the whole stop-set
-    # starts what was stopped; what still runs counts as already running.
-    start = ctl.start(stop_set, p["start_timeout"])
-    out["start"] = start.to_dict()
-    if not must_keep_lease(start):
-        out["released"] = release_lease(ctl.api, lease)
-    out["summary"] = f"{out['summary'] or 'stop interrupted'}; rolled back: {start.summary}"
-    module.fail_json(msg=f"{message}; started again what was stopped: {start.summary}", **out)
-
-
-def _start_result_message(ctl: StackControl, start: StartResult, kept: bool) -> str:
-    errors = "; ".join(f.error for f in start.failed)
-    lease = " The lease is kept; run state=started again to retry." if kept else ""
-    return f"starting stack {ctl.project!r}: {start.summary}; {errors}.{lease}"
-
-
-def do_started(module: AnsibleModule, ctl: StackControl, out: dict[str, t.Any]) -> None:
-    p = module.params
-    lease = read_lease(ctl.api, ctl.project)
-    out["lease"] = lease.to_dict() if lease else None
-    stop_set: list[t.Any]
-    if p["containers"] is not None:
-        stop_set = list(p["containers"])
-        releasable = lease is not None and p["run_id"] is not None and lease.run_id == p["run_id"]
-    elif lease is None:
-        out["summary"] = f"stack {ctl.project!r} holds no lease and no containers were given: nothing to start"
-        return
-    else:
-        if p["run_id"] is not None and lease.run_id != p["run_id"]:
-            module.fail_json(
-                msg=f"stack {ctl.project!r} is held by {lease.describe()}, not by run {p['run_id']!r}; allowed: the "
-                    "run id of the lease, or no run_id", **out)
-        if p["run_id"] is None and lease.owner.pid is not None and owner_alive(lease, time.time()):
-            # A live process (for example a job run) holds the stack; its worker may be running.
-            module.fail_json(
-                msg=f"stack {ctl.project!r} is held by the live process of {lease.describe()}; allowed: its run_id, "
-                    "to start its stop-set on purpose", **out)
-        out["run_id"] = lease.run_id
-        stop_set = list(lease.stop_set)
-        releasable = True
-    containers = ctl.containers()
-    members, unknown = ctl.resolve(stop_set, containers)
-    out["stop_set"] = [ref(c) for c in members] + [{"id": None, "name": u, "service": None} for u in unknown]
-    to_start = [c for c in members if c.state != "running"]
-    if module.check_mode:
-        out["changed"] = bool(to_start) or (releasable and lease is not None)
-        out["start"] = {"summary": f"would start {len(to_start)} of {len(members) + len(unknown)}",
-                        "started": [ref(c) for c in to_start]}
-        out["diff"] = _diff(to_start, "stopped", "running")
-        out["summary"] = out["start"]["summary"]
-        return
-    start = ctl.start(stop_set, p["start_timeout"])
-    out["start"] = start.to_dict()
-    out["changed"] = start.changed
-    out["diff"] = _diff(start.started, "stopped", "running")
-    out["summary"] = start.summary
-    kept = must_keep_lease(start)
-    if releasable and lease is not None and not kept:
-        out["released"] = release_lease(ctl.api, lease)
-        out["changed"] = out["changed"] or out["released"]
-    if not start.ok:
-        module.fail_json(msg=_start_result_message(ctl, start, kept and releasable), **out)
-
-
-def do_recovered(module: AnsibleModule, ctl: StackControl, out: dict[str, t.Any]) -> None:
-    p = module.params
-    result = recover(ctl.api, ctl.project, p["run_id"], start_timeout=p["start_timeout"],
-                     check=module.check_mode, control=ctl)
-    lease: Lease | None = result.lease
-    out.update(changed=result.changed, recover=result.to_dict(), summary=result.message,
-               lease=lease.to_dict() if lease else None, released=result.released)
-    if lease is not None:
-        out["run_id"] = lease.run_id
-        out["stop_set"] = [dict(e) for e in lease.stop_set]
-    if result.start is not None:
-        out["start"] = result.start.to_dict()
-        out["diff"] = _diff(result.start.started, "stopped", "running")
-        if not result.start.ok:
-            module.fail_json(msg=_start_result_message(ctl, result.start, not result.released), **out)
-    elif result.action == "would_recover" and lease is not None:
-        members, _unknown = ctl.resolve(list(lease.stop_set), ctl.containers())
-        out["diff"] = _diff([c for c in members if c.state != "running"], "stopped", "running")
+    for key in ("lease_ttl", "start_timeout"):
+        if p[key] <= 0:
+            module.fail_json(msg=f"{key} {p[key]!r} is not valid; allowed: a positive number of seconds")
+    if p["stop_timeout"] is not None and p["stop_timeout"] < 0:
+        module.fail_json(msg=f"stop_timeout {p['stop_timeout']!r} is not valid; allowed: zero or more seconds")
+    if p["services"] and p["state"] != "stopped":
+        module.fail_json(msg=f"services is only allowed with state=stopped, not state={p['state']}")
+    if p["containers"] is not None and p["state"] != "started":
+        module.fail_json(msg=f"containers is only allowed with state=started, not state={p['state']}")
 
 
 def main() -> None:
@@ -371,32 +253,26 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
+    _check_options(module)
     p = module.params
-    for key in ("lease_ttl", "start_timeout"):
-        if p[key] <= 0:
-            module.fail_json(msg=f"{key} {p[key]!r} is not valid; allowed: a positive number of seconds")
-    if p["stop_timeout"] is not None and p["stop_timeout"] < 0:
-        module.fail_json(msg=f"stop_timeout {p['stop_timeout']!r} is not valid; allowed: zero or more seconds")
-    if p["services"] and p["state"] != "stopped":
-        module.fail_json(msg=f"services is only allowed with state=stopped, not state={p['state']}")
-    if p["containers"] is not None and p["state"] != "started":
-        module.fail_json(msg=f"containers is only allowed with state=started, not state={p['state']}")
-    # An interrupted controller reaches the module as SIGTERM or SIGHUP; raise so rollbacks run.
-    signal.signal(signal.SIGTERM, _raise_interrupted)
-    signal.signal(signal.SIGHUP, _raise_interrupted)
-    out: dict[str, t.Any] = dict(
-        changed=False, run_id=p["run_id"] or (uuid.uuid4().hex[:16] if p["state"] == "stopped" else None),
-        stop_set=[], stopped=[], added_services=[], lease=None, released=False, stop=None, start=None,
-        recover=None, summary="",
-    )
-    try:
-        ctl = StackControl(connect(module), p["project"])
-        {"stopped": do_stopped, "started": do_started, "recovered": do_recovered}[p["state"]](module, ctl, out)
-    except BosunError as exc:
-        module.fail_json(**{**out, **exc.to_dict()})
-    except Interrupted as exc:
-        module.fail_json(msg=f"stack {p['project']!r}: {exc}", exception=traceback.format_exc(), **out)
-    module.exit_json(**out)
+    result: WindowResult
+    # An interrupted controller reaches the module as SIGTERM or SIGHUP: a stop in progress is rolled back.
+    with guard(module, changed=False, project=p["project"]), Cancellation() as cancel:
+        control = StackControl(connect(module), p["project"])
+        if p["state"] == "stopped":
+            result = stop_for_maintenance(
+                control, run_id=p["run_id"] or new_run_id(), job=p["job"] or "", lease_ttl=p["lease_ttl"],
+                services=p["services"], stop_timeout=p["stop_timeout"], start_timeout=p["start_timeout"],
+                check=module.check_mode, cancel=cancel.event)
+        elif p["state"] == "started":
+            result = start_stop_set(control, run_id=p["run_id"], containers=p["containers"],
+                                    start_timeout=p["start_timeout"], check=module.check_mode)
+        else:
+            result = recover_stack(control, run_id=p["run_id"], start_timeout=p["start_timeout"],
+                                   check=module.check_mode)
+    if result.error:
+        module.fail_json(msg=result.error, **result.to_dict())
+    module.exit_json(**result.to_dict())
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ author:
 extends_documentation_fragment:
   - bosun.compose.docker
   - bosun.compose.docker.attributes
+  - bosun.compose.run_state
+  - bosun.compose.run_state.worker_output
 attributes:
   check_mode:
     support: partial
@@ -121,23 +123,6 @@ options:
     description:
       - The Compose project the run belongs to; recorded in a label and in C(BOSUN_STACK). Nothing is done to it.
     type: str
-  tail_lines:
-    description:
-      - How many of the last log lines to return in RV(worker.log_tail).
-    type: int
-    default: 50
-  keep:
-    description:
-      - V(never) always removes the worker container. V(on_failure) keeps it when the run failed, for
-        inspection; remove it yourself afterwards.
-    type: str
-    choices: [never, on_failure]
-    default: never
-  state_dir:
-    description:
-      - Where logs are kept. Default C(/var/lib/bosun) for root, else C($XDG_STATE_HOME/bosun)
-        (C(~/.local/state/bosun)), on the host where the module runs.
-    type: path
   pull:
     description:
       - V(never) fails when the image is not present. V(missing) pulls it first if absent.
@@ -293,57 +278,54 @@ rc:
   description: The worker's exit code.
   returned: when the worker was started (not in check mode)
   type: int
+error:
+  description:
+    - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
+      V(APIError)) and its context, such as the container, label, value, image or holder concerned.
+  returned: on failure
+  type: dict
+  sample: {type: LeaseHeldError, project: shop, owner_alive: true}
 """
 
 import dataclasses
-import shlex
-import signal
-import threading
-import typing as t
-import uuid
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bosun.compose.plugins.module_utils.model import BosunError, Mount
-from ansible_collections.bosun.compose.plugins.module_utils.module_support import connect, docker_argument_spec
-from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import (
-    ImageMissingError,
-    WorkerRunner,
-    WorkerSpec,
-    check_volumes,
-    default_state_dir,
-    preflight,
-    preflight_image,
+from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
+from ansible_collections.bosun.compose.plugins.module_utils._errors import WorkerSpecError
+from ansible_collections.bosun.compose.plugins.module_utils._model import Mount, new_run_id
+from ansible_collections.bosun.compose.plugins.module_utils._module import (
+    connect,
+    docker_argument_spec,
+    guard,
+    state_dir_spec,
+    worker_output_spec,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir
+from ansible_collections.bosun.compose.plugins.module_utils._values import LabelError, parse_command, parse_env
+from ansible_collections.bosun.compose.plugins.module_utils._worker_runner import WorkerRunner, check_worker_inputs
+from ansible_collections.bosun.compose.plugins.module_utils._worker_spec import WorkerSpec
 
-_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, n))
 
-
-def _command(module: AnsibleModule, value: t.Any) -> list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
+def _spec(p: dict) -> WorkerSpec:
+    """The WorkerSpec from the options, by the same rules as labels and play overrides."""
+    try:
+        command = None if p["command"] is None else parse_command(p["command"])
+    except LabelError as exc:
+        raise WorkerSpecError(f"command {p['command']!r} {exc}", option="command") from None
+    env: dict[str, dict[str, str]] = {}
+    for option in ("env", "secret_env"):
         try:
-            return shlex.split(value)
-        except ValueError as exc:
-            module.fail_json(msg=f"command {value!r} is not a valid shell-quoted string ({exc}); give a list of strings")
-    if isinstance(value, list) and all(isinstance(a, str) for a in value):
-        return value
-    module.fail_json(msg=f"command {value!r} must be a list of strings or a shell-quoted string")
-    return None
-
-
-def _env(module: AnsibleModule, option: str, values: dict[str, t.Any], secret: bool) -> dict[str, str]:
-    env = {}
-    for k, v in values.items():
-        if isinstance(v, bool):
-            env[k] = "true" if v else "false"
-        elif isinstance(v, (str, int, float)):
-            env[k] = str(v)
-        else:
-            shown = "(hidden)" if secret else repr(v)
-            module.fail_json(msg=f"{option} {k!r} has value {shown} of type {type(v).__name__}: values must be strings or numbers")
-    return env
+            env[option] = parse_env(p[option])
+        except LabelError as exc:
+            shown = "(hidden)" if option == "secret_env" else repr(p[option])
+            raise WorkerSpecError(f"{option} {shown}: {exc}", option=option) from None
+    return WorkerSpec(
+        job=p["job"], run_id=p["run_id"] or new_run_id(), image=p["image"], command=command,
+        env={**env["env"], **env["secret_env"]}, secret_env_names=frozenset(env["secret_env"]),
+        mounts=[Mount(m["volume"], m["path"], m["mode"]) for m in p["mounts"]], network=p["network"],
+        user=p["user"], timeout=p["run_timeout"], stop_grace=p["stop_grace"], stack=p["stack"],
+    )
 
 
 def main() -> None:
@@ -365,50 +347,24 @@ def main() -> None:
             job=dict(type="str", default="adhoc"),
             run_id=dict(type="str"),
             stack=dict(type="str"),
-            tail_lines=dict(type="int", default=50),
-            keep=dict(type="str", choices=["never", "on_failure"], default="never"),
-            state_dir=dict(type="path"),
             pull=dict(type="str", choices=["never", "missing"], default="never"),
+            **worker_output_spec(),
+            **state_dir_spec(),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    secret = _env(module, "secret_env", p["secret_env"], secret=True)
-    try:
-        spec = WorkerSpec(
-            job=p["job"], run_id=p["run_id"] or uuid.uuid4().hex, image=p["image"],
-            command=_command(module, p["command"]), env={**_env(module, "env", p["env"], secret=False), **secret},
-            secret_env_names=frozenset(secret), mounts=[Mount(m["volume"], m["path"], m["mode"]) for m in p["mounts"]],
-            network=p["network"], user=p["user"], timeout=p["run_timeout"], stop_grace=p["stop_grace"],
-            stack=p["stack"],
-        )
-        api = connect(module)
-        if module.check_mode:
-            try:
-                image = preflight_image(api, spec.image, "never")
-            except ImageMissingError:
-                if p["pull"] != "missing":
-                    raise
-                image = {"id": None}
-            check_volumes(api, spec.mounts)
-            module.exit_json(changed=True, spec=dataclasses.replace(spec, image_id=image["id"]).to_dict())
-        image = preflight(api, spec, p["pull"])
-        spec = dataclasses.replace(spec, image_id=image["id"])
-    except BosunError as exc:
-        module.fail_json(**exc.to_dict())
-
     # A signal to the module (the controller interrupted, the connection dropped) stops the worker
     # gracefully, removes it and reports, instead of leaving it running.
-    cancel = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: cancel.set()) for s in _SIGNALS}
-    try:
+    with guard(module, changed=False), Cancellation() as cancel:
+        spec = _spec(p)
+        api = connect(module)
+        image = check_worker_inputs(api, spec, p["pull"], check_mode=module.check_mode)
+        spec = dataclasses.replace(spec, image_id=image.id)
+        if module.check_mode:
+            module.exit_json(changed=True, spec=spec.to_dict())
         runner = WorkerRunner(api, p["state_dir"] or default_state_dir())
-        result = runner.run(spec, tail_lines=p["tail_lines"], keep=p["keep"], cancel=cancel)
-    except BosunError as exc:
-        module.fail_json(spec=spec.to_dict(), **exc.to_dict())
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        result = runner.run(spec, tail_lines=p["tail_lines"], keep=p["keep"], cancel=cancel.event)
     if result.error and result.ok:
         module.warn(result.error)
     if not result.ok:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils import compose_control
-from ansible_collections.bosun.compose.plugins.module_utils.compose_control import read_lease
-from ansible_collections.bosun.compose.plugins.module_utils.discovery import discover, select_jobs
-from ansible_collections.bosun.compose.plugins.module_utils.docker_api import ConnectionOptions, DockerApi
-from ansible_collections.bosun.compose.plugins.module_utils.executor import Executor, RunOptions
-from ansible_collections.bosun.compose.plugins.module_utils.model import DockerUnavailableError
+from ansible_collections.bosun.compose.plugins.module_utils._discovery import discover, select_jobs
+from ansible_collections.bosun.compose.plugins.module_utils._docker_api import ConnectionOptions, DockerApi
+from ansible_collections.bosun.compose.plugins.module_utils._errors import DockerUnavailableError
+from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions
+from ansible_collections.bosun.compose.plugins.module_utils._lease import read_lease
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
 
 pytestmark = pytest.mark.docker
 
@@ -28,17 +28,18 @@ def test_engine_lost_in_the_middle_of_the_stop_restarts_everything_and_keeps_not
     before = running_ids(p)
     api = DockerApi.connect(ConnectionOptions())
     [job] = select_jobs(discover(api)[0], "backup", p.name)
-    real_stop = compose_control.StackControl.stop
+    real_stop = StackControl.stop
 
-    def stop_first_level_then_fail(self, levels, timeout, graces=None):
-        real_stop(self, levels[:1], timeout, graces)  # the first level really goes down
+    def stop_first_level_then_fail(self, levels, timeout, stop_timeouts=None, cancel=None):
+        real_stop(self, levels[:1], timeout, stop_timeouts, cancel)  # the first level really goes down
         raise DockerUnavailableError("lost the Docker Engine in the middle of the stop (injected)")
 
-    monkeypatch.setattr(compose_control.StackControl, "stop", stop_first_level_then_fail)
+    monkeypatch.setattr(StackControl, "stop", stop_first_level_then_fail)
     result = Executor(api, str(tmp_path / "state")).run(job, RunOptions(lock_timeout=5))
     assert result.outcome == "stop_failed", result.message
     assert "lost the Docker Engine in the middle of the stop (injected)" in result.message
     assert result.worker is None  # the worker never ran, and its created container is gone
     assert running_ids(p) == before
     assert read_lease(api, p.name) is None
-    assert [s.type for s in result.steps] == ["start_containers"]
+    # The failed stop is a step of its own, then the restart.
+    assert [(s.type, s.status) for s in result.steps] == [("stop_containers", "failed"), ("start_containers", "ok")]

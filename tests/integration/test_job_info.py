@@ -95,3 +95,22 @@ def test_module_defaults_group_sets_connection_options(ansible_playbook):
     }]
     run = ansible_playbook(play)
     assert "unix:///nonexistent/group.sock" in run.task("find").result["msg"]
+
+
+def test_service_network_label_is_a_label_problem_and_job_plan_says_so(compose_project, ansible_playbook):
+    # 0.1.0 accepted the label in discovery and then failed job_plan with a different kind of error.
+    p = compose_project("job_service_network.yml")
+    run = ansible_playbook(_play([
+        {"name": "find", "bosun.compose.job_info": {"project": p.name}},
+        {"name": "plan", "bosun.compose.job_plan": {"name": "netjob", "project": p.name}, "ignore_errors": True},
+    ]))
+    [job] = run.task("find").result["jobs"]
+    assert job["runnable"] is False
+    [problem] = job["problems"]
+    assert (problem["object"], problem["label"], problem["value"], problem["severity"]) == (
+        f"{p.name}-db-1", "bosun.job.worker.network", "service:db", "error")
+    assert "service: networking are not allowed for workers" in problem["message"]
+    plan = run.task("plan")
+    assert plan.status == "failed"
+    failed = [c for c in plan.result["plan"]["preflight"] if not c["ok"]]
+    assert [(c["name"], c["message"]) for c in failed] == [("labels", problem["message"])]

@@ -8,14 +8,14 @@ import time
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils.compose_control import (
-    Owner,
-    StackControl,
+from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     acquire_lease,
     lease_name,
+    Owner,
     read_lease,
 )
-from ansible_collections.bosun.compose.plugins.module_utils.docker_api import ConnectionOptions, DockerApi
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
+from ansible_collections.bosun.compose.plugins.module_utils._docker_api import ConnectionOptions, DockerApi
 from harness import TEST_IMAGE, event_log, run
 
 pytestmark = pytest.mark.docker

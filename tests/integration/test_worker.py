@@ -16,17 +16,16 @@ from pathlib import Path
 import pytest
 from harness import TEST_IMAGE, run
 
-from ansible_collections.bosun.compose.plugins.module_utils.docker_api import ConnectionOptions, DockerApi
-from ansible_collections.bosun.compose.plugins.module_utils.model import Mount
-from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import (
+from ansible_collections.bosun.compose.plugins.module_utils._docker_api import ConnectionOptions, DockerApi
+from ansible_collections.bosun.compose.plugins.module_utils._model import Mount
+from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     ImageMissingError,
     ImagePullError,
     VolumeMissingError,
-    WorkerRunner,
-    WorkerSpec,
-    preflight_image,
-    stop_workers,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._images import preflight_image
+from ansible_collections.bosun.compose.plugins.module_utils._worker_runner import stop_workers, WorkerRunner
+from ansible_collections.bosun.compose.plugins.module_utils._worker_spec import WorkerSpec
 
 pytestmark = pytest.mark.docker
 
@@ -217,7 +216,7 @@ def test_pull_missing_without_registry_says_so(api: DockerApi) -> None:
 
 def test_preflight_image_reports_id(api: DockerApi) -> None:
     info = preflight_image(api, TEST_IMAGE, pull="missing")
-    assert info["id"].startswith("sha256:") and info["pulled"] is False and info["image"] == TEST_IMAGE
+    assert info.id and info.id.startswith("sha256:") and info.pulled is False and info.image == TEST_IMAGE
 
 
 def test_cancel_stops_promptly(runner: WorkerRunner, job_name: str) -> None:
@@ -245,7 +244,7 @@ def test_stop_workers_stops_a_running_worker(runner: WorkerRunner, api: DockerAp
     thread.start()
     try:
         deadline = time.monotonic() + 15
-        while not api.list_containers(f"bosun.worker.run-id={s.run_id}", all=False):
+        while not api.list_containers(f"bosun.worker.run-id={s.run_id}", include_stopped=False):
             assert time.monotonic() < deadline, "worker did not start"
             time.sleep(0.1)
         assert stop_workers(api, job=job_name, grace=2) == [s.name]
@@ -361,4 +360,5 @@ def test_module_check_mode_runs_nothing(ansible_playbook: t.Any, job_name: str, 
     missing = outcome.task("image missing")
     assert missing.status == "failed" and missing.result["msg"].startswith(f"worker image {MISSING_IMAGE!r} is not present")
     host = outcome.task("host network")
-    assert host.status == "failed" and host.result["msg"].startswith("network 'host' is not allowed for workers")
+    assert host.status == "failed" and host.result["msg"].startswith("network 'host' must be a bridge or user-defined network")
+    assert host.result["error"] == {"type": "WorkerSpecError", "network": "host"}

@@ -1,9 +1,9 @@
 # Copyright (c) 2026, bosun.compose contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The domain model of bosun.compose: plain typed data, no Ansible and no Docker imports.
+"""The domain model of bosun.compose: label keys, plain typed data, no Ansible and no Docker imports.
 
-This is a private part of the collection; its API may change in any release.
+PRIVATE: this is a private part of the collection; its API may change in any release.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import typing as t
+import uuid
 
 Severity = t.Literal["error", "warning"]
 ObjectKind = t.Literal["container", "volume", "job", "stack"]
@@ -38,6 +39,7 @@ LABEL_MOUNT_MODE = "bosun.job.mount.mode"
 # Carried by worker containers this collection starts; such containers are never job members.
 LABEL_WORKER_JOB = "bosun.worker.job"
 LABEL_WORKER_RUN_ID = "bosun.worker.run-id"
+LABEL_WORKER_STACK = "bosun.worker.stack"
 
 # Labels Docker Compose v2 writes on every container it creates.
 COMPOSE_PROJECT = "com.docker.compose.project"
@@ -45,6 +47,9 @@ COMPOSE_SERVICE = "com.docker.compose.service"
 COMPOSE_NUMBER = "com.docker.compose.container-number"
 COMPOSE_DEPENDS_ON = "com.docker.compose.depends_on"
 COMPOSE_ONEOFF = "com.docker.compose.oneoff"
+
+# States in which a container counts as up: a stop must take it down.
+UP_STATES = ("running", "restarting", "paused")
 
 DEFAULT_TIMEOUT = 3600
 DEFAULT_START_TIMEOUT = 60
@@ -59,28 +64,9 @@ def utc_iso(epoch: float | None = None, timespec: str = "milliseconds") -> str:
     return moment.isoformat(timespec=timespec)
 
 
-class BosunError(Exception):
-    """Base of every error the core raises; the message says what, which value and what is allowed."""
-
-    def __init__(self, message: str, **context: t.Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.context = context
-
-    def to_dict(self) -> dict[str, t.Any]:
-        return {"msg": self.message, **self.context}
-
-
-class DockerUnavailableError(BosunError):
-    """The Docker Engine could not be reached or answered with an error."""
-
-
-class JobNotFoundError(BosunError):
-    """No job of that name (and project) exists on the host."""
-
-
-class GraphError(BosunError):
-    """The Compose dependency graph of a stack cannot be ordered (for example a cycle)."""
+def new_run_id() -> str:
+    """A fresh run id: 32 lowercase hex digits (a uuid4). It names the worker, the lease and the run record."""
+    return uuid.uuid4().hex
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,8 +111,12 @@ class ContainerRecord:
     def is_worker(self) -> bool:
         return LABEL_WORKER_RUN_ID in self.labels or LABEL_WORKER_JOB in self.labels
 
+    def brief(self) -> dict[str, t.Any]:
+        """The short identity used in plans, results and the lease: id, name, service."""
+        return {"id": self.id, "name": self.name, "service": self.service}
+
     def to_dict(self) -> dict[str, t.Any]:
-        return {"id": self.id, "name": self.name, "service": self.service, "state": self.state}
+        return {**self.brief(), "state": self.state}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils.discovery import build_jobs
-from ansible_collections.bosun.compose.plugins.module_utils.model import ContainerRecord, Job, Mount, Problem
-from ansible_collections.bosun.compose.plugins.module_utils.planner import (
-    PlanError,
-    apply_overrides,
-    build_plan,
-    image_allowed,
-)
+from ansible_collections.bosun.compose.plugins.module_utils._discovery import build_jobs
+from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, Job, Mount, Problem
+from ansible_collections.bosun.compose.plugins.module_utils._errors import PlanError
+from ansible_collections.bosun.compose.plugins.module_utils._images import image_allowed
+from ansible_collections.bosun.compose.plugins.module_utils._planner import apply_overrides, build_plan
 
 RUN = "0123456789abcdef0123456789abcdef"
 
@@ -44,7 +41,7 @@ def names(levels) -> list[list[str]]:
 
 
 def test_plan_steps_order_and_exact_reverse() -> None:
-    plan = build_plan(job(), STACK, run_id=RUN, secret_env={}, stop_timeouts={}, created_at="t")
+    plan = build_plan(job(), STACK, run_id=RUN, secret_env={}, container_stop_timeouts={}, created_at="t")
     assert [s.type for s in plan.steps] == ["stop_containers", "run_worker", "start_containers"]
     stop, start = plan.steps[0], plan.steps[2]
     assert names(stop.levels) == [["shop-web-1", "shop-web-2"], ["shop-api-1"], ["shop-cache-1", "shop-db-1"]]
@@ -55,20 +52,20 @@ def test_plan_steps_order_and_exact_reverse() -> None:
 
 def test_budgets_and_deadline_use_each_levels_longest_grace() -> None:
     graces = {"id-web-1": 2, "id-web-2": 30, "id-api-1": 10, "id-db-1": 5, "id-cache-1": 1}
-    plan = build_plan(job(), STACK, run_id=RUN, secret_env={}, stop_timeouts=graces, created_at="t")
+    plan = build_plan(job(), STACK, run_id=RUN, secret_env={}, container_stop_timeouts=graces, created_at="t")
     assert plan.stop_budget == (30 + 5) + (10 + 5) + (5 + 5)
     assert plan.deadline == plan.stop_budget + 600 + 10 + 60
-    assert plan.steps[0].graces == graces
+    assert plan.steps[0].container_stop_timeouts == graces
 
 
 def test_job_stop_timeout_overrides_container_graces() -> None:
-    plan = build_plan(job(stop_timeout=3), STACK, run_id=RUN, secret_env={}, stop_timeouts={"id-web-2": 30})
+    plan = build_plan(job(stop_timeout=3), STACK, run_id=RUN, secret_env={}, container_stop_timeouts={"id-web-2": 30})
     assert (plan.steps[0].timeout, plan.stop_budget) == (3, 3 * (3 + 5))
 
 
 def test_worker_step_masks_secrets_and_names_the_worker() -> None:
     plan = build_plan(job(env={"A": "1"}, mounts=[Mount("shop_data", "/mnt/data")]), STACK, run_id=RUN,
-                      secret_env={"TOKEN": "hunter2"}, stop_timeouts={})
+                      secret_env={"TOKEN": "hunter2"}, container_stop_timeouts={})
     w = plan.to_dict()["steps"][1]["worker"]
     assert w["name"] == "bosun-worker-nightly-01234567"
     assert w["env"] == {"A": "1", "TOKEN": "********"} and "hunter2" not in str(plan.to_dict())
@@ -77,13 +74,13 @@ def test_worker_step_masks_secrets_and_names_the_worker() -> None:
 
 
 def test_nothing_running_plans_empty_steps() -> None:
-    plan = build_plan(job(), [c("db", state="exited")], run_id=RUN, secret_env={}, stop_timeouts={})
+    plan = build_plan(job(), [c("db", state="exited")], run_id=RUN, secret_env={}, container_stop_timeouts={})
     assert plan.stop_set == [] and plan.stop_budget == 0
 
 
 def test_plan_without_image_is_an_error() -> None:
     with pytest.raises(PlanError, match="^job 'nightly' cannot be planned without a stack and a worker image$"):
-        build_plan(job(image=None), STACK, run_id=RUN, secret_env={}, stop_timeouts={})
+        build_plan(job(image=None), STACK, run_id=RUN, secret_env={}, container_stop_timeouts={})
 
 
 def test_overrides_win_over_labels() -> None:
@@ -120,9 +117,10 @@ def test_inline_definition_needs_stack_and_image() -> None:
     ({"colour": "red"}, "job 'j': unknown override(s) colour; allowed: command, env, image, mounts, network, "
                         "overlap_policy, secret_env, stack, start_timeout, stop_timeout, timeout, user"),
     ({"timeout": "-1"}, "job 'j': override 'timeout' has value '-1': must be a positive duration such as 90s, 30m or 1h30m"),
-    ({"timeout": True}, "job 'j': override 'timeout' has value True: must be a duration"),
+    ({"timeout": True}, "job 'j': override 'timeout' has value True: must be a duration such as 90s, 30m or 1h30m, "
+                           "or a whole number of seconds"),
     ({"network": "host"}, "job 'j': override 'network' has value 'host': must be a bridge or user-defined network, or "
-                          "'none'; host and container: networking are not allowed for workers"),
+                          "'none'; host, container: and service: networking are not allowed for workers"),
     ({"mounts": [{"volume": "v", "path": "/"}]},
      "job 'j': override 'mounts' has value [{'volume': 'v', 'path': '/'}]: must not be '/': mount the volume below it, "
      "such as /mnt/data"),

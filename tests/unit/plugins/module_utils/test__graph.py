@@ -5,22 +5,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils.compose_control import (
-    Dependency,
-    MissingDependency,
+from ansible_collections.bosun.compose.plugins.module_utils._graph import (
     build_graph,
     container_levels,
+    Dependency,
     dependents_closure,
-    healthy_gates,
+    MissingDependency,
     parse_depends_on,
+    running_stop_levels,
     start_levels,
     stop_levels,
 )
-from ansible_collections.bosun.compose.plugins.module_utils.model import ContainerRecord, GraphError
+from ansible_collections.bosun.compose.plugins.module_utils._errors import GraphError
+from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord
 
 # Captured from real runs of Docker Compose v2.40.3 on Docker Engine 20.10.24: `docker compose -p
 # graphprobe-<n> up -d` of throw-away stacks, then Labels["com.docker.compose.depends_on"] and
@@ -299,18 +301,29 @@ def test_dependents_closure_unknown_service() -> None:
     assert err.value.message == "unknown service(s) 'nope' in stack 'p'; allowed: app, db"
 
 
-def test_healthy_gates() -> None:
-    assert healthy_gates(build_graph(REAL_STACK)) == {
-        "app": {"db"},
-        "db": set(),
-        "migrate": {"db"},
-        "plain": set(),
-        "sidecar": set(),
-        "vf": set(),
-        "web": set(),
-    }
+def names(levels: t.Sequence[t.Sequence[ContainerRecord]]) -> list[list[str]]:
+    return [[c.name for c in level] for level in levels]
 
 
-def test_healthy_gates_ignore_missing() -> None:
-    graph = build_graph([ctr("app", "db:service_healthy:false,cache:service_healthy:false"), ctr("db")])
-    assert healthy_gates(graph) == {"app": {"db"}, "db": set()}
+def test_running_stop_levels_whole_stack_skips_stopped_and_empty_levels() -> None:
+    db, app, web = ctr("db"), ctr("app", "db:service_started:false"), ctr("web", "app:service_started:false")
+    stopped_app = dataclasses.replace(app, state="exited")
+    levels, added = running_stop_levels(build_graph([db, stopped_app, web]))
+    assert names(levels) == [[web.name], [db.name]]
+    assert added == []
+
+
+def test_running_stop_levels_adds_every_dependent_of_the_asked_services() -> None:
+    db = ctr("db")
+    app = ctr("app", "db:service_healthy:false")
+    web = ctr("web", "app:service_started:false")
+    cron = ctr("cron")
+    levels, added = running_stop_levels(build_graph([db, app, web, cron]), ["db"])
+    assert names(levels) == [[web.name], [app.name], [db.name]]
+    assert added == ["app", "web"]
+
+
+def test_running_stop_levels_unknown_service() -> None:
+    with pytest.raises(GraphError) as err:
+        running_stop_levels(build_graph([ctr("db")]), ["nope"])
+    assert err.value.message == "unknown service(s) 'nope' in stack 'p'; allowed: db"

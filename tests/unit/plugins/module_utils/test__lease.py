@@ -10,18 +10,18 @@ import os
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils.compose_control import (
+from ansible_collections.bosun.compose.plugins.module_utils._errors import LeaseError
+from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     LEASE_OWNER,
     LEASE_STOP_SET,
-    Lease,
-    LeaseError,
-    Owner,
-    health_of,
     held_message,
+    Lease,
+    Owner,
     owner_alive,
     pid_start_time,
 )
-from ansible_collections.bosun.compose.plugins.module_utils.model import COMPOSE_PROJECT, LABEL_PREFIX
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import health_of
+from ansible_collections.bosun.compose.plugins.module_utils._model import COMPOSE_PROJECT, LABEL_PREFIX
 
 NOW = 1_800_000_000
 HERE = Owner("host-a", "boot-1", None, None)

@@ -9,18 +9,22 @@ import typing as t
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils.discovery import (
+from ansible_collections.bosun.compose.plugins.module_utils._discovery import build_jobs, select_jobs
+from ansible_collections.bosun.compose.plugins.module_utils._values import (
     LabelError,
-    build_jobs,
     parse_bool,
     parse_command,
     parse_duration,
     parse_mount_path,
     parse_network,
     parse_schedule,
-    select_jobs,
 )
-from ansible_collections.bosun.compose.plugins.module_utils.model import ContainerRecord, Job, Mount, VolumeRecord
+from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    ContainerRecord,
+    Job,
+    Mount,
+    VolumeRecord,
+)
 
 IMAGE = {"bosun.job.worker.image": "tools:1"}
 
@@ -149,9 +153,9 @@ def test_parse_mount_path_normalizes() -> None:
     assert parse_mount_path("/mnt//backup/") == "/mnt/backup"
 
 
-@pytest.mark.parametrize("value", ["host", "container:abc"], ids=["host", "container"])
+@pytest.mark.parametrize("value", ["host", "container:abc", "service:db"], ids=["host", "container", "service"])
 def test_parse_network_refuses_host_namespaces(value: str) -> None:
-    with pytest.raises(LabelError, match="host and container: networking are not allowed for workers"):
+    with pytest.raises(LabelError, match="host, container: and service: networking are not allowed for workers"):
         parse_network(value)
 
 
@@ -210,7 +214,7 @@ BROKEN_CONTAINER_LABELS = [
      _msg("bosun.job.worker.command", "[1]", "must be a JSON array of strings, or a shell-quoted string"), "error"),
     ({"bosun.job.worker.network": "host"},
      _msg("bosun.job.worker.network", "host",
-          "must be a bridge or user-defined network, or 'none'; host and container: networking are not allowed for workers"), "error"),
+          "must be a bridge or user-defined network, or 'none'; host, container: and service: networking are not allowed for workers"), "error"),
     ({"bosun.job.worker.user": " "},
      _msg("bosun.job.worker.user", " ", "must not be empty"), "error"),
     ({"bosun.job.worker.env.2BAD": "x"},
@@ -222,9 +226,9 @@ BROKEN_CONTAINER_LABELS = [
     ({"bosun.job.worker.env.A": "bad\ufffdbyte"},
      _msg("bosun.job.worker.env.A", "bad\ufffdbyte", "must be valid UTF-8 text without NUL characters"), "error"),
     ({"bosun.job.colour": "blue"},
-     _msg("bosun.job.colour", "blue", "unknown label for a container (ignored); see docs/labels.md for the container labels"), "warning"),
+     _msg("bosun.job.colour", "blue", "unknown label for a container (ignored); see the label reference (docs/labels.md) for the container labels"), "warning"),
     ({"bosun.job.attach": "j"},
-     _msg("bosun.job.attach", "j", "unknown label for a container (it belongs on volumes); see docs/labels.md for the container labels"), "warning"),
+     _msg("bosun.job.attach", "j", "unknown label for a container (it belongs on volumes); see the label reference (docs/labels.md) for the container labels"), "warning"),
 ]
 
 
@@ -313,7 +317,7 @@ def test_invalid_job_name_belongs_to_no_job() -> None:
     assert jobs == []
     assert [p.message for p in stray] == [
         "container 'shop-app-1': label 'bosun.job.name' has value 'a,b': must be a single job name; only volumes may list several",
-        "container 'shop-db-1': label 'bosun.job.name' has value 'bad name': job name 'bad name' must start with a letter "
+        "container 'shop-db-1': label 'bosun.job.name' has value 'bad name': must start with a letter "
         "or digit and use only letters, digits, '_', '.', '-' (at most 63)",
     ]
 

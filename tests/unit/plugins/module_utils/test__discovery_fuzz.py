@@ -17,15 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.bosun.compose.plugins.module_utils.discovery import (
-    _CONTAINER_FIELDS,
+from ansible_collections.bosun.compose.plugins.module_utils._discovery import _CONTAINER_FIELDS, build_jobs
+from ansible_collections.bosun.compose.plugins.module_utils._values import (
     LabelError,
-    build_jobs,
     parse_job_names,
     parse_mode,
     parse_mount_path,
 )
-from ansible_collections.bosun.compose.plugins.module_utils.model import ContainerRecord, VolumeRecord
+from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, VolumeRecord
 
 FUZZ = settings(derandomize=True, max_examples=150, database=None, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -152,8 +151,8 @@ ABSURD = [
     ("bosun.job.start-timeout", "1000000h", "must be at most 7 days"),
     ("bosun.job.overlap-policy", "cancel", "must be 'queue' or 'skip'"),
     ("bosun.job.enabled", "maybe", "must be one of true, false"),
-    ("bosun.job.worker.network", "host", "host and container: networking are not allowed"),
-    ("bosun.job.worker.network", "container:db", "host and container: networking are not allowed"),
+    ("bosun.job.worker.network", "host", "host, container: and service: networking are not allowed"),
+    ("bosun.job.worker.network", "container:db", "host, container: and service: networking are not allowed"),
     ("bosun.job.worker.command", "[1, 2]", "must be a JSON array of strings"),
     ("bosun.job.worker.command", "sh -c 'oops", "is not a valid shell-quoted string"),
     ("bosun.job.worker.image", "x" * 10_000, "must be at most 4096 characters"),

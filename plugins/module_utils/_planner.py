@@ -6,58 +6,52 @@
 The plan is data and the single source of truth: what check mode shows is what the executor runs.
 Steps, in order: stop_containers (stop order, grouped by dependency level), run_worker,
 start_containers (the exact reverse). Preflight checks everything that can fail before downtime.
-This is a private part of the collection; its API may change in any release.
+PRIVATE: this is a private part of the collection; its API may change in any release.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import time
 import typing as t
-import uuid
 
-from ansible_collections.bosun.compose.plugins.module_utils.compose_control import (
-    Lease,
-    StackGraph,
-    build_graph,
-    container_levels,
-    read_lease,
-    owner_alive,
-    stop_levels,
+from ansible_collections.bosun.compose.plugins.module_utils._discovery import discover, select_jobs
+from ansible_collections.bosun.compose.plugins.module_utils._errors import (
+    GraphError,
+    ImageMissingError,
+    JobNotFoundError,
+    PlanError,
+    WorkerSpecError,
 )
-from ansible_collections.bosun.compose.plugins.module_utils.discovery import (
+from ansible_collections.bosun.compose.plugins.module_utils._graph import StackGraph, build_graph, running_stop_levels
+from ansible_collections.bosun.compose.plugins.module_utils._images import image_allowed, preflight_image
+from ansible_collections.bosun.compose.plugins.module_utils._lease import Lease, owner_alive, read_lease
+from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    COMPOSE_PROJECT,
+    DEFAULT_STOP_TIMEOUT,
+    LABEL_IMAGE,
+    ContainerRecord,
+    Job,
+    Mount,
+    new_run_id,
+    utc_iso,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._values import (
     LabelError,
-    discover,
     parse_command,
     parse_duration,
+    parse_env,
     parse_mode,
     parse_mount_path,
     parse_network,
     parse_overlap,
     parse_text,
-    select_jobs,
+    parse_volume_name,
 )
-from ansible_collections.bosun.compose.plugins.module_utils.model import (
-    COMPOSE_PROJECT,
-    DEFAULT_STOP_TIMEOUT,
-    BosunError,
-    ContainerRecord,
-    GraphError,
-    Job,
-    JobNotFoundError,
-    Mount,
-    utc_iso,
-)
-from ansible_collections.bosun.compose.plugins.module_utils.worker_runner import (
-    ImageMissingError,
-    WorkerSpec,
-    WorkerSpecError,
-    preflight_image,
-)
+from ansible_collections.bosun.compose.plugins.module_utils._worker_spec import PullPolicy, WorkerSpec
 
 if t.TYPE_CHECKING:
-    from ansible_collections.bosun.compose.plugins.module_utils.docker_api import DockerApi
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
 StepType = t.Literal["stop_containers", "run_worker", "start_containers"]
 # Seconds added per stop level and to the deadline for Docker's own work around the grace periods.
@@ -66,10 +60,6 @@ OVERRIDE_KEYS = frozenset((
     "image", "command", "env", "secret_env", "user", "network", "timeout", "stop_timeout", "start_timeout",
     "mounts", "overlap_policy", "stack",
 ))
-
-
-class PlanError(BosunError):
-    """The job cannot be planned (invalid job, override or stack)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +81,8 @@ class Step:
     description: str
     levels: list[list[ContainerRecord]] = dataclasses.field(default_factory=list)
     timeout: int | None = None
-    # Each container's own stop timeout, read while planning so the stop needs no inspect.
-    graces: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Each container's own stop timeout (by id), read while planning so the stop needs no inspect.
+    container_stop_timeouts: dict[str, int] = dataclasses.field(default_factory=dict)
     worker: WorkerSpec | None = None
 
     @property
@@ -104,7 +94,7 @@ class Step:
         if self.worker is not None:
             d["worker"] = self.worker.to_dict()
         else:
-            d["levels"] = [[{"id": c.id, "name": c.name, "service": c.service} for c in lv] for lv in self.levels]
+            d["levels"] = [[c.brief() for c in level] for level in self.levels]
         return d
 
 
@@ -119,13 +109,24 @@ class Plan:
     start_budget: int
     preflight: list[Check] = dataclasses.field(default_factory=list)
 
+    def _step(self, type_: StepType) -> Step:
+        return next(s for s in self.steps if s.type == type_)
+
+    @property
+    def stop_step(self) -> Step:
+        return self._step("stop_containers")
+
+    @property
+    def worker_step(self) -> Step:
+        return self._step("run_worker")
+
     @property
     def worker(self) -> WorkerSpec:
-        return next(s.worker for s in self.steps if s.worker is not None)
+        return t.cast(WorkerSpec, self.worker_step.worker)
 
     @property
     def stop_set(self) -> list[ContainerRecord]:
-        return next(s.containers for s in self.steps if s.type == "stop_containers")
+        return self.stop_step.containers
 
     @property
     def deadline(self) -> int:
@@ -155,12 +156,6 @@ class Plan:
         }
 
 
-def _duration(value: t.Any) -> int:
-    if isinstance(value, bool):
-        raise LabelError("must be a duration")
-    return parse_duration(str(value))
-
-
 def _mounts(value: t.Any) -> list[Mount]:
     if not isinstance(value, list):
         raise LabelError("must be a list of {volume, path, mode} dicts")
@@ -168,31 +163,26 @@ def _mounts(value: t.Any) -> list[Mount]:
     for m in value:
         if not isinstance(m, dict) or not m.get("volume"):
             raise LabelError(f"entry {m!r} must be a dict with at least 'volume'")
-        volume = str(m["volume"])
-        mounts.append(Mount(volume=volume, path=parse_mount_path(str(m.get("path") or "/mnt/" + volume)),
-                            mode=parse_mode(str(m.get("mode") or "ro"))))
+        volume = parse_volume_name(m["volume"])
+        mounts.append(Mount(volume=volume, path=parse_mount_path(m.get("path") or "/mnt/" + volume),
+                            mode=parse_mode(m.get("mode") or "ro")))
     return mounts
 
 
-def _str_map(value: t.Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise LabelError("must be a dict of NAME: value")
-    return {str(k): str(v) for k, v in value.items()}
-
-
+# Play override -> its rule; the same rules as the labels (_values.py).
 _PARSERS: dict[str, t.Callable[[t.Any], t.Any]] = {
-    "image": lambda v: parse_text(str(v)),
-    "command": lambda v: list(map(str, v)) if isinstance(v, list) else parse_command(str(v)),
-    "env": _str_map,
-    "secret_env": _str_map,
-    "user": lambda v: parse_text(str(v)),
-    "network": lambda v: parse_network(str(v)),
-    "timeout": _duration,
-    "stop_timeout": _duration,
-    "start_timeout": _duration,
+    "image": parse_text,
+    "command": parse_command,
+    "env": parse_env,
+    "secret_env": parse_env,
+    "user": parse_text,
+    "network": parse_network,
+    "timeout": parse_duration,
+    "stop_timeout": parse_duration,
+    "start_timeout": parse_duration,
     "mounts": _mounts,
-    "overlap_policy": lambda v: parse_overlap(str(v)),
-    "stack": lambda v: parse_text(str(v)),
+    "overlap_policy": parse_overlap,
+    "stack": parse_text,
 }
 
 
@@ -212,8 +202,8 @@ def apply_overrides(job: Job | None, name: str, overrides: t.Mapping[str, t.Any]
         try:
             value = _PARSERS[key](overrides[key])
         except LabelError as exc:
-            raise PlanError(f"job {name!r}: override {key!r} has value {overrides[key]!r}: {exc}",
-                            job=name, option=key) from None
+            shown = "(hidden)" if key == "secret_env" else repr(overrides[key])
+            raise PlanError(f"job {name!r}: override {key!r} has value {shown}: {exc}", job=name, option=key) from None
         if key == "env":
             result.env.update(value)
         elif key == "secret_env":
@@ -227,24 +217,22 @@ def apply_overrides(job: Job | None, name: str, overrides: t.Mapping[str, t.Any]
                             f"missing: {', '.join(missing)}", job=name, missing=missing)
     elif "image" in overrides:
         # The play supplied what the labels lacked; that problem no longer applies.
-        result.problems = [p for p in result.problems if not (p.kind == "job" and p.label == "bosun.job.worker.image")]
+        result.problems = [p for p in result.problems if not (p.kind == "job" and p.label == LABEL_IMAGE)]
     return result, secret
 
 
-def find_job(api: DockerApi, name: str, project: str | None = None) -> Job | None:
-    """The discovered job by name (and stack); None when no container declares it."""
+def resolve_job(
+    api: DockerApi, name: str, project: str | None, overrides: t.Mapping[str, t.Any] | None
+) -> tuple[Job, dict[str, str]]:
+    """Discovery (one pass) plus the play's overrides; JobNotFoundError lists the jobs that do exist."""
     jobs = discover(api)[0]
     matches = select_jobs(jobs, name, project)
-    if len(matches) > 1:  # cannot happen today (names merge), kept as a guard for stack-scoped names
-        raise PlanError(f"job {name!r} exists in several stacks; set project", job=name)
-    return matches[0] if matches else None
-
-
-def resolve_job(api: DockerApi, name: str, project: str | None, overrides: t.Mapping[str, t.Any] | None) -> tuple[Job, dict[str, str]]:
-    """Discovery plus the play's overrides; JobNotFoundError lists the jobs that do exist."""
-    job = find_job(api, name, project)
+    if len(matches) > 1:
+        stacks = ", ".join(repr(j.stack) for j in matches)
+        raise PlanError(f"job {name!r} exists in stacks {stacks}; allowed: set project to one of them",
+                        job=name, stacks=[j.stack for j in matches])
+    job = matches[0] if matches else None
     if job is None and not (overrides and overrides.get("image") and overrides.get("stack")):
-        jobs = discover(api)[0]
         existing = [f"{j.name} (stack {j.stack})" for j in jobs]
         where = f" in stack {project!r}" if project else ""
         raise JobNotFoundError(
@@ -255,20 +243,19 @@ def resolve_job(api: DockerApi, name: str, project: str | None, overrides: t.Map
 
 def build_plan(
     job: Job, stack_containers: t.Sequence[ContainerRecord], *, run_id: str, secret_env: t.Mapping[str, str],
-    stop_timeouts: t.Mapping[str, int], stop_grace: int = 10, created_at: str | None = None,
+    container_stop_timeouts: t.Mapping[str, int], stop_grace: int = 10, created_at: str | None = None,
 ) -> Plan:
     """The plan for a job from the containers of its stack (pure). Only running containers are stopped.
 
-    stop_timeouts maps container ids to their own stop timeout, used when the job sets none.
+    container_stop_timeouts maps container ids to their own stop timeout, used when the job sets none.
     """
     if job.stack is None or job.image is None:
         raise PlanError(f"job {job.name!r} cannot be planned without a stack and a worker image", job=job.name)
     graph: StackGraph = build_graph(stack_containers)
-    levels = [[c for c in level if c.state == "running"] for level in container_levels(graph, stop_levels(graph))]
-    levels = [level for level in levels if level]
+    levels, _added = running_stop_levels(graph)
 
     def grace(c: ContainerRecord) -> int:
-        return job.stop_timeout if job.stop_timeout is not None else stop_timeouts.get(c.id, DEFAULT_STOP_TIMEOUT)
+        return job.stop_timeout if job.stop_timeout is not None else container_stop_timeouts.get(c.id, DEFAULT_STOP_TIMEOUT)
 
     stop_budget = sum(max(grace(c) for c in level) + STOP_LEVEL_MARGIN for level in levels)
     try:
@@ -282,7 +269,7 @@ def build_plan(
     n = sum(len(lv) for lv in levels)
     steps = [
         Step("stop_containers", f"stop {n} running container(s) of stack {job.stack!r} in {len(levels)} level(s)",
-             levels=levels, timeout=job.stop_timeout, graces=dict(stop_timeouts)),
+             levels=levels, timeout=job.stop_timeout, container_stop_timeouts=dict(container_stop_timeouts)),
         Step("run_worker", f"run worker {worker.name!r} from image {job.image!r} with "
                            f"{len(job.mounts)} volume(s) mounted, for at most {job.timeout}s", worker=worker),
         Step("start_containers", f"start the same {n} container(s) in dependency order within {job.start_timeout}s",
@@ -292,13 +279,9 @@ def build_plan(
                 steps=steps, stop_budget=stop_budget, start_budget=job.start_timeout)
 
 
-def new_run_id() -> str:
-    return uuid.uuid4().hex
-
-
 def plan_job(
     api: DockerApi, job: Job, *, secret_env: t.Mapping[str, str] | None = None, run_id: str | None = None,
-    pull: t.Literal["never", "missing"] = "never", check_mode: bool = False,
+    pull: PullPolicy = "never", check_mode: bool = False,
     allowed_images: t.Sequence[str] | None = None,
 ) -> Plan:
     """Plan the job against the current state of its stack, then run the preflight checks.
@@ -314,17 +297,18 @@ def plan_job(
         raise PlanError("; ".join(c.message for c in checks) or f"job {job.name!r} has no stack or no image",
                         job=job.name, checks=[c.to_dict() for c in checks])
     lease = read_lease(api, job.stack)
-    containers = api.list_containers(label=f"{COMPOSE_PROJECT}={job.stack}")
+    containers = api.list_containers(f"{COMPOSE_PROJECT}={job.stack}")
     held = {str(e.get("id")) for e in lease.stop_set} if lease is not None else set()
     # Containers another run stopped run again once it is done (or recovered): plan with them running.
     containers = [dataclasses.replace(c, state="running") if c.id in held else c for c in containers]
     running = [c for c in containers if c.state == "running" and not c.is_worker]
-    stop_timeouts = {} if job.stop_timeout is not None else _stop_timeouts(api, running)
+    stop_timeouts = {} if job.stop_timeout is not None else {c.id: api.stop_timeout(c.id) for c in running}
     try:
         plan = build_plan(job, containers, run_id=run_id or new_run_id(), secret_env=secret_env or {},
-                          stop_timeouts=stop_timeouts)
+                          container_stop_timeouts=stop_timeouts)
     except GraphError as exc:
-        raise PlanError(f"stack {job.stack!r} cannot be ordered: {exc.message}", job=job.name, stack=job.stack)
+        raise PlanError(f"stack {job.stack!r} cannot be ordered: {exc.message}", job=job.name,
+                        stack=job.stack) from exc
     by_holder = f" ({len(held)} of them stopped by {lease.describe()})" if lease is not None and held else ""
     checks.append(Check("stack", job.stack, bool(running),
                         f"stack {job.stack!r} has {len(running)} running of {len(containers)} container(s){by_holder}"
@@ -337,35 +321,20 @@ def plan_job(
     image_check, image_id = _image_check(api, plan.worker, pull, check_mode)
     checks.append(image_check)
     if image_id:
-        step = next(s for s in plan.steps if s.worker is not None)
-        step.worker = dataclasses.replace(step.worker, image_id=image_id)
+        plan.worker_step.worker = dataclasses.replace(plan.worker, image_id=image_id)
     checks.extend(_volume_checks(api, job))
     checks.append(_lease_check(job, lease))
     plan.preflight = checks
     return plan
 
 
-def image_allowed(image: str, patterns: t.Sequence[str]) -> bool:
-    """Whether the image reference matches one of the shell-style patterns (case-sensitive)."""
-    return any(fnmatch.fnmatchcase(image, p) for p in patterns)
-
-
-def _stop_timeouts(api: DockerApi, running: t.Sequence[ContainerRecord]) -> dict[str, int]:
-    """Each running container's own stop timeout (Compose stop_grace_period), Docker's 10 s if unset."""
-    return {c.id: api.stop_timeout(c.id) for c in running}
-
-
-def _image_check(api: DockerApi, worker: WorkerSpec, pull: t.Literal["never", "missing"],
-                 check_mode: bool) -> tuple[Check, str | None]:
+def _image_check(api: DockerApi, worker: WorkerSpec, pull: PullPolicy, check_mode: bool) -> tuple[Check, str | None]:
     """The image check, and the image id the worker will run (pinned, whatever the tag means later)."""
     try:
-        info = preflight_image(api, worker.image, pull="never" if check_mode else pull)
+        info = preflight_image(api, worker.image, pull, check_mode=check_mode)
     except ImageMissingError as exc:
-        if check_mode and pull == "missing":
-            return Check("image", worker.image, True, f"image {worker.image!r} is not present; it would be pulled "
-                                                      "before anything stops"), None
         return Check("image", worker.image, False, exc.message), None
-    return Check("image", worker.image, True, f"image {worker.image!r} is present ({(info.get('id') or '')[:19]})"), info.get("id")
+    return Check("image", worker.image, True, info.summary), info.id
 
 
 def _volume_checks(api: DockerApi, job: Job) -> list[Check]:

@@ -3,19 +3,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Discovery: from Docker labels to jobs (label contract v1, docs/labels.md).
 
-The parsing and merging here is pure: it takes the containers and volumes the Engine listed and
-returns jobs plus problems. A bad label is a problem, never an exception.
-This is a private part of the collection; its API may change in any release.
+The merging here is pure: it takes the containers and volumes the Engine listed and returns jobs plus
+problems. Each value is checked by the rules of _values.py. A bad label is a problem, never an exception.
+
+PRIVATE: this is a private part of the collection; its API may change in any release.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import shlex
 import typing as t
 
-from ansible_collections.bosun.compose.plugins.module_utils.model import (
+from ansible_collections.bosun.compose.plugins.module_utils._model import (
     COMPOSE_PROJECT,
     LABEL_ATTACH,
     LABEL_COMMAND,
@@ -34,196 +32,33 @@ from ansible_collections.bosun.compose.plugins.module_utils.model import (
     LABEL_STOP_TIMEOUT,
     LABEL_TIMEOUT,
     LABEL_USER,
-    MAX_DURATION,
     ContainerRecord,
     Job,
     Mount,
     Problem,
     VolumeRecord,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._values import (
+    LabelError,
+    parse_bool,
+    parse_command,
+    parse_duration,
+    parse_env_name,
+    parse_job_name,
+    parse_job_names,
+    parse_mode,
+    parse_mount_path,
+    parse_network,
+    parse_overlap,
+    parse_schedule,
+    parse_text,
+)
 
 if t.TYPE_CHECKING:
-    from ansible_collections.bosun.compose.plugins.module_utils.docker_api import DockerApi
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
-_TRUE = frozenset(("true", "yes", "1"))
-_FALSE = frozenset(("false", "no", "0"))
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_DESCRIPTORS = frozenset(("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"))
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-# field name, low, high, names (index + low = value)
-_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
-    ("minute", 0, 59, ()),
-    ("hour", 0, 23, ()),
-    ("day of month", 1, 31, ()),
-    ("month", 1, 12, _MONTHS),
-    ("day of week", 0, 7, _DAYS),
-)
-_FORBIDDEN_NETWORKS = ("host",)
 _MAX_VALUE_LENGTH = 4096
-
-# Container-scope keys (besides the worker.env.* prefix) and volume-scope keys.
-CONTAINER_KEYS = frozenset(
-    (
-        LABEL_NAME, LABEL_ENABLED, LABEL_IMAGE, LABEL_COMMAND, LABEL_USER, LABEL_NETWORK,
-        LABEL_TIMEOUT, LABEL_STOP_TIMEOUT, LABEL_START_TIMEOUT, LABEL_SCHEDULE, LABEL_OVERLAP,
-    )
-)
 VOLUME_KEYS = frozenset((LABEL_ATTACH, LABEL_MOUNT_PATH, LABEL_MOUNT_MODE))
-
-
-class LabelError(ValueError):
-    """One label value that does not parse; the message says what is allowed."""
-
-
-def parse_bool(value: str) -> bool:
-    v = value.strip().lower()
-    if v in _TRUE:
-        return True
-    if v in _FALSE:
-        return False
-    raise LabelError("must be one of true, false, yes, no, 1, 0 (any case)")
-
-
-def parse_duration(value: str) -> int:
-    """Seconds from '90', '90s', '30m', '1h30m'; zero, negative and over 7 days are refused."""
-    v = value.strip()
-    if re.fullmatch(r"[+-]?\d+", v):
-        seconds = int(v)
-    else:
-        m = _DURATION.fullmatch(v)
-        if not v or m is None:
-            raise LabelError("must be a duration such as 90s, 30m or 1h30m, or a whole number of seconds")
-        h, mi, s = (int(g) if g else 0 for g in m.groups())
-        seconds = h * 3600 + mi * 60 + s
-    if seconds <= 0:
-        raise LabelError("must be a positive duration such as 90s, 30m or 1h30m")
-    if seconds > MAX_DURATION:
-        raise LabelError(f"must be at most 7 days ({MAX_DURATION} seconds)")
-    return seconds
-
-
-def parse_command(value: str) -> list[str]:
-    """A JSON array of strings, or a shell-quoted string split like a POSIX shell would."""
-    v = value.strip()
-    if v.startswith("["):
-        try:
-            parsed = json.loads(v)
-        except ValueError as exc:
-            raise LabelError(f"is not a valid JSON array ({exc}); use a JSON array of strings or a shell-quoted string")
-        if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
-            raise LabelError("must be a JSON array of strings, or a shell-quoted string")
-        argv = parsed
-    else:
-        try:
-            argv = shlex.split(v)
-        except ValueError as exc:
-            raise LabelError(f"is not a valid shell-quoted string ({exc}); use a JSON array of strings or a shell-quoted string")
-    if not argv:
-        raise LabelError("must name at least the program to run")
-    return argv
-
-
-def _cron_value(token: str, low: int, high: int, names: tuple[str, ...]) -> int:
-    if token.lower() in names:
-        return names.index(token.lower()) + low
-    if not token.isdigit():
-        raise LabelError(f"{token!r} is not a number")
-    n = int(token)
-    if not low <= n <= high:
-        raise LabelError(f"{n} is outside {low}-{high}")
-    return n
-
-
-def parse_schedule(value: str) -> str:
-    """A 5-field cron expression or an @daily-style descriptor, normalized to single spaces."""
-    v = value.strip()
-    if v.startswith("@"):
-        if v.lower() in _DESCRIPTORS:
-            return v.lower()
-        raise LabelError(f"must be a 5-field cron expression or one of {', '.join(sorted(_DESCRIPTORS))}")
-    fields = v.split()
-    if len(fields) != 5:
-        raise LabelError(f"must be a 5-field cron expression (minute hour day-of-month month day-of-week), got {len(fields)} fields")
-    for field, (fname, low, high, names) in zip(fields, _CRON_FIELDS):
-        for part in field.split(","):
-            try:
-                rng, _slash, step = part.partition("/")
-                if step and (not step.isdigit() or int(step) == 0):
-                    raise LabelError(f"step {step!r} must be a positive number")
-                if rng == "*":
-                    continue
-                a, dash, b = rng.partition("-")
-                lo = _cron_value(a, low, high, names)
-                if dash and lo > _cron_value(b, low, high, names):
-                    raise LabelError(f"range {rng!r} runs backwards")
-            except LabelError as exc:
-                raise LabelError(f"{fname} field {field!r}: {exc}") from None
-    return " ".join(fields)
-
-
-def parse_mount_path(value: str) -> str:
-    v = value.strip()
-    if not v.startswith("/"):
-        raise LabelError("must be an absolute path inside the worker, such as /mnt/data")
-    if ".." in v.split("/"):
-        raise LabelError("must not contain '..'")
-    norm = "/" + "/".join(p for p in v.split("/") if p not in ("", "."))
-    if norm == "/":
-        raise LabelError("must not be '/': mount the volume below it, such as /mnt/data")
-    return norm
-
-
-def parse_mode(value: str) -> t.Literal["ro", "rw"]:
-    v = value.strip().lower()
-    if v == "ro":
-        return "ro"
-    if v == "rw":
-        return "rw"
-    raise LabelError("must be 'ro' or 'rw'")
-
-
-def parse_overlap(value: str) -> t.Literal["queue", "skip"]:
-    v = value.strip().lower()
-    if v == "queue":
-        return "queue"
-    if v == "skip":
-        return "skip"
-    raise LabelError("must be 'queue' or 'skip'")
-
-
-def parse_network(value: str) -> str:
-    v = value.strip()
-    if not v:
-        raise LabelError("must name a Docker network, or 'none'")
-    if v in _FORBIDDEN_NETWORKS or v.startswith("container:"):
-        raise LabelError("must be a bridge or user-defined network, or 'none'; host and container: networking are not allowed for workers")
-    return v
-
-
-def parse_text(value: str) -> str:
-    v = value.strip()
-    if not v:
-        raise LabelError("must not be empty")
-    return v
-
-
-def parse_job_names(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",")]
-    if not value.strip() or any(not n for n in names):
-        raise LabelError("must be a job name or a comma-separated list of job names, with no empty entries")
-    for n in names:
-        if not _JOB_NAME.match(n):
-            raise LabelError(f"job name {n!r} must start with a letter or digit and use only letters, digits, '_', '.', '-' (at most 63)")
-    return names
-
-
-def parse_job_name(value: str) -> str:
-    if "," in value:
-        raise LabelError("must be a single job name; only volumes may list several")
-    return parse_job_names(value)[0]
 
 
 # label -> (Job attribute, parser). The worker.env.* prefix is handled apart.
@@ -281,10 +116,10 @@ def _container_settings(c: ContainerRecord, job_name: str, problems: list[Proble
             continue
         if label.startswith(LABEL_ENV_PREFIX):
             name = label[len(LABEL_ENV_PREFIX):]
-            if not _ENV_NAME.match(name):
-                problems.append(label_problem(
-                    "container", c.name, label, value,
-                    f"environment variable name {name!r} must match [A-Za-z_][A-Za-z0-9_]*", job=job_name))
+            try:
+                parse_env_name(name)
+            except LabelError as exc:
+                problems.append(label_problem("container", c.name, label, value, str(exc), job=job_name))
                 continue
             clash = next((n for n in env if n.lower() == name.lower()), None)
             if clash is not None:
@@ -300,7 +135,7 @@ def _container_settings(c: ContainerRecord, job_name: str, problems: list[Proble
             problems.append(label_problem(
                 "container", c.name, label, value,
                 f"unknown label for a container ({'it belongs on ' + where if where == 'volumes' else 'ignored'}); "
-                f"see docs/labels.md for the container labels", severity="warning", job=job_name))
+                f"see the label reference (docs/labels.md) for the container labels", severity="warning", job=job_name))
             continue
         attr, parse = field
         try:
@@ -458,7 +293,7 @@ def _mount(job: Job, v: VolumeRecord, path: str, mode: str, mount_problems: list
 
 def discover(api: DockerApi) -> tuple[list[Job], list[Problem]]:
     """All jobs on the host: one container list and one volume list, both filtered by label."""
-    return build_jobs(api.list_containers(label=LABEL_NAME), api.list_volumes(label=LABEL_ATTACH))
+    return build_jobs(api.list_containers(LABEL_NAME), api.list_volumes(LABEL_ATTACH))
 
 
 def select_jobs(jobs: t.Sequence[Job], name: str | None = None, project: str | None = None) -> list[Job]:

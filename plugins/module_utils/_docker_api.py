@@ -1,0 +1,282 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Engine client: the one place that talks to the Docker Engine, through the SDK's low-level APIClient.
+
+Every Engine call the core makes is a typed method here. Errors are turned into core errors once:
+a transport failure is DockerUnavailableError, an answer with an error is EngineError (NotFoundError
+for 404, ConflictError for 409); inspect methods return None for a missing object.
+The SDK import is guarded so that the collection imports without it (ansible-test's import sanity
+test, controllers without the SDK); modules report HAS_DOCKER as a missing library.
+
+PRIVATE: this is a private part of the collection; its API may change in any release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+import typing as t
+
+from ansible_collections.bosun.compose.plugins.module_utils._errors import (
+    ConflictError,
+    DockerUnavailableError,
+    EngineError,
+    NotFoundError,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    DEFAULT_STOP_TIMEOUT,
+    ContainerRecord,
+    VolumeRecord,
+)
+
+try:
+    import docker
+    import docker.constants
+    import docker.errors
+    import docker.tls
+    import requests.adapters
+    import requests.exceptions
+
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR: str | None = None
+except ImportError:
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+Labels = t.Union[str, t.Sequence[str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionOptions:
+    """How to reach the Engine; same names and meaning as community.docker's options."""
+
+    docker_host: str = DEFAULT_DOCKER_HOST
+    tls: bool = False
+    validate_certs: bool = False
+    ca_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    tls_hostname: str | None = None
+    api_version: str = "auto"
+    timeout: int = 60
+
+
+def _tls_config(o: ConnectionOptions) -> t.Any:
+    if not (o.tls or o.validate_certs):
+        return False
+    if bool(o.client_cert) != bool(o.client_key):
+        raise DockerUnavailableError(
+            "client_cert and client_key must be given together for TLS client authentication",
+            client_cert=o.client_cert,
+            client_key=o.client_key,
+        )
+    cert = (o.client_cert, o.client_key) if o.client_cert else None
+    return docker.tls.TLSConfig(client_cert=cert, ca_cert=o.ca_path, verify=o.validate_certs)
+
+
+def _container_record(c: t.Mapping[str, t.Any]) -> ContainerRecord:
+    names = c.get("Names") or [c["Id"][:12]]
+    return ContainerRecord(
+        id=c["Id"],
+        name=names[0].lstrip("/"),
+        state=c.get("State") or "",
+        labels=c.get("Labels") or {},
+        image=c.get("Image") or "",
+        image_id=c.get("ImageID") or "",
+        status=c.get("Status") or "",
+        network_mode=(c.get("HostConfig") or {}).get("NetworkMode") or "",
+    )
+
+
+def _label_list(labels: Labels) -> list[str]:
+    return [labels] if isinstance(labels, str) else list(labels)
+
+
+class DockerApi:
+    """Typed Engine calls over docker.APIClient; no raw SDK call exists outside this class."""
+
+    def __init__(self, client: t.Any, options: ConnectionOptions) -> None:
+        self.client = client
+        self.options = options
+
+    @classmethod
+    def connect(cls, options: ConnectionOptions) -> DockerApi:
+        if not HAS_DOCKER:
+            raise DockerUnavailableError(
+                "the Docker SDK for Python (docker) is not installed", import_error=DOCKER_IMPORT_ERROR
+            )
+        auto = options.api_version == "auto"
+        try:
+            # The version is negotiated below, after the TLS set-up: with "auto" the SDK would ask in __init__.
+            client = _Client(
+                base_url=options.docker_host,
+                version=docker.constants.DEFAULT_DOCKER_API_VERSION if auto else options.api_version,
+                timeout=options.timeout,
+                tls=_tls_config(options),
+            )
+            if options.tls_hostname and options.docker_host.startswith(("tcp://", "https://")):
+                client.mount("https://", _HostnameAdapter(options.tls_hostname))
+            if auto:
+                client._version = client.version(api_version=False)["ApiVersion"]  # pylint: disable=protected-access
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise DockerUnavailableError(
+                f"cannot talk to the Docker Engine at {options.docker_host!r}: {exc}", docker_host=options.docker_host
+            ) from exc
+        return cls(client, options)
+
+    def _call(self, what: str, fn: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """fn(*args, **kwargs); the daemon's errors become EngineError, transport failures DockerUnavailableError."""
+        try:
+            return fn(*args, **kwargs)
+        except docker.errors.APIError as exc:
+            status = getattr(exc, "status_code", None)
+            status = status if isinstance(status, int) else None
+            explanation = str(getattr(exc, "explanation", None) or exc)
+            kind = NotFoundError if status == 404 else ConflictError if status == 409 else EngineError
+            raise kind(f"cannot {what}: {explanation}", status=status, explanation=explanation) from exc
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise DockerUnavailableError(
+                f"cannot {what} on the Docker Engine at {self.options.docker_host!r}: {exc}",
+                docker_host=self.options.docker_host,
+            ) from exc
+
+    # Containers
+
+    def list_containers(self, labels: Labels, *, include_stopped: bool = True) -> list[ContainerRecord]:
+        """Containers carrying every given label (key or key=value): one request, no inspect."""
+        raw = self._call("list containers", self.client.containers, all=include_stopped,
+                         filters={"label": _label_list(labels)})
+        return [_container_record(c) for c in raw]
+
+    def inspect_container(self, id_or_name: str) -> dict[str, t.Any] | None:
+        """The container's inspect document, or None when it does not exist."""
+        try:
+            return t.cast(dict, self._call(f"inspect container {id_or_name!r}", self.client.inspect_container,
+                                           id_or_name))
+        except NotFoundError:
+            return None
+
+    def container_exists(self, id_or_name: str) -> bool:
+        return self.inspect_container(id_or_name) is not None
+
+    def stop_timeout(self, id_or_name: str) -> int:
+        """The container's own stop timeout (Compose stop_grace_period), else Docker's default 10 s."""
+        info = self.inspect_container(id_or_name) or {}
+        grace = (info.get("Config") or {}).get("StopTimeout")
+        return grace if isinstance(grace, int) and grace >= 0 else DEFAULT_STOP_TIMEOUT
+
+    def create_container(
+        self,
+        what: str,
+        image: str,
+        *,
+        name: str,
+        labels: t.Mapping[str, str],
+        command: t.Sequence[str] | None = None,
+        host_config: t.Mapping[str, t.Any] | None = None,
+        **config: t.Any,
+    ) -> str:
+        """Create (not start) a container; its id. ``host_config`` takes create_host_config's keywords."""
+        hc = self.client.create_host_config(**(host_config or {}))
+        created = self._call(what, self.client.create_container, image, command=command, name=name,
+                             labels=dict(labels), host_config=hc, **config)
+        return str(created["Id"])
+
+    def start_container(self, cid: str, what: str = "") -> None:
+        self._call(what or f"start container {cid[:12]}", self.client.start, cid)
+
+    def stop_container(self, cid: str, timeout: int, what: str = "") -> None:
+        """SIGTERM (the container's stop signal), SIGKILL after ``timeout`` seconds; returns once it is down."""
+        self._call(what or f"stop container {cid[:12]}", self.client.stop, cid, timeout=timeout)
+
+    def remove_container(self, cid: str, *, volumes: bool = False, what: str = "") -> bool:
+        """Force-remove a container (with its anonymous volumes if ``volumes``); False when it did not exist."""
+        try:
+            self._call(what or f"remove container {cid[:12]}", self.client.remove_container, cid, force=True,
+                       v=volumes)
+        except NotFoundError:
+            return False
+        return True
+
+    def wait_container(self, cid: str, timeout: float, what: str = "") -> int | None:
+        """The exit code once the container has stopped, or None when it still runs after ``timeout`` seconds."""
+        try:
+            status = self.client.wait(cid, timeout=timeout)
+        except requests.exceptions.RequestException as exc:
+            if "timed out" in str(exc).lower():  # SDK 7 reports a read timeout as ConnectionError
+                return None
+            raise DockerUnavailableError(f"cannot {what or 'wait for container ' + cid[:12]}: {exc}") from exc
+        except docker.errors.APIError as exc:
+            # Translate through _call's rules (404, 409, other).
+            return t.cast("int | None", self._call(what or f"wait for container {cid[:12]}", _reraise, exc))
+        code = status.get("StatusCode")
+        return code if isinstance(code, int) else None
+
+    def container_logs(self, cid: str, what: str = "") -> t.Iterator[bytes]:
+        """stdout and stderr of a stopped container, as raw payload chunks (no tty, so no 8-byte headers)."""
+        return t.cast(t.Iterator[bytes], self._call(
+            what or f"read the logs of container {cid[:12]}", self.client.logs, cid, stdout=True, stderr=True,
+            stream=True, follow=False))
+
+    # Images and volumes
+
+    def inspect_image(self, ref: str) -> dict[str, t.Any] | None:
+        """The image's inspect document, or None when it is not on the host."""
+        try:
+            return t.cast(dict, self._call(f"inspect image {ref!r}", self.client.inspect_image, ref))
+        except NotFoundError:
+            return None
+
+    def pull_image(self, repository: str, tag: str | None) -> t.Iterator[dict[str, t.Any]]:
+        """The pull's progress events; an event with ``error`` means the pull failed."""
+        what = f"pull image {repository}" + (f":{tag}" if tag else "")
+        events = self._call(what, self.client.pull, repository, tag=tag, stream=True, decode=True)
+        try:
+            yield from events
+        except docker.errors.APIError as exc:
+            self._call(what, _reraise, exc)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise DockerUnavailableError(f"cannot {what}: {exc}") from exc
+
+    def list_volumes(self, labels: Labels) -> list[VolumeRecord]:
+        """Volumes carrying every given label: one request."""
+        raw = self._call("list volumes", self.client.volumes, filters={"label": _label_list(labels)})
+        return [VolumeRecord(name=v["Name"], labels=v.get("Labels") or {}) for v in (raw or {}).get("Volumes") or []]
+
+    def volume_exists(self, name: str) -> bool:
+        try:
+            self._call(f"inspect volume {name!r}", self.client.inspect_volume, name)
+        except NotFoundError:
+            return False
+        return True
+
+
+def _reraise(exc: BaseException) -> t.NoReturn:
+    raise exc
+
+
+if HAS_DOCKER:
+
+    class _Client(docker.APIClient):
+        """An APIClient that ignores REQUESTS_CA_BUNDLE, proxies and .netrc: only our options decide TLS trust."""
+
+        @property
+        def trust_env(self) -> bool:
+            return False
+
+        @trust_env.setter
+        def trust_env(self, value: bool) -> None:
+            pass  # requests.Session.__init__ sets True; ignored on purpose
+
+    class _HostnameAdapter(requests.adapters.HTTPAdapter):
+        """Checks the daemon's TLS certificate against tls_hostname instead of the host in docker_host."""
+
+        def __init__(self, hostname: str) -> None:
+            self._hostname = hostname
+            super().__init__()
+
+        def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
+            kwargs["assert_hostname"] = self._hostname
+            super().init_poolmanager(*args, **kwargs)

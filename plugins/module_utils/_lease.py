@@ -1,0 +1,292 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The lease: who stopped a stack and what must be started again, recorded on the Docker daemon.
+
+The lease is a container named ``bosun-lease-<project>`` that is created and never started. Its labels
+(``bosun.lease.*``) hold project, run id, job, owner (host, boot id, pid, pid start time), expiry,
+creation time and the stop-set. Names are unique per daemon, so creating it is the atomic lock. It
+survives controller crashes, dockerd restarts and host reboots; ``docker container prune`` removes it.
+
+PRIVATE: this is a private part of the collection; its API may change in any release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+import time
+import typing as t
+
+from ansible_collections.bosun.compose.plugins.module_utils._errors import (
+    ConflictError,
+    EngineError,
+    LeaseError,
+    LeaseHeldError,
+    error_text,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, utc_iso
+
+if t.TYPE_CHECKING:
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
+
+LEASE_PREFIX = "bosun.lease."
+LEASE_PROJECT = "bosun.lease.project"
+LEASE_RUN_ID = "bosun.lease.run-id"
+LEASE_JOB = "bosun.lease.job"
+LEASE_OWNER = "bosun.lease.owner"
+LEASE_EXPIRES = "bosun.lease.expires"
+LEASE_CREATED = "bosun.lease.created"
+LEASE_STOP_SET = "bosun.lease.stop-set"
+LEASE_NAME_PREFIX = "bosun-lease-"
+
+
+def lease_name(project: str) -> str:
+    return LEASE_NAME_PREFIX + project
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def boot_id() -> str | None:
+    return _read_text("/proc/sys/kernel/random/boot_id")
+
+
+def pid_start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); None if no such live process."""
+    stat = _read_text(f"/proc/{pid}/stat")
+    if not stat or ")" not in stat:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # fields from 3 on; comm may contain spaces and ')'
+    if not fields or fields[0] in ("Z", "X"):  # a zombie or dead task has finished
+        return None
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Owner:
+    """The process holding a lease. Without ``pid`` only the expiry tells whether it is alive."""
+
+    hostname: str
+    boot_id: str | None = None
+    pid: int | None = None
+    pid_start: int | None = None
+
+    @classmethod
+    def current(cls, pid: int | None = None, *, with_pid: bool = True) -> Owner:
+        """This host and boot, and the process ``pid`` (default: this one) unless ``with_pid`` is false."""
+        if not with_pid:
+            return cls(socket.gethostname(), boot_id())
+        pid = os.getpid() if pid is None else pid
+        return cls(socket.gethostname(), boot_id(), pid, pid_start_time(pid))
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: t.Mapping[str, t.Any]) -> Owner:
+        pid, start = d.get("pid"), d.get("pid_start")
+        return cls(
+            hostname=str(d.get("hostname") or ""),
+            boot_id=d.get("boot_id") or None,
+            pid=int(pid) if pid is not None else None,
+            pid_start=int(start) if start is not None else None,
+        )
+
+    def describe(self) -> str:
+        return f"host {self.hostname!r}" + (f" pid {self.pid}" if self.pid is not None else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Lease:
+    """The record of one stopped stack: which run stopped what, owned by whom, until when."""
+
+    project: str
+    run_id: str
+    job: str
+    owner: Owner
+    expires: int
+    created: int
+    stop_set: tuple[t.Mapping[str, t.Any], ...] = ()
+    # The id of the lease container; set when read from the daemon.
+    container_id: str | None = None
+
+    def to_labels(self) -> dict[str, str]:
+        return {
+            LEASE_PROJECT: self.project,
+            LEASE_RUN_ID: self.run_id,
+            LEASE_JOB: self.job,
+            LEASE_OWNER: json.dumps(self.owner.to_dict(), sort_keys=True),
+            LEASE_EXPIRES: str(self.expires),
+            LEASE_CREATED: str(self.created),
+            LEASE_STOP_SET: json.dumps([dict(e) for e in self.stop_set], sort_keys=True),
+        }
+
+    @classmethod
+    def from_labels(cls, labels: t.Mapping[str, str], container_id: str | None = None) -> Lease:
+        name = labels.get(LEASE_PROJECT, "?")
+        try:
+            owner = Owner.from_dict(json.loads(labels[LEASE_OWNER]))
+            stop_set = json.loads(labels[LEASE_STOP_SET])
+            if not isinstance(stop_set, list):
+                raise ValueError("stop-set is not a list")
+            return cls(
+                project=labels[LEASE_PROJECT],
+                run_id=labels[LEASE_RUN_ID],
+                job=labels.get(LEASE_JOB, ""),
+                owner=owner,
+                expires=int(labels[LEASE_EXPIRES]),
+                created=int(labels[LEASE_CREATED]),
+                stop_set=tuple({"id": e.get("id"), "name": e.get("name"), "service": e.get("service")}
+                               for e in stop_set),
+                container_id=container_id,
+            )
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise LeaseError(
+                f"the lease of stack {name!r} has missing or invalid labels ({exc}); allowed: the "
+                f"{LEASE_PREFIX}* labels written by bosun.compose; remove the container {lease_name(name)!r} "
+                "after checking the stack by hand",
+                project=name,
+            ) from exc
+
+    def describe(self) -> str:
+        job = f" of job {self.job!r}" if self.job else ""
+        expires = utc_iso(self.expires, timespec="seconds")
+        return f"run {self.run_id!r}{job} on {self.owner.describe()}, expires {expires}"
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "project": self.project,
+            "run_id": self.run_id,
+            "job": self.job,
+            "owner": self.owner.to_dict(),
+            "expires": self.expires,
+            "expires_iso": utc_iso(self.expires, timespec="seconds"),
+            "created": self.created,
+            "stop_set": [dict(e) for e in self.stop_set],
+            "container": lease_name(self.project),
+        }
+
+
+def held_message(lease: Lease, alive: bool) -> str:
+    state = "alive" if alive else "expired or dead: run state=recovered to restart its stop-set and release it"
+    return f"stack {lease.project!r} is held by {lease.describe()} ({state}); allowed: one run per stack at a time"
+
+
+def owner_alive(
+    lease: Lease,
+    now: float,
+    *,
+    here: Owner | None = None,
+    start_time_of: t.Callable[[int], int | None] = pid_start_time,
+) -> bool:
+    """Whether the lease's owner may still be running.
+
+    Alive iff not expired and: the owner has no pid, or it lives on another host or boot (we cannot
+    look, so the expiry decides), or its pid exists here with the same start time (pid reuse check).
+    """
+    if now >= lease.expires:
+        return False
+    owner = lease.owner
+    if owner.pid is None:
+        return True
+    here = here or Owner.current(with_pid=False)
+    if owner.hostname != here.hostname or (owner.boot_id or None) != (here.boot_id or None):
+        return True
+    start = start_time_of(owner.pid)
+    if start is None:
+        return False
+    return owner.pid_start is None or start == owner.pid_start
+
+
+def read_lease(api: DockerApi, project: str) -> Lease | None:
+    """The lease of the stack, or None (one inspect of the lease container by name)."""
+    name = lease_name(project)
+    info = api.inspect_container(name)
+    if info is None:
+        return None
+    labels = (info.get("Config") or {}).get("Labels") or {}
+    if labels.get(LEASE_PROJECT) != project:
+        raise LeaseError(
+            f"container {name!r} exists but is not the bosun lease of stack {project!r} "
+            f"(label {LEASE_PROJECT} is {labels.get(LEASE_PROJECT)!r}); allowed: that name is reserved for bosun",
+            project=project, container=name,
+        )
+    return Lease.from_labels(labels, container_id=info.get("Id"))
+
+
+def list_leases(api: DockerApi) -> list[Lease]:
+    """Every lease on the daemon (one list request filtered by label), sorted by project."""
+    found = api.list_containers(LEASE_PROJECT)
+    return sorted((Lease.from_labels(c.labels, container_id=c.id) for c in found), key=lambda lease: lease.project)
+
+
+def acquire_lease(
+    api: DockerApi,
+    project: str,
+    run_id: str,
+    job: str,
+    stop_set: t.Sequence[ContainerRecord],
+    ttl: int,
+    owner: Owner,
+    image: str,
+    *,
+    now: float | None = None,
+) -> Lease:
+    """Record the stop-set and its owner on the daemon before anything is stopped; atomic by name.
+
+    The lease is a container named ``bosun-lease-<project>`` that is created and never started, from
+    ``image`` (the image id of one of the stack's own containers, so it is present locally). Its labels
+    (``bosun.lease.*``) hold project, run id, job, owner (host, boot id, pid, pid start time), expiry,
+    creation time and the stop-set. Names are unique per daemon, so a 409 Conflict on create means the
+    stack is held: :class:`LeaseHeldError` names the holder. It carries no ``com.docker.compose.*``
+    label (Compose never sees it) and no ``bosun.job.*`` label (discovery ignores it). It survives
+    controller crashes and host reboots; ``docker container prune`` would remove it.
+    """
+    if ttl <= 0:
+        raise LeaseError(f"lease ttl {ttl!r} for stack {project!r} is not valid; allowed: a positive number of seconds",
+                         project=project, ttl=ttl)
+    created = int(time.time() if now is None else now)
+    lease = Lease(project, run_id, job or "", owner, created + int(ttl), created, tuple(c.brief() for c in stop_set))
+    name = lease_name(project)
+    for attempt in range(10):
+        try:
+            cid = api.create_container(
+                f"create the lease {name}", image, name=name, command=["bosun-lease"], labels=lease.to_labels(),
+                network_disabled=True, host_config={"network_mode": "none"},
+            )
+            return dataclasses.replace(lease, container_id=cid)
+        except ConflictError:
+            pass
+        except EngineError as exc:
+            raise LeaseError(f"cannot create the lease {name!r} of stack {project!r} from image {image!r}: "
+                             f"{error_text(exc)}", project=project, image=image) from exc
+        holder = read_lease(api, project)
+        if holder is not None:
+            alive = owner_alive(holder, time.time())
+            raise LeaseHeldError(held_message(holder, alive), project=project, holder=holder.to_dict(),
+                                 owner_alive=alive)
+        # Released between our create and our read, or still being created (Docker reserves the name
+        # before inspect can see the container): try again shortly.
+        time.sleep(0.1 * (attempt + 1))
+    raise LeaseError(f"cannot acquire the lease of stack {project!r}: it is being created and removed concurrently",
+                     project=project)
+
+
+def release_lease(api: DockerApi, lease: Lease) -> bool:
+    """Remove the lease if it is still ours (same run id); False if it is gone or someone else's."""
+    current = read_lease(api, lease.project)
+    if current is None or current.run_id != lease.run_id:
+        return False
+    return api.remove_container(current.container_id or lease_name(lease.project),
+                                what=f"remove the lease {lease_name(lease.project)}")

@@ -1,0 +1,120 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Recovery: start a stop-set again and release its lease; restore a stack whose run died.
+
+restart_and_release() is the one place that starts a stop-set and then releases the lease unless it
+must be kept (a container that still exists failed to start: a later run can retry). The executor, the
+stack module (start and the rollback of a failed stop) and recover() all use it.
+
+PRIVATE: this is a private part of the collection; its API may change in any release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import typing as t
+
+from ansible_collections.bosun.compose.plugins.module_utils._errors import LeaseError, error_text
+from ansible_collections.bosun.compose.plugins.module_utils._lease import Lease, owner_alive, read_lease, release_lease
+from ansible_collections.bosun.compose.plugins.module_utils._model import DEFAULT_START_TIMEOUT, LABEL_WORKER_RUN_ID
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import ContainerRef, StackControl, StartResult
+from ansible_collections.bosun.compose.plugins.module_utils._worker_runner import stop_workers
+
+if t.TYPE_CHECKING:
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
+
+RecoverAction = t.Literal["none", "in_progress", "other_run", "recovered", "would_recover"]
+
+
+def must_keep_lease(result: StartResult) -> bool:
+    """Keep the lease when a container that still exists failed to start: a later run can retry it."""
+    return any(not f.gone for f in result.failed)
+
+
+def restart_and_release(
+    control: StackControl, stop_set: t.Sequence[ContainerRef], timeout: int, lease: Lease | None
+) -> tuple[StartResult, bool]:
+    """Start exactly ``stop_set``, then release ``lease`` (if this run still holds it) unless it must be kept.
+
+    Returns the start result and whether the lease was released. An exception from the start leaves the
+    lease in place, so that recovery can retry from the daemon-side record.
+    """
+    start = control.start(stop_set, timeout)
+    released = False
+    if lease is not None and not must_keep_lease(start):
+        released = release_lease(control.api, lease)
+    return start, released
+
+
+@dataclasses.dataclass
+class RecoverResult:
+    changed: bool
+    action: RecoverAction
+    message: str
+    lease: Lease | None = None
+    workers_stopped: list[str] = dataclasses.field(default_factory=list)
+    start: StartResult | None = None
+    released: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.start is None or self.start.ok
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "changed": self.changed,
+            "action": self.action,
+            "message": self.message,
+            "lease": self.lease.to_dict() if self.lease else None,
+            "workers_stopped": list(self.workers_stopped),
+            "start": self.start.to_dict() if self.start else None,
+            "released": self.released,
+        }
+
+
+def recover(
+    api: DockerApi,
+    project: str,
+    run_id: str | None = None,
+    grace: int = 10,
+    *,
+    start_timeout: int = DEFAULT_START_TIMEOUT,
+    check: bool = False,
+    now: float | None = None,
+    control: StackControl | None = None,
+) -> RecoverResult:
+    """Restart the stop-set of a lease whose owner is dead or expired, then release the lease.
+
+    The run's worker containers (label ``bosun.worker.run-id``) are stopped (SIGTERM, ``grace``
+    seconds, then SIGKILL) and removed first, so the stack never runs beside that run's worker.
+    """
+    lease = read_lease(api, project)
+    if lease is None:
+        return RecoverResult(False, "none", f"stack {project!r} holds no lease: nothing to recover")
+    if run_id is not None and lease.run_id != run_id:
+        return RecoverResult(False, "other_run", f"stack {project!r} is held by another run, {lease.describe()}; "
+                                                 f"run {run_id!r} has nothing to recover", lease)
+    if owner_alive(lease, time.time() if now is None else now):
+        what = "the run is still in progress" if run_id is not None else "its owner is alive"
+        return RecoverResult(False, "in_progress", f"stack {project!r} is held by {lease.describe()}: {what}; "
+                                                   "nothing touched", lease)
+    if check:
+        workers = api.list_containers(f"{LABEL_WORKER_RUN_ID}={lease.run_id}")
+        return RecoverResult(True, "would_recover", f"would stop {len(workers)} worker(s) of run {lease.run_id!r}, "
+                                                    f"start {len(lease.stop_set)} container(s) of stack {project!r} "
+                                                    "and release its lease", lease,
+                             workers_stopped=[w.name for w in workers])
+    result = RecoverResult(True, "recovered", "", lease)
+    try:
+        result.workers_stopped = stop_workers(api, run_id=lease.run_id, grace=grace)
+    except Exception as exc:
+        raise LeaseError(
+            f"cannot stop the workers of run {lease.run_id!r}: {error_text(exc)}; stack {project!r} was not started, "
+            "as it must never run beside that run's worker", project=project) from exc
+    result.start, result.released = restart_and_release(
+        control or StackControl(api, project), list(lease.stop_set), start_timeout, lease)
+    result.message = (f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}"
+                      + ("" if result.released else "; the lease is kept so that a later run can retry"))
+    return result

@@ -1,0 +1,355 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Stack control: stopping and starting the containers of one Compose project through the Engine API.
+
+Levels come from the dependency graph (_graph.py) and run in order; the containers of one level stop or
+start in parallel threads. Starting never starts a container that is not in the stop-set it is given.
+
+PRIVATE: this is a private part of the collection; its API may change in any release.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import re
+import threading
+import time
+import typing as t
+
+from ansible_collections.bosun.compose.plugins.module_utils._errors import (
+    NotFoundError,
+    StackControlError,
+    error_text,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._graph import (
+    StackGraph,
+    build_graph,
+    container_levels,
+    is_member,
+    running_stop_levels,
+    start_levels,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    COMPOSE_PROJECT,
+    DEFAULT_START_TIMEOUT,
+    UP_STATES,
+    ContainerRecord,
+)
+
+if t.TYPE_CHECKING:
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
+
+# Docker's list endpoint appends the health to Status: "Up 3 seconds (health: starting)".
+HEALTHY = "healthy"
+UNHEALTHY = "unhealthy"
+HEALTH_STARTING = "starting"
+_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+_MAX_THREADS = 16
+_POLL_INTERVAL = 0.25
+
+# A stop-set entry: a record, a lease entry ({id, name, service}) or a user's id / id prefix / name.
+ContainerRef = t.Union[ContainerRecord, str, t.Mapping[str, t.Any]]
+
+
+def health_of(status: str) -> str | None:
+    """``healthy``, ``unhealthy``, ``starting`` or None (no healthcheck) from the list endpoint's Status."""
+    m = _HEALTH.search(status or "")
+    if not m:
+        return None
+    return HEALTH_STARTING if m.group(1) == "health: starting" else m.group(1)
+
+
+@dataclasses.dataclass
+class Failure:
+    """A container that could not be stopped or started, and why."""
+
+    container: ContainerRecord
+    error: str
+    # The container no longer exists; retrying cannot help.
+    gone: bool = False
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {"container": self.container.brief(), "error": self.error, "gone": self.gone}
+
+
+def _briefs(containers: t.Iterable[ContainerRecord]) -> list[dict[str, t.Any]]:
+    return [c.brief() for c in containers]
+
+
+@dataclasses.dataclass
+class StopResult:
+    stopped: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    failed: list[Failure] = dataclasses.field(default_factory=list)
+    # Planned but left alone: not running any more, in a level after a failed one, or after a cancel.
+    skipped: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    duration: float = 0.0
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "stopped": _briefs(self.stopped),
+            "failed": [f.to_dict() for f in self.failed],
+            "skipped": _briefs(self.skipped),
+            "duration": round(self.duration, 3),
+            "cancelled": self.cancelled,
+        }
+
+
+@dataclasses.dataclass
+class StartResult:
+    total: int = 0
+    started: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    already_running: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    failed: list[Failure] = dataclasses.field(default_factory=list)
+    # Started, but reported unhealthy, or not healthy / not running when the start timeout ran out.
+    unhealthy: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    timed_out: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.started)
+
+    @property
+    def running(self) -> list[ContainerRecord]:
+        return self.started + self.already_running
+
+    @property
+    def summary(self) -> str:
+        return f"{len(self.running)}/{self.total} started"
+
+    @property
+    def failures(self) -> str:
+        return "; ".join(f"{f.container.name!r}: {f.error}" for f in self.failed)
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "summary": self.summary,
+            "started": _briefs(self.started),
+            "already_running": _briefs(self.already_running),
+            "failed": [f.to_dict() for f in self.failed],
+            "unhealthy": _briefs(self.unhealthy),
+            "timed_out": _briefs(self.timed_out),
+            "duration": round(self.duration, 3),
+        }
+
+
+class StackControl:
+    """Stops and starts the containers of one Compose project, level by level, in parallel within a level."""
+
+    def __init__(
+        self,
+        api: DockerApi,
+        project: str,
+        clock: t.Callable[[], float] = time.monotonic,
+        sleep: t.Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api = api
+        self.project = project
+        self.clock = clock
+        self.sleep = sleep
+
+    def _current(self) -> dict[str, ContainerRecord]:
+        return {c.id: c for c in self.api.list_containers(f"{COMPOSE_PROJECT}={self.project}")}
+
+    def containers(self) -> list[ContainerRecord]:
+        """Every service container of the project, running or not (one list request)."""
+        return [c for c in self._current().values() if is_member(c)]
+
+    def graph(self) -> StackGraph:
+        return build_graph(self.containers())
+
+    def plan_stop(self, services: t.Sequence[str] | None = None) -> tuple[list[list[ContainerRecord]], list[str]]:
+        """The running containers to stop, in stop levels, and the dependent services added to ``services``."""
+        graph = self.graph()
+        if not graph.containers:
+            raise StackControlError(
+                f"no containers of Compose project {self.project!r} on this Docker host; "
+                "allowed: the name of a project created with docker compose",
+                project=self.project,
+            )
+        return running_stop_levels(graph, services)
+
+    def _parallel(self, fn: t.Callable[[ContainerRecord], t.Any], items: t.Sequence[ContainerRecord]) -> list[t.Any]:
+        """fn over items in threads; returns, per item in order, its result or the exception it raised."""
+        if len(items) <= 1:
+            out: list[t.Any] = []
+            for c in items:
+                try:
+                    out.append(fn(c))
+                except Exception as exc:  # recorded per container, never lost
+                    out.append(exc)
+            return out
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(_MAX_THREADS, len(items))) as pool:
+            futures = [pool.submit(fn, c) for c in items]
+            return [f.exception() or f.result() for f in futures]
+
+    def _stop_one(self, c: ContainerRecord, timeout: int | None, stop_timeouts: t.Mapping[str, int]) -> None:
+        if timeout is None:
+            # Docker would use the container's own StopTimeout (Compose's stop_grace_period); pass it so
+            # the HTTP request waits long enough when it exceeds the client timeout.
+            timeout = stop_timeouts[c.id] if c.id in stop_timeouts else self.api.stop_timeout(c.id)
+        self.api.stop_container(c.id, timeout, what=f"stop container {c.name}")
+
+    def stop(
+        self,
+        levels: t.Sequence[t.Sequence[ContainerRecord]],
+        timeout: int | None,
+        stop_timeouts: t.Mapping[str, int] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> StopResult:
+        """Stop the containers level by level (the given order), each level in parallel.
+
+        Only containers running right now are stopped (one list request per level). After a level with a
+        failure (other than a container that vanished), or once ``cancel`` is set, deeper levels are not
+        touched: they hold what the still-running containers depend on. What was stopped is always reported.
+        """
+        t0 = self.clock()
+        result = StopResult()
+        for index, level in enumerate(levels):
+            failed_hard = any(not f.gone for f in result.failed)
+            if failed_hard or (cancel is not None and cancel.is_set()):
+                result.cancelled = not failed_hard
+                result.skipped.extend(c for row in levels[index:] for c in row)
+                break
+            current = self._current()
+            running = []
+            for c in level:
+                now = current.get(c.id)
+                if now is not None and now.state in UP_STATES:
+                    running.append(c)
+                else:
+                    result.skipped.append(c)
+            outcomes = self._parallel(lambda c: self._stop_one(c, timeout, stop_timeouts or {}), running)
+            for c, outcome in zip(running, outcomes):
+                if isinstance(outcome, BaseException):
+                    result.failed.append(Failure(
+                        c,
+                        f"cannot stop container {c.name!r} ({c.id[:12]}) of stack {self.project!r}: "
+                        f"{error_text(outcome)}",
+                        gone=isinstance(outcome, NotFoundError),
+                    ))
+                else:
+                    result.stopped.append(c)
+        result.duration = self.clock() - t0
+        return result
+
+    def resolve(
+        self, stop_set: t.Sequence[ContainerRef], containers: t.Sequence[ContainerRecord]
+    ) -> tuple[list[ContainerRecord], list[str]]:
+        """Map stop-set entries to current containers of the stack; also the entries that match none.
+
+        Records and lease entries match by full id only: a container recreated under the same name is
+        not the one that was stopped. Strings (user input) match a full id, a unique id prefix of at
+        least 12 characters, or a name.
+        """
+        by_id = {c.id: c for c in containers}
+        by_name = {c.name: c for c in containers}
+        found: dict[str, ContainerRecord] = {}
+        unknown: list[str] = []
+        for item in stop_set:
+            match: ContainerRecord | None
+            if isinstance(item, (ContainerRecord, t.Mapping)):
+                cid = item.id if isinstance(item, ContainerRecord) else str(item.get("id") or "")
+                name = item.name if isinstance(item, ContainerRecord) else str(item.get("name") or "")
+                match, label = by_id.get(cid), name or cid
+            else:
+                key = str(item).lstrip("/")
+                match, label = by_id.get(key) or by_name.get(key), key
+                if match is None and len(key) >= 12:
+                    prefixed = [c for c in containers if c.id.startswith(key)]
+                    match = prefixed[0] if len(prefixed) == 1 else None
+            if match is None:
+                unknown.append(label or "?")
+            else:
+                found.setdefault(match.id, match)
+        return list(found.values()), unknown
+
+    def start(self, stop_set: t.Sequence[ContainerRef], timeout: int = DEFAULT_START_TIMEOUT) -> StartResult:
+        """Start exactly the containers of ``stop_set``, dependencies first, and never any other.
+
+        The order comes from the current graph of the stack restricted to the stop-set. Each level is
+        started in parallel, then polled (one list request per poll) until its containers run and, where
+        they have a healthcheck, are healthy, within ``timeout`` seconds for the whole start. Once the
+        time is up the remaining levels are still started, without waiting: a stack left stopped is worse
+        than one started out of health order. Failures are recorded and starting goes on.
+        """
+        t0 = self.clock()
+        deadline = t0 + timeout
+        everything = self.containers()
+        members, unknown = self.resolve(stop_set, everything)
+        result = StartResult(total=len(members) + len(unknown))
+        for key in unknown:
+            gone = ContainerRecord(id=key, name=key, state="", labels={})
+            result.failed.append(Failure(
+                gone, f"container {key!r} of the stop-set no longer exists in stack {self.project!r}; "
+                      "it cannot be started", gone=True))
+        graph = build_graph(everything)
+        wanted = {c.id for c in members}
+        for level in container_levels(graph, start_levels(graph)):
+            row = [c for c in level if c.id in wanted]
+            if row:
+                self._start_level(row, deadline, result)
+        result.duration = self.clock() - t0
+        return result
+
+    def _start_level(self, row: list[ContainerRecord], deadline: float, result: StartResult) -> None:
+        to_start = [c for c in row if c.state != "running"]
+        result.already_running.extend(c for c in row if c.state == "running")
+        outcomes = self._parallel(lambda c: self.api.start_container(c.id, what=f"start container {c.name}"), to_start)
+        waiting: dict[str, ContainerRecord] = {c.id: c for c in row if c.state == "running"}
+        for c, outcome in zip(to_start, outcomes):
+            if isinstance(outcome, BaseException):
+                # A 404 also says "network ... not found" for a container that exists: only a missing one is gone.
+                gone = isinstance(outcome, NotFoundError) and not self.api.container_exists(c.id)
+                result.failed.append(Failure(
+                    c, f"cannot start container {c.name!r} ({c.id[:12]}) of stack {self.project!r}: "
+                       f"{error_text(outcome)}", gone))
+            else:
+                result.started.append(c)
+                waiting[c.id] = c
+        # Wait for the level: running, and healthy where a healthcheck exists.
+        while waiting:
+            now = self._current()
+            for cid, c in list(waiting.items()):
+                cur = now.get(cid)
+                if cur is None:
+                    del waiting[cid]
+                    result.failed.append(Failure(
+                        c, f"container {c.name!r} ({cid[:12]}) of stack {self.project!r} vanished while starting",
+                        gone=True))
+                    self._forget(result, c)
+                elif cur.state in ("exited", "dead"):
+                    del waiting[cid]
+                    result.failed.append(Failure(
+                        c, f"container {c.name!r} ({cid[:12]}) of stack {self.project!r} stopped right after "
+                           f"its start: {cur.status}"))
+                    self._forget(result, c)
+                elif cur.state == "running":
+                    health = health_of(cur.status)
+                    if health is None or health == HEALTHY:
+                        del waiting[cid]
+                    elif health == UNHEALTHY:
+                        del waiting[cid]
+                        result.unhealthy.append(c)
+            if not waiting:
+                break
+            if self.clock() >= deadline:
+                result.timed_out.extend(waiting.values())
+                break
+            self.sleep(_POLL_INTERVAL)
+
+    @staticmethod
+    def _forget(result: StartResult, c: ContainerRecord) -> None:
+        result.started = [x for x in result.started if x.id != c.id]
+        result.already_running = [x for x in result.already_running if x.id != c.id]

@@ -1,0 +1,65 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The state directory on the Docker host: worker logs and run records.
+
+Layout: ``<state_dir>/logs/<job>/<run_id>.log`` (the worker's whole log, secrets masked) and
+``<state_dir>/runs/<job>/<run_id>.json`` (one small record per run).
+
+PRIVATE: this is a private part of the collection; its API may change in any release.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import typing as t
+
+
+def default_state_dir() -> str:
+    """/var/lib/bosun for root, else $XDG_STATE_HOME/bosun (default ~/.local/state/bosun)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return "/var/lib/bosun"
+    base = os.environ.get("XDG_STATE_HOME") or ""
+    if not os.path.isabs(base):  # the XDG spec says relative values are invalid and must be ignored
+        base = os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "bosun")
+
+
+def log_path(state_dir: str, job: str, run_id: str) -> str:
+    return os.path.join(state_dir, "logs", job, f"{run_id}.log")
+
+
+def runs_dir(state_dir: str, job: str) -> str:
+    return os.path.join(state_dir, "runs", job)
+
+
+def write_record(state_dir: str, job: str, run_id: str, record: t.Mapping[str, t.Any]) -> str | None:
+    """Write one run's record; its path, or None when the state directory is not writable."""
+    path = os.path.join(runs_dir(state_dir, job), f"{run_id or 'unplanned'}.json")
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(dict(record), f, indent=1, sort_keys=True)
+    except OSError:
+        return None
+    return path
+
+
+def last_run(state_dir: str, job: str, stack: str | None = None) -> dict[str, t.Any] | None:
+    """The newest run record of a job (of a stack), or None when there is none or it cannot be read."""
+    folder = runs_dir(state_dir, job)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    records = []
+    for n in names:
+        try:
+            with open(os.path.join(folder, n), encoding="utf-8") as f:
+                rec = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(rec, dict) and (stack is None or rec.get("stack") == stack):
+            records.append(rec)
+    return max(records, key=lambda r: r.get("started_at") or "", default=None)
