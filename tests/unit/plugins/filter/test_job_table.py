@@ -1,0 +1,68 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The list_jobs playbook's filter jobs_table, on results shaped like job_info's."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.bosun.compose.plugins.filter.job_table import FilterModule, jobs_table
+
+
+def job(name: str, stack: str | None, members: list[str], **kw) -> dict:
+    """One entry of job_info's RV jobs (Job.to_dict())."""
+    return {"name": name, "enabled": True, "runnable": True, "stack": stack,
+            "containers": [{"id": f"id-{m}", "name": m, "service": m.split("-")[1], "state": "running"} for m in members],
+            "image": "busybox:1.36", "command": ["sh", "-c", "true"], "env": {}, "user": None, "network": None,
+            "mounts": [], "timeout": 3600, "stop_timeout": None, "start_timeout": 300, "schedule": None,
+            "overlap_policy": "queue", "problems": [], **kw}
+
+
+PROBLEM = {"severity": "error", "kind": "container", "object": "shop-cron-1", "label": "bosun.job.timeout",
+           "value": "soon", "message": "container 'shop-cron-1': label bosun.job.timeout='soon' must be a duration"}
+
+
+def test_filter_module_names_the_filter():
+    assert FilterModule().filters() == {"jobs_table": jobs_table}
+
+
+def test_jobs_table_rows_and_problems():
+    found = {"changed": False, "jobs": [
+        job("nightly-backup", "shop", ["shop-db-1", "shop-app-1"], schedule="0 2 * * *"),
+        job("vacuum", "shop", ["shop-cron-1"], runnable=False, problems=[PROBLEM]),
+    ], "problems": [PROBLEM, dict(PROBLEM, severity="warning", message="job 'x' is declared twice")], "leases": []}
+    assert jobs_table(found) == [
+        "JOB                      STACK                    RUNNABLE  SCHEDULE       PROBLEMS MEMBERS",
+        "nightly-backup           shop                     yes       0 2 * * *      0        shop-db-1, shop-app-1",
+        "vacuum                   shop                     NO        -              1        shop-cron-1",
+        "ERROR: container 'shop-cron-1': label bosun.job.timeout='soon' must be a duration",
+        "WARNING: job 'x' is declared twice",
+    ]
+
+
+def test_jobs_table_without_jobs():
+    assert jobs_table({"jobs": [], "problems": []}) == [
+        "JOB                      STACK                    RUNNABLE  SCHEDULE       PROBLEMS MEMBERS",
+        "(no jobs found)",
+    ]
+
+
+def test_jobs_table_cuts_trailing_blanks_of_a_job_without_members():
+    [_header, row] = jobs_table({"jobs": [job("inline", "shop", [])], "problems": []})
+    assert row == "inline                   shop                     yes       -              0"
+
+
+@pytest.mark.parametrize(("found", "message"), [
+    ([], "jobs_table: the job_info result must be a dict, got list"),
+    ({"jobs": "nightly-backup"}, "jobs_table: jobs must be a list, got str"),
+    ({"jobs": [None]}, "jobs_table: each job must be a dict, got NoneType"),
+    ({"jobs": [{"name": "x", "stack": "s", "runnable": True, "problems": []}]},
+     "jobs_table: each job has no key 'containers'"),
+    ({"jobs": [], "problems": [{"severity": "error"}]}, "jobs_table: each problem has no key 'message'"),
+])
+def test_jobs_table_refuses_what_is_not_a_job_info_result(found, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        jobs_table(found)
+    assert message in str(err.value)
