@@ -19,10 +19,10 @@ PYTEST_WORKERS ?= 0
 PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard roles playbooks extensions)
 
-.PHONY: help bootstrap farm sanity sanity-matrix lint unit integration molecule pytest test demo bench build sweep clean distclean
+.PHONY: help bootstrap farm sanity sanity-matrix lint format unit integration molecule pytest test demo bench build sweep clean distclean
 
 help:
-	@echo "targets: bootstrap sanity lint unit integration test demo bench build sweep clean distclean"
+	@echo "targets: bootstrap sanity lint format unit integration test demo bench build sweep clean distclean"
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -38,7 +38,11 @@ sanity:
 sanity-matrix:
 	bash scripts/sanity-matrix.sh
 
+# Python gates: ruff (lint), ruff format (check only; `make format` rewrites) and mypy over plugins/.
 lint: farm
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cd $(FARM) && $(VENV)/bin/mypy --config-file $(CURDIR)/.mypy.ini ansible_collections/bosun/compose/plugins
 ifneq ($(strip $(LINT_DIRS)),)
 	$(VENV)/bin/ansible-lint --offline $(LINT_DIRS)
 else
@@ -47,6 +51,10 @@ endif
 	$(VENV)/bin/antsibull-changelog lint
 	cd $(FARM)/ansible_collections/bosun/compose && $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
 	$(VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 unit: farm
 	$(PY) -m pytest tests/unit

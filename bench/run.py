@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import contextlib
 import typing as t
 from pathlib import Path
 
@@ -66,13 +67,14 @@ PROJECT_PREFIX = "bosun-bench-"
 WORK = Path(tempfile.mkdtemp(prefix="bosun-bench-"))
 
 api = docker.APIClient(version="auto", timeout=300)
-_projects: dict[str, Path] = {}     # project -> compose file, for the cleanup
+_projects: dict[str, Path] = {}  # project -> compose file, for the cleanup
 _results: dict[str, t.Any] = {}
 
 
 # ------------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------------
+
 
 def log(msg: str = "") -> None:
     print(msg, flush=True)
@@ -84,11 +86,19 @@ def figure(key: str, value: t.Any, text: str) -> None:
     log(f"  {text}")
 
 
-def sh(argv: t.Sequence[t.Any], *, env: t.Mapping[str, str] | None = None, check: bool = True,
-       timeout: float = 600) -> subprocess.CompletedProcess:
+def sh(
+    argv: t.Sequence[t.Any], *, env: t.Mapping[str, str] | None = None, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess:
     argv = [str(a) for a in argv]
-    res = subprocess.run(argv, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})},
-                         timeout=timeout, stdin=subprocess.DEVNULL)
+    res = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     if check and res.returncode != 0:
         raise RuntimeError(f"rc={res.returncode}: {' '.join(argv)}\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
     return res
@@ -115,13 +125,22 @@ def ansible_env(record: Path | None = None, **extra: str) -> dict[str, str]:
         "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}",
     }
     if record is not None:
-        env |= {"ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "tests" / "integration" / "callback_plugins"),
-                "ANSIBLE_CALLBACKS_ENABLED": "bosun_record", "BOSUN_RECORD_FILE": str(record)}
+        env |= {
+            "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "tests" / "integration" / "callback_plugins"),
+            "ANSIBLE_CALLBACKS_ENABLED": "bosun_record",
+            "BOSUN_RECORD_FILE": str(record),
+        }
     return env | extra
 
 
-def playbook(name: str, inventory: str | Path, extra_vars: t.Mapping[str, t.Any] | None = None, *,
-             forks: int = 5, env: t.Mapping[str, str] | None = None) -> tuple[float, list[dict]]:
+def playbook(
+    name: str,
+    inventory: str | Path,
+    extra_vars: t.Mapping[str, t.Any] | None = None,
+    *,
+    forks: int = 5,
+    env: t.Mapping[str, str] | None = None,
+) -> tuple[float, list[dict]]:
     """Run a bench playbook; (wall seconds, recorded task results)."""
     record = WORK / f"record-{secrets.token_hex(4)}.jsonl"
     argv = [VENV_BIN / "ansible-playbook", "-i", inventory, "-f", forks, PLAYBOOKS / name]
@@ -177,17 +196,22 @@ class Events:
         try:
             for e in self._stream:
                 attrs = (e.get("Actor") or {}).get("Attributes") or {}
-                self.list.append({"t": e.get("timeNano", 0) / 1e9, "action": e.get("Action") or e.get("status") or "",
-                                  "attrs": attrs, "name": attrs.get("name", ""), "id": (e.get("Actor") or {}).get("ID", "")})
+                self.list.append(
+                    {
+                        "t": e.get("timeNano", 0) / 1e9,
+                        "action": e.get("Action") or e.get("status") or "",
+                        "attrs": attrs,
+                        "name": attrs.get("name", ""),
+                        "id": (e.get("Actor") or {}).get("ID", ""),
+                    }
+                )
         except Exception:  # closed
             pass
 
     def __exit__(self, *exc: t.Any) -> None:
         time.sleep(0.5)  # the last events are delivered
-        try:
+        with contextlib.suppress(Exception):
             self._stream.close()
-        except Exception:
-            pass
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -196,12 +220,12 @@ class Events:
 # cleanup
 # ------------------------------------------------------------------------------------------------
 
+
 def _remove_containers(ids: list[str]) -> None:
     def rm(cid: str) -> None:
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             api.remove_container(cid, force=True, v=True)
-        except docker.errors.NotFound:
-            pass
+
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(rm, ids))
 
@@ -210,16 +234,19 @@ def cleanup() -> None:
     for project, file in list(_projects.items()):
         workers = [c["Id"] for c in api.containers(all=True, filters={"label": [f"bosun.worker.stack={project}"]})]
         _remove_containers(workers)
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             api.remove_container(f"bosun-lease-{project}", force=True)
-        except docker.errors.NotFound:
-            pass
         sh(["docker", "compose", "-p", project, "-f", file, "down", "-v", "-t", "0", "--remove-orphans"], check=False)
         _projects.pop(project, None)
     # fillers and baseline workers
-    _remove_containers([c["Id"] for c in api.containers(all=True, filters={"label": [f"{BENCH_LABEL}=1"]})
-                        if (c.get("Labels") or {}).get("com.docker.compose.project", "").startswith(PROJECT_PREFIX)
-                        or not (c.get("Labels") or {}).get("com.docker.compose.project")])
+    _remove_containers(
+        [
+            c["Id"]
+            for c in api.containers(all=True, filters={"label": [f"{BENCH_LABEL}=1"]})
+            if (c.get("Labels") or {}).get("com.docker.compose.project", "").startswith(PROJECT_PREFIX)
+            or not (c.get("Labels") or {}).get("com.docker.compose.project")
+        ]
+    )
 
 
 def sweep_stale(max_age: float = 1800) -> None:
@@ -237,14 +264,15 @@ def sweep_stale(max_age: float = 1800) -> None:
 # 1 + 4: downtime and the overhead inside the window
 # ------------------------------------------------------------------------------------------------
 
-DT_LEVELS = [["db", "cache"], ["api", "queue"], ["web", "cron"]]    # start order; stop is the reverse
+DT_LEVELS = [["db", "cache"], ["api", "queue"], ["web", "cron"]]  # start order; stop is the reverse
 DT_WORKER_CMD = "sleep 1; tar -C /mnt/data -cf /mnt/out/data.tar ."
 
 
 def _start_latency(project: str) -> float:
     """Docker's own time for one container start (stop with -t 0, then time the start API call), median."""
-    c = api.containers(all=True, filters={"label": [f"com.docker.compose.project={project}",
-                                                    "com.docker.compose.service=db"]})[0]
+    c = api.containers(
+        all=True, filters={"label": [f"com.docker.compose.project={project}", "com.docker.compose.service=db"]}
+    )[0]
     samples = []
     for _round in range(3):
         api.kill(c["Id"])
@@ -279,7 +307,7 @@ def analyse_window(evs: list[dict], project: str, is_worker: t.Callable[[dict], 
             seg[f"gap before stop level {i + 1}"] = min(k) - prev_last_die
             stop_docker += max(d) - min(k)
         else:
-            stop_docker += max(d) - first_die      # the first level's grace lies before the window
+            stop_docker += max(d) - first_die  # the first level's grace lies before the window
         prev_last_die = max(d)
     wt = {a: min((e["t"] for e in w if e["action"] == a), default=None) for a in ("create", "start", "die", "destroy")}
     worker_run = (wt["die"] - wt["start"]) if wt["start"] and wt["die"] else 0.0
@@ -296,19 +324,49 @@ def analyse_window(evs: list[dict], project: str, is_worker: t.Callable[[dict], 
     # Docker's own work in the window: the stops, the worker's run, one container start per start level
     # and the worker's own start (the start API latency measured on this stack).
     docker_own = stop_docker + worker_run + start_api * (len(DT_LEVELS) + 1)
-    return {"downtime": downtime, "stop_docker": stop_docker, "worker_run": worker_run,
-            "docker_own": docker_own, "overhead": downtime - docker_own, "segments": seg}
+    return {
+        "downtime": downtime,
+        "stop_docker": stop_docker,
+        "worker_run": worker_run,
+        "docker_own": docker_own,
+        "overhead": downtime - docker_own,
+        "segments": seg,
+    }
 
 
 def _baseline_sequence(project: str, file: Path, env: t.Mapping[str, str], wname: str, job: str) -> None:
     """What an operator would type: docker compose stop, the same worker with docker run, docker compose start."""
     compose(project, file, "stop", env=env)
-    sh(["docker", "run", "--rm", "--name", wname, "--init", "--security-opt", "no-new-privileges",
-        "--network", "none", "--label", f"{BENCH_LABEL}=1", "--label", f"bench.worker={project}",
-        "-e", f"BOSUN_JOB_NAME={job}", "-e", f"BOSUN_STACK={project}",
-        "--mount", f"type=volume,source={project}_data,target=/mnt/data,readonly",
-        "--mount", f"type=volume,source={project}_out,target=/mnt/out",
-        IMAGE, "sh", "-c", DT_WORKER_CMD])
+    sh(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--name",
+            wname,
+            "--init",
+            "--security-opt",
+            "no-new-privileges",
+            "--network",
+            "none",
+            "--label",
+            f"{BENCH_LABEL}=1",
+            "--label",
+            f"bench.worker={project}",
+            "-e",
+            f"BOSUN_JOB_NAME={job}",
+            "-e",
+            f"BOSUN_STACK={project}",
+            "--mount",
+            f"type=volume,source={project}_data,target=/mnt/data,readonly",
+            "--mount",
+            f"type=volume,source={project}_out,target=/mnt/out",
+            IMAGE,
+            "sh",
+            "-c",
+            DT_WORKER_CMD,
+        ]
+    )
     compose(project, file, "start", env=env)
 
 
@@ -322,8 +380,9 @@ def bench_downtime() -> None:
     start_api = _start_latency(project)
     figure("start_api_latency_s", round(start_api, 3), f"one container start (API call, median of 3): {start_api:.3f}s")
     inventory = WORK / "dt.ini"
-    inventory.write_text(f"bench ansible_connection=local ansible_python_interpreter={VENV_PY} "
-                         f"bench_project={project} bench_job={job}\n")
+    inventory.write_text(
+        f"bench ansible_connection=local ansible_python_interpreter={VENV_PY} bench_project={project} bench_job={job}\n"
+    )
     runs: dict[str, list[dict]] = {"role": [], "compose": []}
     steps: list[list[dict]] = []
 
@@ -352,31 +411,52 @@ def bench_downtime() -> None:
         for fn in order:
             fn(i)
         r, c = runs["role"][-1], runs["compose"][-1]
-        log(f"  round {i + 1}: role {r['downtime']:.3f}s (job_run says {r['reported_downtime']}s), "
-            f"compose {c['downtime']:.3f}s, ratio {r['downtime'] / c['downtime']:.3f}")
+        log(
+            f"  round {i + 1}: role {r['downtime']:.3f}s (job_run says {r['reported_downtime']}s), "
+            f"compose {c['downtime']:.3f}s, ratio {r['downtime'] / c['downtime']:.3f}"
+        )
     rd = [r["downtime"] for r in runs["role"]]
     cd = [r["downtime"] for r in runs["compose"]]
     ratios = [a / b for a, b in zip(rd, cd)]
-    figure("downtime_role_s", round(med(rd), 3), f"downtime, job through the role: median {med(rd):.3f}s ({spread(rd)})")
-    figure("downtime_compose_s", round(med(cd), 3),
-           f"downtime, compose stop + docker run + compose start: median {med(cd):.3f}s ({spread(cd)})")
+    figure(
+        "downtime_role_s", round(med(rd), 3), f"downtime, job through the role: median {med(rd):.3f}s ({spread(rd)})"
+    )
+    figure(
+        "downtime_compose_s",
+        round(med(cd), 3),
+        f"downtime, compose stop + docker run + compose start: median {med(cd):.3f}s ({spread(cd)})",
+    )
     ratio = med(rd) / med(cd)
-    figure("downtime_ratio", round(ratio, 3), f"DOWNTIME RATIO role/compose: {ratio:.3f} (target <= 1.05; "
-           f"per-round ratios {', '.join(f'{x:.3f}' for x in ratios)})")
+    figure(
+        "downtime_ratio",
+        round(ratio, 3),
+        f"DOWNTIME RATIO role/compose: {ratio:.3f} (target <= 1.05; "
+        f"per-round ratios {', '.join(f'{x:.3f}' for x in ratios)})",
+    )
     floor = 2 * 2 + 1 + len(DT_LEVELS) * start_api
-    figure("downtime_floor_s", round(floor, 3), f"physical floor in the window (2 graces after the first death "
-           f"+ 1 s worker sleep + 3 level starts): ~{floor:.2f}s")
-    figure("role_wall_s", round(med([r["wall"] for r in runs["role"]]), 3),
-           f"wall time of the role run (ansible-playbook, default run_job_poll): median {med([r['wall'] for r in runs['role']]):.2f}s; "
-           f"compose sequence: {med([r['wall'] for r in runs['compose']]):.2f}s")
+    figure(
+        "downtime_floor_s",
+        round(floor, 3),
+        f"physical floor in the window (2 graces after the first death "
+        f"+ 1 s worker sleep + 3 level starts): ~{floor:.2f}s",
+    )
+    figure(
+        "role_wall_s",
+        round(med([r["wall"] for r in runs["role"]]), 3),
+        f"wall time of the role run (ansible-playbook, default run_job_poll): median {med([r['wall'] for r in runs['role']]):.2f}s; "
+        f"compose sequence: {med([r['wall'] for r in runs['compose']]):.2f}s",
+    )
 
     log("\n== 4. Overhead inside the downtime window ==")
     for kind in ("role", "compose"):
         ov = [r["overhead"] for r in runs[kind]]
-        figure(f"overhead_{kind}_s", round(med(ov), 3),
-               f"{kind}: downtime - (Docker stop in window + worker run + 4 x start latency) = median {med(ov):.3f}s "
-               f"({spread(ov)}); stop {med([r['stop_docker'] for r in runs[kind]]):.3f}s, "
-               f"worker run {med([r['worker_run'] for r in runs[kind]]):.3f}s")
+        figure(
+            f"overhead_{kind}_s",
+            round(med(ov), 3),
+            f"{kind}: downtime - (Docker stop in window + worker run + 4 x start latency) = median {med(ov):.3f}s "
+            f"({spread(ov)}); stop {med([r['stop_docker'] for r in runs[kind]]):.3f}s, "
+            f"worker run {med([r['worker_run'] for r in runs[kind]]):.3f}s",
+        )
     log("  where it goes (median seconds per segment of the event timeline; role | compose):")
     segs: dict[str, dict[str, float]] = {}
     for name in runs["role"][0]["segments"]:
@@ -405,8 +485,11 @@ def _trace_window(project: str, job: str, start_api: float) -> None:
     args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"name": job, "project": project}}))
     trace_file = WORK / "trace.json"
     with Events() as ev:
-        res = sh([VENV_PY, HERE / "trace_job_run.py", args], check=False,
-                 env={"PYTHONPATH": str(FARM), "BENCH_TRACE_FILE": str(trace_file)})
+        res = sh(
+            [VENV_PY, HERE / "trace_job_run.py", args],
+            check=False,
+            env={"PYTHONPATH": str(FARM), "BENCH_TRACE_FILE": str(trace_file)},
+        )
     out = json.loads(res.stdout.strip().splitlines()[-1])
     if out.get("outcome") != "success":
         raise RuntimeError(f"traced job_run failed: {out.get('msg')}")
@@ -414,7 +497,9 @@ def _trace_window(project: str, job: str, start_api: float) -> None:
     stack = [e for e in ev.list if e["attrs"].get("com.docker.compose.project") == project]
     w0 = min(e["t"] for e in stack if e["action"] == "die")
     w1 = max(e["t"] for e in stack if e["action"] == "start")
-    calls = [(what, max(t0, w0), min(t1, w1)) for what, t0, t1 in json.loads(trace_file.read_text()) if t1 > w0 and t0 < w1]
+    calls = [
+        (what, max(t0, w0), min(t1, w1)) for what, t0, t1 in json.loads(trace_file.read_text()) if t1 > w0 and t0 < w1
+    ]
     by_kind: dict[str, list[float]] = {}
     for what, t0, t1 in calls:
         by_kind.setdefault(_kind(what), []).append(t1 - t0)
@@ -425,8 +510,10 @@ def _trace_window(project: str, job: str, start_api: float) -> None:
             covered += t1 - max(t0, last)
             last = t1
     idle = (w1 - w0) - covered
-    log(f"  traced job_run (one more run, API calls timestamped): downtime {w1 - w0:.3f}s; overhead by the formula "
-        f"{a['overhead']:.3f}s; no Docker call in flight for {idle:.3f}s of the window (Python, polling sleeps)")
+    log(
+        f"  traced job_run (one more run, API calls timestamped): downtime {w1 - w0:.3f}s; overhead by the formula "
+        f"{a['overhead']:.3f}s; no Docker call in flight for {idle:.3f}s of the window (Python, polling sleeps)"
+    )
     log("  Docker API calls inside the window (count, total seconds, clipped to the window):")
     rows = sorted(((k, len(v), sum(v)) for k, v in by_kind.items()), key=lambda r: -r[2])
     for k, n, total in rows:
@@ -434,19 +521,36 @@ def _trace_window(project: str, job: str, start_api: float) -> None:
     log("  timeline (seconds after the first death):")
     for what, t0, t1 in sorted(calls, key=lambda c: c[1]):
         log(f"    +{t0 - w0:6.3f} .. +{t1 - w0:6.3f}  {_kind(what)}")
-    for e in sorted((e for e in ev.list if (e["attrs"].get("com.docker.compose.project") == project
-                                            or e["attrs"].get("bosun.worker.stack") == project)
-                     and w0 <= e["t"] <= w1 and e["action"] in ("die", "create", "start", "destroy")),
-                    key=lambda e: e["t"]):
-        log(f"    +{e['t'] - w0:6.3f}  event {e['action']:<8} {e['attrs'].get('com.docker.compose.service') or 'worker'}")
-    _results["trace"] = {"downtime": round(w1 - w0, 3), "idle": round(idle, 3), "overhead": round(a["overhead"], 3),
-                         "calls": {k: [n, round(total, 3)] for k, n, total in rows}, "segments": a["segments"],
-                         "steps": [{k: s[k] for k in ("type", "duration")} for s in out.get("steps", [])]}
+    for e in sorted(
+        (
+            e
+            for e in ev.list
+            if (
+                e["attrs"].get("com.docker.compose.project") == project
+                or e["attrs"].get("bosun.worker.stack") == project
+            )
+            and w0 <= e["t"] <= w1
+            and e["action"] in ("die", "create", "start", "destroy")
+        ),
+        key=lambda e: e["t"],
+    ):
+        log(
+            f"    +{e['t'] - w0:6.3f}  event {e['action']:<8} {e['attrs'].get('com.docker.compose.service') or 'worker'}"
+        )
+    _results["trace"] = {
+        "downtime": round(w1 - w0, 3),
+        "idle": round(idle, 3),
+        "overhead": round(a["overhead"], 3),
+        "calls": {k: [n, round(total, 3)] for k, n, total in rows},
+        "segments": a["segments"],
+        "steps": [{k: s[k] for k in ("type", "duration")} for s in out.get("steps", [])],
+    }
 
 
 # ------------------------------------------------------------------------------------------------
 # 2: parallel stop
 # ------------------------------------------------------------------------------------------------
+
 
 def bench_parallel() -> None:
     log("\n== 2. Parallel stop: N independent SIGTERM-ignoring services, 2 s grace ==")
@@ -458,8 +562,10 @@ def bench_parallel() -> None:
         env = {"BENCH_JOB": job}
         compose(project, file, "up", "-d", *[f"p{i}" for i in range(1, n + 1)], env=env)
         inventory = WORK / f"par{n}.ini"
-        inventory.write_text(f"bench ansible_connection=local ansible_python_interpreter={VENV_PY} "
-                             f"bench_project={project} bench_job={job}\n")
+        inventory.write_text(
+            f"bench ansible_connection=local ansible_python_interpreter={VENV_PY} "
+            f"bench_project={project} bench_job={job}\n"
+        )
         step, ev_b, ev_c, wall_c = [], [], [], []
 
         def stop_span(evs: list[dict]) -> float:
@@ -469,6 +575,7 @@ def bench_parallel() -> None:
             return max(dies) - min(kills)
 
         for i in range(ROUNDS):
+
             def bosun() -> None:
                 with Events() as ev:
                     recs = playbook("job_run.yml", inventory)[1]
@@ -481,12 +588,19 @@ def bench_parallel() -> None:
                     wall_c.append(compose(project, file, "stop", env=env))
                 ev_c.append(stop_span(ev.list))
                 compose(project, file, "start", env=env)
-            for fn in ((bosun, comp) if i % 2 == 0 else (comp, bosun)):
+
+            for fn in (bosun, comp) if i % 2 == 0 else (comp, bosun):
                 fn()
-        out[str(n)] = {"job_run_step": round(med(step), 3), "bosun_events": round(med(ev_b), 3),
-                       "compose_events": round(med(ev_c), 3), "compose_wall": round(med(wall_c), 3)}
-        log(f"  {n} service(s): job_run stop step {med(step):.3f}s (kill->last die {med(ev_b):.3f}s); "
-            f"docker compose stop {med(wall_c):.3f}s wall (kill->last die {med(ev_c):.3f}s)")
+        out[str(n)] = {
+            "job_run_step": round(med(step), 3),
+            "bosun_events": round(med(ev_b), 3),
+            "compose_events": round(med(ev_c), 3),
+            "compose_wall": round(med(wall_c), 3),
+        }
+        log(
+            f"  {n} service(s): job_run stop step {med(step):.3f}s (kill->last die {med(ev_b):.3f}s); "
+            f"docker compose stop {med(wall_c):.3f}s wall (kill->last die {med(ev_c):.3f}s)"
+        )
         compose(project, file, "down", "-v", "-t", "0", env=env)
         _projects.pop(project, None)
     ratio = out["8"]["job_run_step"] / out["1"]["job_run_step"]
@@ -498,12 +612,21 @@ def bench_parallel() -> None:
 # 3: discovery at scale
 # ------------------------------------------------------------------------------------------------
 
+
 def _jobs_compose(n: int, tag: str) -> Path:
     lines = ["# generated by bench/run.py: one created (never started) service per job", "services:"]
     for i in range(1, n + 1):
-        lines += [f"  j{i:03d}:", f"    image: {IMAGE}", "    command: [\"true\"]", "    network_mode: none",
-                  "    labels:", f"      {BENCH_LABEL}: \"1\"", f"      bosun.job.name: bench-disc-{tag}-{i:03d}",
-                  f"      bosun.job.worker.image: {IMAGE}", "      bosun.job.worker.command: '[\"true\"]'"]
+        lines += [
+            f"  j{i:03d}:",
+            f"    image: {IMAGE}",
+            '    command: ["true"]',
+            "    network_mode: none",
+            "    labels:",
+            f'      {BENCH_LABEL}: "1"',
+            f"      bosun.job.name: bench-disc-{tag}-{i:03d}",
+            f"      bosun.job.worker.image: {IMAGE}",
+            "      bosun.job.worker.command: '[\"true\"]'",
+        ]
     path = WORK / "jobs.yml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -513,9 +636,15 @@ def _create_fillers(n: int) -> float:
     tag = secrets.token_hex(3)
 
     def create(i: int) -> None:
-        api.create_container(IMAGE, command=["true"], name=f"bosun-bench-filler-{tag}-{i:04d}",
-                             labels={BENCH_LABEL: "1"}, network_disabled=True,
-                             host_config=api.create_host_config(network_mode="none"))
+        api.create_container(
+            IMAGE,
+            command=["true"],
+            name=f"bosun-bench-filler-{tag}-{i:04d}",
+            labels={BENCH_LABEL: "1"},
+            network_disabled=True,
+            host_config=api.create_host_config(network_mode="none"),
+        )
+
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         list(pool.map(create, range(n)))
@@ -574,8 +703,13 @@ def bench_discovery() -> None:
         log(f"  {FILLERS} filler containers created in {created:.1f}s (16 threads)")
         measure("fillers")
         t0 = time.monotonic()
-        _remove_containers([c["Id"] for c in api.containers(all=True, filters={"label": [f"{BENCH_LABEL}=1"]})
-                            if c["Names"][0].startswith("/bosun-bench-filler-")])
+        _remove_containers(
+            [
+                c["Id"]
+                for c in api.containers(all=True, filters={"label": [f"{BENCH_LABEL}=1"]})
+                if c["Names"][0].startswith("/bosun-bench-filler-")
+            ]
+        )
         log(f"  fillers removed in {time.monotonic() - t0:.1f}s")
         measure("after")
 
@@ -587,23 +721,40 @@ def bench_discovery() -> None:
     base_in, big_in = both("inproc")
     n0 = {len(r) for r in data["before"]["requests"] + data["after"]["requests"]}
     n1 = {len(r) for r in data["fillers"]["requests"]}
-    log(f"  containers on the daemon: {total0} without fillers, {total0 + FILLERS} with "
-        f"(0-filler figures are measured before and after the fillers, pooled)")
-    figure("discovery_playbook_s", {"0": round(med(base_pb), 3), str(FILLERS): round(med(big_pb), 3)},
-           f"job_info task through ansible-playbook: {med(base_pb):.3f}s with 0, {med(big_pb):.3f}s with {FILLERS} "
-           f"({spread(base_pb)} | {spread(big_pb)}); ratio {med(big_pb) / med(base_pb):.3f}")
-    figure("discovery_module_s", {"0": round(med(base_mod), 3), str(FILLERS): round(med(big_mod), 3)},
-           f"job_info module process: {med(base_mod):.3f}s with 0, {med(big_mod):.3f}s with {FILLERS} "
-           f"({spread(base_mod)} | {spread(big_mod)})")
-    figure("discovery_inproc_s", {"0": round(med(base_in), 4), str(FILLERS): round(med(big_in), 4)},
-           f"discovery in process (connect + discover + list_leases): {med(base_in) * 1000:.1f}ms with 0, "
-           f"{med(big_in) * 1000:.1f}ms with {FILLERS} (ratio {med(big_in) / med(base_in):.3f})")
+    log(
+        f"  containers on the daemon: {total0} without fillers, {total0 + FILLERS} with "
+        f"(0-filler figures are measured before and after the fillers, pooled)"
+    )
+    figure(
+        "discovery_playbook_s",
+        {"0": round(med(base_pb), 3), str(FILLERS): round(med(big_pb), 3)},
+        f"job_info task through ansible-playbook: {med(base_pb):.3f}s with 0, {med(big_pb):.3f}s with {FILLERS} "
+        f"({spread(base_pb)} | {spread(big_pb)}); ratio {med(big_pb) / med(base_pb):.3f}",
+    )
+    figure(
+        "discovery_module_s",
+        {"0": round(med(base_mod), 3), str(FILLERS): round(med(big_mod), 3)},
+        f"job_info module process: {med(base_mod):.3f}s with 0, {med(big_mod):.3f}s with {FILLERS} "
+        f"({spread(base_mod)} | {spread(big_mod)})",
+    )
+    figure(
+        "discovery_inproc_s",
+        {"0": round(med(base_in), 4), str(FILLERS): round(med(big_in), 4)},
+        f"discovery in process (connect + discover + list_leases): {med(base_in) * 1000:.1f}ms with 0, "
+        f"{med(big_in) * 1000:.1f}ms with {FILLERS} (ratio {med(big_in) / med(base_in):.3f})",
+    )
     ratio = med(big_mod) / med(base_mod)
-    figure("discovery_ratio", round(ratio, 3), f"DISCOVERY RATIO (job_info module process, {FILLERS} / 0 fillers): "
-           f"{ratio:.3f} (target ~1)")
-    figure("discovery_requests", {"0": sorted(n0), str(FILLERS): sorted(n1)},
-           f"Docker API requests per job_info: {sorted(n0)} with 0, {sorted(n1)} with {FILLERS} fillers "
-           f"({'constant' if n0 == n1 and len(n0) == 1 else 'NOT constant'})")
+    figure(
+        "discovery_ratio",
+        round(ratio, 3),
+        f"DISCOVERY RATIO (job_info module process, {FILLERS} / 0 fillers): {ratio:.3f} (target ~1)",
+    )
+    figure(
+        "discovery_requests",
+        {"0": sorted(n0), str(FILLERS): sorted(n1)},
+        f"Docker API requests per job_info: {sorted(n0)} with 0, {sorted(n1)} with {FILLERS} fillers "
+        f"({'constant' if n0 == n1 and len(n0) == 1 else 'NOT constant'})",
+    )
     reqs = data["fillers"]["requests"][0]
     _results["discovery_request_lines"] = [f"{m} {p.split('?')[0]}" for m, p in reqs]
     log("  requests of one job_info: " + "; ".join(_results["discovery_request_lines"]))
@@ -615,6 +766,7 @@ def bench_discovery() -> None:
 # 5: fleet and pipelining
 # ------------------------------------------------------------------------------------------------
 
+
 def bench_fleet() -> None:
     log("\n== 5. Fleet: the role on 10 stacks as 10 inventory hosts, forks 10 vs forks 1 ==")
     file = COMPOSE / "fleet.yml"
@@ -624,13 +776,17 @@ def bench_fleet() -> None:
     with concurrent.futures.ThreadPoolExecutor(5) as pool:
         list(pool.map(lambda p: compose(p, file, "up", "-d", env=env), projects))
     inventory = WORK / "fleet.ini"
-    inventory.write_text("[fleet]\n" + "".join(
-        f"h{i} ansible_connection=local ansible_python_interpreter={VENV_PY} bench_project={p} bench_job={job}\n"
-        for i, p in enumerate(projects, 1)))
+    inventory.write_text(
+        "[fleet]\n"
+        + "".join(
+            f"h{i} ansible_connection=local ansible_python_interpreter={VENV_PY} bench_project={p} bench_job={job}\n"
+            for i, p in enumerate(projects, 1)
+        )
+    )
     walls: dict[int, list[float]] = {10: [], 1: []}
     per_host: list[float] = []
     for i in range(FLEET_ROUNDS):
-        for forks in ((10, 1) if i % 2 == 0 else (1, 10)):
+        for forks in (10, 1) if i % 2 == 0 else (1, 10):
             wall, recs = playbook("run_job.yml", inventory, forks=forks)
             runs = [r for r in recs if r.get("action", "").endswith("job_run")]
             bad = [r["host"] for r in runs if r["result"].get("outcome") != "success"]
@@ -641,9 +797,12 @@ def bench_fleet() -> None:
                 per_host.append(wall / 10)
             log(f"  round {i + 1}, forks {forks}: {wall:.2f}s")
     f10, f1 = med(walls[10]), med(walls[1])
-    figure("fleet_s", {"forks10": round(f10, 2), "forks1": round(f1, 2)},
-           f"10 hosts: forks 10 {f10:.2f}s, forks 1 {f1:.2f}s, speed-up {f1 / f10:.2f}x "
-           f"(one host alone ~{med(per_host):.2f}s; {os.cpu_count()} CPU cores)")
+    figure(
+        "fleet_s",
+        {"forks10": round(f10, 2), "forks1": round(f1, 2)},
+        f"10 hosts: forks 10 {f10:.2f}s, forks 1 {f1:.2f}s, speed-up {f1 / f10:.2f}x "
+        f"(one host alone ~{med(per_host):.2f}s; {os.cpu_count()} CPU cores)",
+    )
     _results["fleet_speedup"] = round(f1 / f10, 2)
 
 
@@ -655,10 +814,13 @@ def _per_task(label: str, inventories: t.Mapping[str, Path], n: int = 10) -> dic
     walls: dict[tuple[str, int], list[float]] = {}
     keys = list(inventories)
     for i in range(PIPE_ROUNDS):
-        for key in (keys if i % 2 == 0 else keys[::-1]):
+        for key in keys if i % 2 == 0 else keys[::-1]:
             for count in (1, n + 1):
                 t0 = time.monotonic()
-                sh([VENV_BIN / "ansible-playbook", "-i", inventories[key], WORK / f"ping{count}.yml"], env=ansible_env())
+                sh(
+                    [VENV_BIN / "ansible-playbook", "-i", inventories[key], WORK / f"ping{count}.yml"],
+                    env=ansible_env(),
+                )
                 walls.setdefault((key, count), []).append(time.monotonic() - t0)
     per = {k: (med(walls[(k, n + 1)]) - med(walls[(k, 1)])) / n for k in keys}
     log(f"  {label}: " + ", ".join(f"{k} {v * 1000:.0f}ms" for k, v in per.items()))
@@ -670,12 +832,16 @@ def bench_pipelining() -> None:
     inv = {}
     for pipe in ("off", "on"):
         inv[pipe] = WORK / f"local-{pipe}.ini"
-        inv[pipe].write_text(f"bench ansible_connection=local ansible_python_interpreter={VENV_PY} "
-                             f"ansible_pipelining={pipe == 'on'}\n")
+        inv[pipe].write_text(
+            f"bench ansible_connection=local ansible_python_interpreter={VENV_PY} ansible_pipelining={pipe == 'on'}\n"
+        )
     per = _per_task("local connection", inv)
-    figure("per_task_local_s", {k: round(v, 3) for k, v in per.items()},
-           f"local connection: {per['off'] * 1000:.0f}ms per task without pipelining, {per['on'] * 1000:.0f}ms with "
-           f"(saving {(per['off'] - per['on']) * 1000:.0f}ms)")
+    figure(
+        "per_task_local_s",
+        {k: round(v, 3) for k, v in per.items()},
+        f"local connection: {per['off'] * 1000:.0f}ms per task without pipelining, {per['on'] * 1000:.0f}ms with "
+        f"(saving {(per['off'] - per['on']) * 1000:.0f}ms)",
+    )
     try:  # the real sshd target of the remote integration tests (tests/integration/remote.py)
         sys.path.insert(0, str(ROOT / "tests" / "integration"))
         import yaml
@@ -689,43 +855,68 @@ def bench_pipelining() -> None:
             inv[pipe] = WORK / f"ssh-{pipe}.yml"
             inv[pipe].write_text(yaml.safe_dump(target.inventory(python=VENV_PY, pipelining=pipe == "on")))
         per = _per_task("ssh to 127.0.0.1 (ControlPersist)", inv)
-        figure("per_task_ssh_s", {k: round(v, 3) for k, v in per.items()},
-               f"ssh connection: {per['off'] * 1000:.0f}ms per task without pipelining, {per['on'] * 1000:.0f}ms with "
-               f"(saving {(per['off'] - per['on']) * 1000:.0f}ms, {(1 - per['on'] / per['off']) * 100:.0f}%)")
+        figure(
+            "per_task_ssh_s",
+            {k: round(v, 3) for k, v in per.items()},
+            f"ssh connection: {per['off'] * 1000:.0f}ms per task without pipelining, {per['on'] * 1000:.0f}ms with "
+            f"(saving {(per['off'] - per['on']) * 1000:.0f}ms, {(1 - per['on'] / per['off']) * 100:.0f}%)",
+        )
     finally:
         target.stop()
 
 
 # ------------------------------------------------------------------------------------------------
 
-SECTIONS = {"downtime": bench_downtime, "parallel": bench_parallel, "discovery": bench_discovery,
-            "fleet": bench_fleet, "pipelining": bench_pipelining}
+SECTIONS = {
+    "downtime": bench_downtime,
+    "parallel": bench_parallel,
+    "discovery": bench_discovery,
+    "fleet": bench_fleet,
+    "pipelining": bench_pipelining,
+}
 
 
 def machine() -> dict[str, t.Any]:
     info = api.info()
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"host": platform.node(), "kernel": platform.release(), "cpu": cpu, "cores": os.cpu_count(),
-            "memory_gb": round(info.get("MemTotal", 0) / 2**30, 1), "docker": info.get("ServerVersion"),
-            "storage_driver": info.get("Driver"), "containers_on_daemon": info.get("Containers"),
-            "compose": sh(["docker", "compose", "version", "--short"]).stdout.strip(),
-            "ansible_core": sh([VENV_BIN / "ansible", "--version"]).stdout.splitlines()[0],
-            "python": platform.python_version(), "load_avg_at_start": os.getloadavg()}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "host": platform.node(),
+        "kernel": platform.release(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(info.get("MemTotal", 0) / 2**30, 1),
+        "docker": info.get("ServerVersion"),
+        "storage_driver": info.get("Driver"),
+        "containers_on_daemon": info.get("Containers"),
+        "compose": sh(["docker", "compose", "version", "--short"]).stdout.strip(),
+        "ansible_core": sh([VENV_BIN / "ansible", "--version"]).stdout.splitlines()[0],
+        "python": platform.python_version(),
+        "load_avg_at_start": os.getloadavg(),
+    }
 
 
 def main() -> int:
     def on_signal(signum: int, _frame: t.Any) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
+
     signal.signal(signal.SIGTERM, on_signal)
     started = time.monotonic()
     _results["machine"] = machine()
     _results["started_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     _results["rounds"] = ROUNDS
     m = _results["machine"]
-    log(f"bosun.compose bench: {m['cpu']} x{m['cores']}, {m['memory_gb']} GB, Docker {m['docker']} "
+    log(
+        f"bosun.compose bench: {m['cpu']} x{m['cores']}, {m['memory_gb']} GB, Docker {m['docker']} "
         f"({m['storage_driver']}), Compose {m['compose']}, {m['ansible_core']}; load {m['load_avg_at_start']}; "
-        f"rounds {ROUNDS}")
+        f"rounds {ROUNDS}"
+    )
     rc = 0
     try:
         sweep_stale()
@@ -746,10 +937,20 @@ def main() -> int:
         OUT.write_text(json.dumps(_results, indent=1, default=str))
         shutil.rmtree(WORK, ignore_errors=True)
     log(f"\nbench wall time {_results['wall_s']}s; figures in {OUT}")
-    summary = [(k, _results[k]) for k in ("downtime_ratio", "overhead_role_s", "parallel_stop_ratio_8_to_1",
-                                          "discovery_ratio", "discovery_requests", "fleet_speedup", "per_task_local_s",
-                                          "per_task_ssh_s")
-               if k in _results]
+    summary = [
+        (k, _results[k])
+        for k in (
+            "downtime_ratio",
+            "overhead_role_s",
+            "parallel_stop_ratio_8_to_1",
+            "discovery_ratio",
+            "discovery_requests",
+            "fleet_speedup",
+            "per_task_local_s",
+            "per_task_ssh_s",
+        )
+        if k in _results
+    ]
     for k, v in summary:
         log(f"  {k}: {v}")
     return rc

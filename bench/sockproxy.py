@@ -19,6 +19,7 @@ import re
 import socket
 import threading
 import typing as t
+import contextlib
 
 UPSTREAM = "/var/run/docker.sock"
 _REQUEST_LINE = re.compile(rb"^([A-Z]+) (\S+) HTTP/1\.[01]$")
@@ -29,8 +30,8 @@ class _RequestParser:
 
     def __init__(self) -> None:
         self.buf = b""
-        self.body_left = 0          # bytes of a Content-Length body still to skip
-        self.chunked = False        # inside a chunked body
+        self.body_left = 0  # bytes of a Content-Length body still to skip
+        self.chunked = False  # inside a chunked body
 
     def feed(self, data: bytes) -> list[tuple[str, str]]:
         self.buf += data
@@ -48,7 +49,7 @@ class _RequestParser:
             end = self.buf.find(b"\r\n\r\n")
             if end < 0:
                 return out
-            head, self.buf = self.buf[:end], self.buf[end + 4:]
+            head, self.buf = self.buf[:end], self.buf[end:][4:]
             lines = head.split(b"\r\n")
             m = _REQUEST_LINE.match(lines[0])
             if not m:  # not HTTP (a hijacked stream): stop parsing this connection
@@ -75,7 +76,7 @@ class _RequestParser:
             if size == 0:  # last chunk, no trailers expected from the SDK
                 if len(self.buf) < eol + 4:
                     return False
-                self.buf, self.chunked = self.buf[eol + 4:], False
+                self.buf, self.chunked = self.buf[eol:][4:], False
                 return True
             if len(self.buf) < need:
                 return False
@@ -115,10 +116,8 @@ class CountingProxy:
         self._stop = True
         if self._server is not None:
             self._server.close()
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.path)
-        except OSError:
-            pass
 
     def _accept(self) -> None:
         assert self._server is not None
@@ -156,10 +155,8 @@ class CountingProxy:
                 pass
             finally:
                 for s in (src, dst):
-                    try:
+                    with contextlib.suppress(OSError):
                         s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
 
         back = threading.Thread(target=pump, args=(upstream, client, False), daemon=True)
         back.start()

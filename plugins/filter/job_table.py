@@ -40,15 +40,27 @@ def jobs_table(found: t.Any) -> list[str]:
     problems = [_mapping(p, "each problem") for p in _list(found.get("problems", []), "problems")]
     rows = [ROW % HEADER]
     for j in jobs:
-        members = ", ".join(str(_mapping(c, "each container").get("name"))
-                            for c in _list(_field(j, "containers", "each job"), "a job's containers"))
-        rows.append(ROW % (_field(j, "name", "each job"), _field(j, "stack", "each job"),
-                           "yes" if _field(j, "runnable", "each job") else "NO", j.get("schedule") or "-",
-                           len(_list(_field(j, "problems", "each job"), "a job's problems")), members))
+        members = ", ".join(
+            str(_mapping(c, "each container").get("name"))
+            for c in _list(_field(j, "containers", "each job"), "a job's containers")
+        )
+        rows.append(
+            ROW
+            % (
+                _field(j, "name", "each job"),
+                _field(j, "stack", "each job"),
+                "yes" if _field(j, "runnable", "each job") else "NO",
+                j.get("schedule") or "-",
+                len(_list(_field(j, "problems", "each job"), "a job's problems")),
+                members,
+            )
+        )
     if not jobs:
         rows.append("(no jobs found)")
-    rows += [f"{str(_field(p, 'severity', 'each problem')).upper()}: {_field(p, 'message', 'each problem')}"
-             for p in problems]
+    rows += [
+        f"{str(_field(p, 'severity', 'each problem')).upper()}: {_field(p, 'message', 'each problem')}"
+        for p in problems
+    ]
     # A job without members would end its row in blanks.
     return [row.rstrip() for row in rows]
 

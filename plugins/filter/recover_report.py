@@ -40,18 +40,25 @@ def lease_lines(leases: t.Any, projects: t.Any = ()) -> list[str]:
     projects = [str(p) for p in _list(projects, name, "projects")]
     if not leases:
         return ["no leases on this host; checking stacks: " + (", ".join(projects) or "none")]
-    return [" | ".join((str(_field(x, "project", name, "each lease")), str(_field(x, "run_id", name, "each lease")),
-                        str(_field(x, "job", name, "each lease")),
-                        "owner alive: left alone" if _field(x, "owner_alive", name, "each lease")
-                        else "owner dead: to recover"))
-            for x in leases]
+    return [
+        " | ".join(
+            (
+                str(_field(x, "project", name, "each lease")),
+                str(_field(x, "run_id", name, "each lease")),
+                str(_field(x, "job", name, "each lease")),
+                "owner alive: left alone" if _field(x, "owner_alive", name, "each lease") else "owner dead: to recover",
+            )
+        )
+        for x in leases
+    ]
 
 
 def recover_lines(recovered: t.Any) -> list[str]:
     """One line per recovered stack, "<project>: <summary>", from the registered result of a stack task loop."""
     name = "recover_lines"
-    results = _list(_field(_mapping(recovered, name, "the loop result"), "results", name, "the loop result"),
-                    name, "results")
+    results = _list(
+        _field(_mapping(recovered, name, "the loop result"), "results", name, "the loop result"), name, "results"
+    )
     lines = []
     for res in results:
         res = _mapping(res, name, "each result")

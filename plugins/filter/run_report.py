@@ -15,8 +15,24 @@ from ansible.errors import AnsibleFilterError
 
 # The keys of the published report bosun_run.<host>, in this order.
 REPORT_KEYS = (
-    "host", "run_id", "job", "stack", "check_mode", "outcome", "message", "failed", "started_at", "finished_at",
-    "downtime_seconds", "deadline_seconds", "steps", "stopped", "restarted", "worker", "safety_net", "record_path",
+    "host",
+    "run_id",
+    "job",
+    "stack",
+    "check_mode",
+    "outcome",
+    "message",
+    "failed",
+    "started_at",
+    "finished_at",
+    "downtime_seconds",
+    "deadline_seconds",
+    "steps",
+    "stopped",
+    "restarted",
+    "worker",
+    "safety_net",
+    "record_path",
 )
 
 
@@ -49,26 +65,43 @@ def plan_lines(plan: t.Any) -> list[str]:
     name = "plan_lines"
     plan = _mapping(plan, name, "the plan")
     steps = [_mapping(s, name, "each step") for s in _list(_key(plan, "steps", name, "the plan"), name, "steps")]
-    checks = [_mapping(c, name, "each preflight check")
-              for c in _list(_key(plan, "preflight", name, "the plan"), name, "preflight")]
-    lines = [f"Job {_text(_key(plan, 'job', name, 'the plan'))} on stack {_text(_key(plan, 'stack', name, 'the plan'))}"
-             f" (run id {_text(_key(plan, 'run_id', name, 'the plan'))})"]
+    checks = [
+        _mapping(c, name, "each preflight check")
+        for c in _list(_key(plan, "preflight", name, "the plan"), name, "preflight")
+    ]
+    lines = [
+        f"Job {_text(_key(plan, 'job', name, 'the plan'))} on stack {_text(_key(plan, 'stack', name, 'the plan'))}"
+        f" (run id {_text(_key(plan, 'run_id', name, 'the plan'))})"
+    ]
     lines += [f"{n}. {_text(_key(s, 'description', name, 'each step'))}" for n, s in enumerate(steps, start=1)]
     stop = next((s for s in steps if s.get("type") == "stop_containers"), {})
     levels = _list(stop.get("levels", []), name, "the stop step's levels")
-    order = " -> ".join(" + ".join(_text(_mapping(c, name, "each container of a level").get("service"))
-                                   for c in _list(level, name, "each level")) for level in levels)
+    order = " -> ".join(
+        " + ".join(
+            _text(_mapping(c, name, "each container of a level").get("service"))
+            for c in _list(level, name, "each level")
+        )
+        for level in levels
+    )
     lines.append(f"Stop order: {order}")
-    lines.append(f"Deadline (maximum downtime): {_text(_key(plan, 'deadline', name, 'the plan'))}s"
-                 f" (stop budget {_text(_key(plan, 'stop_budget', name, 'the plan'))}s,"
-                 f" start budget {_text(_key(plan, 'start_budget', name, 'the plan'))}s)")
-    lines += [("preflight ok:   " if c.get("ok") else "preflight FAIL: ") + _text(_key(c, "message", name, "each check"))
-              for c in checks]
+    lines.append(
+        f"Deadline (maximum downtime): {_text(_key(plan, 'deadline', name, 'the plan'))}s"
+        f" (stop budget {_text(_key(plan, 'stop_budget', name, 'the plan'))}s,"
+        f" start budget {_text(_key(plan, 'start_budget', name, 'the plan'))}s)"
+    )
+    lines += [
+        ("preflight ok:   " if c.get("ok") else "preflight FAIL: ") + _text(_key(c, "message", name, "each check"))
+        for c in checks
+    ]
     return lines
 
 
 def run_report(
-    result: t.Any, plan: t.Any, recovered: t.Any = None, host: t.Any = None, job: t.Any = None,
+    result: t.Any,
+    plan: t.Any,
+    recovered: t.Any = None,
+    host: t.Any = None,
+    job: t.Any = None,
     check_mode: t.Any = False,
 ) -> dict[str, t.Any]:
     """The run report published as bosun_run.<host>, from job_run's result, the plan and the safety net's result.
@@ -104,10 +137,14 @@ def run_report(
         "downtime_seconds": r.get("downtime_seconds"),
         "deadline_seconds": _key(plan, "deadline", name, "plan"),
         "steps": _list(r.get("steps", []), name, "the result's steps"),
-        "stopped": [_mapping(c, name, "each stopped container").get("name")
-                    for c in _list(r.get("stopped", []), name, "the result's stopped")],
-        "restarted": [_mapping(c, name, "each restarted container").get("name")
-                      for c in _list(r.get("restarted", []), name, "the result's restarted")],
+        "stopped": [
+            _mapping(c, name, "each stopped container").get("name")
+            for c in _list(r.get("stopped", []), name, "the result's stopped")
+        ],
+        "restarted": [
+            _mapping(c, name, "each restarted container").get("name")
+            for c in _list(r.get("restarted", []), name, "the result's restarted")
+        ],
         "worker": r.get("worker", {}),
         "safety_net": safety_net,
         "record_path": r.get("record_path"),
@@ -123,7 +160,9 @@ def report_lines(report: t.Any) -> list[str]:
     def get(key: str) -> t.Any:
         return _key(rep, key, name, "the report")
 
-    head = f"Run {_text(get('run_id'))} of job {_text(get('job'))} on stack {_text(get('stack'))}: {_text(get('outcome'))}"
+    head = (
+        f"Run {_text(get('run_id'))} of job {_text(get('job'))} on stack {_text(get('stack'))}: {_text(get('outcome'))}"
+    )
     lines = [head + (" (check mode, nothing was touched)" if get("check_mode") else "")]
     if get("message"):
         lines.append(_text(get("message")))
@@ -134,14 +173,18 @@ def report_lines(report: t.Any) -> list[str]:
         words.append(_text(s.get("detail") or ""))
         lines.append("step: " + " ".join(words).strip())
     downtime = get("downtime_seconds")
-    lines.append(f"Downtime: {'n/a' if downtime is None else _text(downtime) + 's'} (deadline {_text(get('deadline_seconds'))}s)")
+    lines.append(
+        f"Downtime: {'n/a' if downtime is None else _text(downtime) + 's'} (deadline {_text(get('deadline_seconds'))}s)"
+    )
     worker = get("worker")
     if worker is None:
         worker = {}
     worker = _mapping(worker, name, "the report's worker")
     if "exit_code" in worker:
-        lines.append(f"Worker: exit code {_text(worker['exit_code'])}{', timed out' if worker.get('timed_out') else ''}"
-                     f", {_text(worker.get('duration'))}s, log {_text(worker.get('log_path', '-'))}")
+        lines.append(
+            f"Worker: exit code {_text(worker['exit_code'])}{', timed out' if worker.get('timed_out') else ''}"
+            f", {_text(worker.get('duration'))}s, log {_text(worker.get('log_path', '-'))}"
+        )
     tail = worker.get("log_tail") or []
     if tail:
         lines.append("Worker log tail:")

@@ -93,37 +93,62 @@ def cancel_run(
     if lease is None:
         return CancelResult(False, "none", f"no run holds stack {project!r}: nothing to cancel")
     if run_id is not None and lease.run_id != run_id:
-        return CancelResult(False, "other_run", f"stack {project!r} is held by another run, {lease.describe()}; "
-                                                f"run {run_id!r} is not running", lease.to_dict())
+        return CancelResult(
+            False,
+            "other_run",
+            f"stack {project!r} is held by another run, {lease.describe()}; run {run_id!r} is not running",
+            lease.to_dict(),
+        )
     context = {"project": project, "run_id": lease.run_id}
     if not owner_alive(lease, time.time()):
-        raise CancelError(f"{lease.describe()} is dead or expired, so there is nothing to cancel; restart what it "
-                          "stopped with bosun.compose.stack state=recovered", **context)
+        raise CancelError(
+            f"{lease.describe()} is dead or expired, so there is nothing to cancel; restart what it "
+            "stopped with bosun.compose.stack state=recovered",
+            **context,
+        )
     owner, here = lease.owner, Owner.current(with_pid=False)
     if owner.pid is None:
-        raise CancelError(f"{lease.describe()} has no process to signal (the stack module's state=stopped took it); "
-                          "end it with bosun.compose.stack state=started", **context)
+        raise CancelError(
+            f"{lease.describe()} has no process to signal (the stack module's state=stopped took it); "
+            "end it with bosun.compose.stack state=started",
+            **context,
+        )
     if (owner.hostname, owner.boot_id) != (here.hostname, here.boot_id):
-        raise CancelError(f"the process of {lease.describe()} runs on host {owner.hostname!r}, not here "
-                          f"({here.hostname!r}); cancel it on that host", **context)
+        raise CancelError(
+            f"the process of {lease.describe()} runs on host {owner.hostname!r}, not here "
+            f"({here.hostname!r}); cancel it on that host",
+            **context,
+        )
     if check:
-        return CancelResult(True, "would_cancel", f"would send SIGTERM to pid {owner.pid} of {lease.describe()}",
-                            lease.to_dict())
+        return CancelResult(
+            True, "would_cancel", f"would send SIGTERM to pid {owner.pid} of {lease.describe()}", lease.to_dict()
+        )
     try:
         os.kill(owner.pid, signal.SIGTERM)
     except ProcessLookupError:
         pass  # it ended between the check and the signal; the lease tells what happened
     except PermissionError as exc:
-        raise CancelError(f"not allowed to signal pid {owner.pid} of {lease.describe()}: {exc}; run as the same user "
-                          "(become: true)", **context) from exc
+        raise CancelError(
+            f"not allowed to signal pid {owner.pid} of {lease.describe()}: {exc}; run as the same user (become: true)",
+            **context,
+        ) from exc
     for _tick in range(max(1, wait) * 5):
         current = read_lease(api, project)
         if current is None or current.run_id != lease.run_id:
             break
         sleep(0.2)
     else:
-        return CancelResult(True, "cancelled", f"sent SIGTERM to {lease.describe()}, but it still holds stack "
-                                               f"{project!r} after {wait}s", lease.to_dict())
+        return CancelResult(
+            True,
+            "cancelled",
+            f"sent SIGTERM to {lease.describe()}, but it still holds stack {project!r} after {wait}s",
+            lease.to_dict(),
+        )
     record = last_run(state_dir, lease.job, project) if state_dir else None
-    return CancelResult(True, "cancelled", f"cancelled {lease.describe()}; it restarted stack {project!r} and "
-                                           "released it", lease.to_dict(), record)
+    return CancelResult(
+        True,
+        "cancelled",
+        f"cancelled {lease.describe()}; it restarted stack {project!r} and released it",
+        lease.to_dict(),
+        record,
+    )

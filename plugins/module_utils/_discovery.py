@@ -82,17 +82,30 @@ def _shown(value: str) -> str:
 
 
 def label_problem(
-    kind: t.Literal["container", "volume"], obj: str, label: str, value: str, why: str, *,
-    severity: t.Literal["error", "warning"] = "error", job: str | None = None,
+    kind: t.Literal["container", "volume"],
+    obj: str,
+    label: str,
+    value: str,
+    why: str,
+    *,
+    severity: t.Literal["error", "warning"] = "error",
+    job: str | None = None,
 ) -> Problem:
     """A problem about one label; the message names the object, the label, the value and the rule."""
     return Problem(
-        severity=severity, kind=kind, object=obj, label=label, value=_shown(value), job=job,
+        severity=severity,
+        kind=kind,
+        object=obj,
+        label=label,
+        value=_shown(value),
+        job=job,
         message=f"{kind} {obj!r}: label {label!r} has value {_shown(value)!r}: {why}",
     )
 
 
-def _check_value(kind: t.Literal["container", "volume"], obj: str, label: str, value: str, job: str | None) -> Problem | None:
+def _check_value(
+    kind: t.Literal["container", "volume"], obj: str, label: str, value: str, job: str | None
+) -> Problem | None:
     if len(value) > _MAX_VALUE_LENGTH:
         return label_problem(kind, obj, label, value, f"must be at most {_MAX_VALUE_LENGTH} characters", job=job)
     if "\x00" in value or "\ufffd" in value:
@@ -115,7 +128,7 @@ def _container_settings(c: ContainerRecord, job_name: str, problems: list[Proble
             problems.append(bad)
             continue
         if label.startswith(LABEL_ENV_PREFIX):
-            name = label[len(LABEL_ENV_PREFIX):]
+            name = label.removeprefix(LABEL_ENV_PREFIX)
             try:
                 parse_env_name(name)
             except LabelError as exc:
@@ -123,19 +136,34 @@ def _container_settings(c: ContainerRecord, job_name: str, problems: list[Proble
                 continue
             clash = next((n for n in env if n.lower() == name.lower()), None)
             if clash is not None:
-                problems.append(label_problem(
-                    "container", c.name, label, value,
-                    f"environment variable {name!r} differs from {clash!r} only in case; keep one", job=job_name))
+                problems.append(
+                    label_problem(
+                        "container",
+                        c.name,
+                        label,
+                        value,
+                        f"environment variable {name!r} differs from {clash!r} only in case; keep one",
+                        job=job_name,
+                    )
+                )
                 continue
             env[name] = value
             continue
         field = _CONTAINER_FIELDS.get(label)
         if field is None:
             where = "volumes" if label in VOLUME_KEYS else "nothing"
-            problems.append(label_problem(
-                "container", c.name, label, value,
-                f"unknown label for a container ({'it belongs on ' + where if where == 'volumes' else 'ignored'}); "
-                f"see the label reference (docs/labels.md) for the container labels", severity="warning", job=job_name))
+            problems.append(
+                label_problem(
+                    "container",
+                    c.name,
+                    label,
+                    value,
+                    f"unknown label for a container ({'it belongs on ' + where if where == 'volumes' else 'ignored'}); "
+                    f"see the label reference (docs/labels.md) for the container labels",
+                    severity="warning",
+                    job=job_name,
+                )
+            )
             continue
         attr, parse = field
         try:
@@ -147,12 +175,29 @@ def _container_settings(c: ContainerRecord, job_name: str, problems: list[Proble
     return settings
 
 
-def _conflict(job: Job, c: ContainerRecord, label: str, value: str, first: ContainerRecord, first_value: str) -> Problem:
+def _job_problem(
+    job: Job, label: str, value: str | None, message: str, severity: t.Literal["error", "warning"] = "error"
+) -> None:
+    """Record a problem of the job as a whole (not of one container's label value)."""
+    job.problems.append(Problem(severity, "job", job.name, label, value, message, job=job.name))
+
+
+def _conflict(
+    job: Job, c: ContainerRecord, label: str, value: str, first: ContainerRecord, first_value: str
+) -> Problem:
     return Problem(
-        severity="error", kind="container", object=c.name, label=label, value=_shown(value), job=job.name,
-        message=(f"container {c.name!r}: label {label!r} has value {_shown(value)!r}, but container {first.name!r} "
-                 f"of job {job.name!r} says {_shown(first_value)!r}; members of one job must agree "
-                 f"(the value of {first.name!r} is used)"))
+        severity="error",
+        kind="container",
+        object=c.name,
+        label=label,
+        value=_shown(value),
+        job=job.name,
+        message=(
+            f"container {c.name!r}: label {label!r} has value {_shown(value)!r}, but container {first.name!r} "
+            f"of job {job.name!r} says {_shown(first_value)!r}; members of one job must agree "
+            f"(the value of {first.name!r} is used)"
+        ),
+    )
 
 
 def _merge(job: Job, owner: dict[str, ContainerRecord], c: ContainerRecord, settings: dict[str, t.Any]) -> None:
@@ -175,7 +220,9 @@ def _merge(job: Job, owner: dict[str, ContainerRecord], c: ContainerRecord, sett
             job.problems.append(_conflict(job, c, label, c.labels[label], owner[attr], owner[attr].labels[label]))
 
 
-def build_jobs(containers: t.Iterable[ContainerRecord], volumes: t.Iterable[VolumeRecord]) -> tuple[list[Job], list[Problem]]:
+def build_jobs(
+    containers: t.Iterable[ContainerRecord], volumes: t.Iterable[VolumeRecord]
+) -> tuple[list[Job], list[Problem]]:
     """Jobs (sorted by name, then stack) and the problems that belong to no job.
 
     A job is identified by its name and its stack: the same name in two stacks is two jobs.
@@ -206,23 +253,33 @@ def build_jobs(containers: t.Iterable[ContainerRecord], volumes: t.Iterable[Volu
         by_name.setdefault(job.name, []).append(job)
         if not any(LABEL_IMAGE in c.labels for c in job.containers):
             first = job.containers[0].name
-            job.problems.append(Problem(
-                severity="error", kind="job", object=job.name, label=LABEL_IMAGE, value=None, job=job.name,
-                message=(f"job {job.name!r} has no worker image: set the label {LABEL_IMAGE!r} on one of its "
-                         f"containers (for example {first!r}); the job cannot run without it")))
+            _job_problem(
+                job,
+                LABEL_IMAGE,
+                None,
+                f"job {job.name!r} has no worker image: set the label {LABEL_IMAGE!r} "
+                f"on one of its containers (for example {first!r}); the job cannot run without it",
+            )
         if job.stack is None:
-            job.problems.append(Problem(
-                severity="error", kind="job", object=job.name, label=LABEL_STACK, value=None, job=job.name,
-                message=(f"job {job.name!r} has no stack: its containers are not part of a Compose project and "
-                         f"carry no {LABEL_STACK!r} label")))
+            _job_problem(
+                job,
+                LABEL_STACK,
+                None,
+                f"job {job.name!r} has no stack: its containers are not part of a "
+                f"Compose project and carry no {LABEL_STACK!r} label",
+            )
     for name, same in by_name.items():
         if len(same) > 1:
             stacks = ", ".join(repr(j.stack) for j in same)
             for job in same:
-                job.problems.append(Problem(
-                    severity="warning", kind="job", object=name, label=LABEL_NAME, value=name, job=name,
-                    message=(f"job name {name!r} is declared in stacks {stacks}; these are separate jobs, "
-                             f"so name the stack (project) to pick one")))
+                _job_problem(
+                    job,
+                    LABEL_NAME,
+                    name,
+                    f"job name {name!r} is declared in stacks {stacks}; these are "
+                    "separate jobs, so name the stack (project) to pick one",
+                    severity="warning",
+                )
 
     flat = [jobs[k] for k in sorted(jobs)]
     for v in sorted(volumes, key=lambda v: v.name):
@@ -236,13 +293,24 @@ def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem])
     labels = v.labels
     for label in sorted(labels):
         if label.startswith(LABEL_PREFIX) and label not in VOLUME_KEYS:
-            stray.append(label_problem(
-                "volume", v.name, label, labels[label],
-                "unknown label for a volume (ignored); volumes take bosun.job.attach, bosun.job.mount.path "
-                "and bosun.job.mount.mode", severity="warning"))
+            stray.append(
+                label_problem(
+                    "volume",
+                    v.name,
+                    label,
+                    labels[label],
+                    "unknown label for a volume (ignored); volumes take bosun.job.attach, bosun.job.mount.path "
+                    "and bosun.job.mount.mode",
+                    severity="warning",
+                )
+            )
     if LABEL_ATTACH not in labels:
         return
-    bad = [p for p in (_check_value("volume", v.name, lb, labels[lb], None) for lb in sorted(VOLUME_KEYS & set(labels))) if p]
+    bad = [
+        p
+        for p in (_check_value("volume", v.name, lb, labels[lb], None) for lb in sorted(VOLUME_KEYS & set(labels)))
+        if p
+    ]
     if bad:
         stray.extend(bad)
         return
@@ -269,24 +337,39 @@ def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem])
             # The same job name in several stacks: a Compose volume belongs to the stack that created it.
             targets = [j for j in targets if v.labels.get(COMPOSE_PROJECT) == j.stack] or targets
         if not targets:
-            stray.append(label_problem(
-                "volume", v.name, LABEL_ATTACH, labels[LABEL_ATTACH],
-                f"no container declares job {n!r} (label {LABEL_NAME!r}); the volume is not attached to anything",
-                severity="warning"))
+            stray.append(
+                label_problem(
+                    "volume",
+                    v.name,
+                    LABEL_ATTACH,
+                    labels[LABEL_ATTACH],
+                    f"no container declares job {n!r} (label {LABEL_NAME!r}); the volume is not attached to anything",
+                    severity="warning",
+                )
+            )
         for job in targets:
             _mount(job, v, path, mode, mount_problems)
 
 
 def _mount(job: Job, v: VolumeRecord, path: str, mode: str, mount_problems: list[tuple[str, str]]) -> None:
     if mount_problems:
-        job.problems.extend(label_problem("volume", v.name, lb, v.labels[lb], why, job=job.name) for lb, why in mount_problems)
+        job.problems.extend(
+            label_problem("volume", v.name, lb, v.labels[lb], why, job=job.name) for lb, why in mount_problems
+        )
         return
     taken = next((m for m in job.mounts if m.path == path), None)
     if taken is not None:
-        job.problems.append(label_problem(
-            "volume", v.name, LABEL_MOUNT_PATH, v.labels.get(LABEL_MOUNT_PATH, path),
-            f"mount path {path!r} of job {job.name!r} is already used by volume {taken.volume!r}; "
-            f"give each volume its own {LABEL_MOUNT_PATH!r}", job=job.name))
+        job.problems.append(
+            label_problem(
+                "volume",
+                v.name,
+                LABEL_MOUNT_PATH,
+                v.labels.get(LABEL_MOUNT_PATH, path),
+                f"mount path {path!r} of job {job.name!r} is already used by volume {taken.volume!r}; "
+                f"give each volume its own {LABEL_MOUNT_PATH!r}",
+                job=job.name,
+            )
+        )
         return
     job.mounts.append(Mount(volume=v.name, path=path, mode=t.cast(t.Literal["ro", "rw"], mode)))
 

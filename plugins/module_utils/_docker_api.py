@@ -146,15 +146,17 @@ class DockerApi:
 
     def list_containers(self, labels: Labels, *, include_stopped: bool = True) -> list[ContainerRecord]:
         """Containers carrying every given label (key or key=value): one request, no inspect."""
-        raw = self._call("list containers", self.client.containers, all=include_stopped,
-                         filters={"label": _label_list(labels)})
+        raw = self._call(
+            "list containers", self.client.containers, all=include_stopped, filters={"label": _label_list(labels)}
+        )
         return [_container_record(c) for c in raw]
 
     def inspect_container(self, id_or_name: str) -> dict[str, t.Any] | None:
         """The container's inspect document, or None when it does not exist."""
         try:
-            return t.cast(dict, self._call(f"inspect container {id_or_name!r}", self.client.inspect_container,
-                                           id_or_name))
+            return t.cast(
+                dict, self._call(f"inspect container {id_or_name!r}", self.client.inspect_container, id_or_name)
+            )
         except NotFoundError:
             return None
 
@@ -180,8 +182,16 @@ class DockerApi:
     ) -> str:
         """Create (not start) a container; its id. ``host_config`` takes create_host_config's keywords."""
         hc = self.client.create_host_config(**(host_config or {}))
-        created = self._call(what, self.client.create_container, image, command=command, name=name,
-                             labels=dict(labels), host_config=hc, **config)
+        created = self._call(
+            what,
+            self.client.create_container,
+            image,
+            command=command,
+            name=name,
+            labels=dict(labels),
+            host_config=hc,
+            **config,
+        )
         return str(created["Id"])
 
     def start_container(self, cid: str, what: str = "") -> None:
@@ -194,8 +204,7 @@ class DockerApi:
     def remove_container(self, cid: str, *, volumes: bool = False, what: str = "") -> bool:
         """Force-remove a container (with its anonymous volumes if ``volumes``); False when it did not exist."""
         try:
-            self._call(what or f"remove container {cid[:12]}", self.client.remove_container, cid, force=True,
-                       v=volumes)
+            self._call(what or f"remove container {cid[:12]}", self.client.remove_container, cid, force=True, v=volumes)
         except NotFoundError:
             return False
         return True
@@ -216,9 +225,18 @@ class DockerApi:
 
     def container_logs(self, cid: str, what: str = "") -> t.Iterator[bytes]:
         """stdout and stderr of a stopped container, as raw payload chunks (no tty, so no 8-byte headers)."""
-        return t.cast(t.Iterator[bytes], self._call(
-            what or f"read the logs of container {cid[:12]}", self.client.logs, cid, stdout=True, stderr=True,
-            stream=True, follow=False))
+        return t.cast(
+            t.Iterator[bytes],
+            self._call(
+                what or f"read the logs of container {cid[:12]}",
+                self.client.logs,
+                cid,
+                stdout=True,
+                stderr=True,
+                stream=True,
+                follow=False,
+            ),
+        )
 
     # Images and volumes
 

@@ -46,8 +46,18 @@ if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
 Outcome = t.Literal[
-    "success", "worker_failed", "timeout", "cancelled", "image_missing", "preflight_failed", "stop_failed",
-    "start_failed", "locked", "skipped", "not_found", "invalid",
+    "success",
+    "worker_failed",
+    "timeout",
+    "cancelled",
+    "image_missing",
+    "preflight_failed",
+    "stop_failed",
+    "start_failed",
+    "locked",
+    "skipped",
+    "not_found",
+    "invalid",
 ]
 StepStatus = t.Literal["ok", "failed", "skipped", "cancelled"]
 Phase = t.Literal["stop", "worker"]
@@ -169,15 +179,23 @@ class Executor:
     def run(self, job: Job, options: RunOptions | None = None, cancel: Cancellation | None = None) -> RunResult:
         o = options or RunOptions()
         cancel = cancel or Cancellation()
-        result = RunResult(run_id=o.run_id or "", job=job.name, stack=job.stack, outcome="invalid", message="",
-                           started_at=utc_iso(self.wall()))
+        result = RunResult(
+            run_id=o.run_id or "",
+            job=job.name,
+            stack=job.stack,
+            outcome="invalid",
+            message="",
+            started_at=utc_iso(self.wall()),
+        )
         try:
             plan = self._plan(job, o, o.run_id, result)
             if o.check_mode:
                 result.outcome, result.changed = "success", True
-                result.message = (f"check mode: would stop {len(plan.stop_set)} container(s) of stack "
-                                  f"{plan.stack!r}, run worker {plan.worker.name!r} and start them again; "
-                                  "nothing was touched")
+                result.message = (
+                    f"check mode: would stop {len(plan.stop_set)} container(s) of stack "
+                    f"{plan.stack!r}, run worker {plan.worker.name!r} and start them again; "
+                    "nothing was touched"
+                )
                 return result
             plan, lease = self._take_lease(job, plan, o, cancel, result)
             self._transaction(plan, lease, cancel, o, result)
@@ -192,20 +210,30 @@ class Executor:
     def _plan(self, job: Job, o: RunOptions, run_id: str | None, result: RunResult) -> Plan:
         """The plan, also put into the result; RunAbort when it cannot be made or its preflight failed."""
         try:
-            plan = plan_job(self.api, job, secret_env=o.secret_env, run_id=run_id, pull=o.pull,
-                            check_mode=o.check_mode, allowed_images=o.allowed_images)
+            plan = plan_job(
+                self.api,
+                job,
+                secret_env=o.secret_env,
+                run_id=run_id,
+                pull=o.pull,
+                check_mode=o.check_mode,
+                allowed_images=o.allowed_images,
+            )
         except PlanError as exc:
             raise RunAbort("invalid", exc.message) from exc
         result.plan, result.run_id = plan, plan.run_id
         failed = plan.failed_checks
         if failed:
             only_image = len(failed) == 1 and failed[0].name == "image"
-            raise RunAbort("image_missing" if only_image else "preflight_failed",
-                           "preflight failed, nothing was stopped: " + "; ".join(c.message for c in failed))
+            raise RunAbort(
+                "image_missing" if only_image else "preflight_failed",
+                "preflight failed, nothing was stopped: " + "; ".join(c.message for c in failed),
+            )
         return plan
 
-    def _take_lease(self, job: Job, plan: Plan, o: RunOptions, cancel: Cancellation,
-                    result: RunResult) -> tuple[Plan, Lease]:
+    def _take_lease(
+        self, job: Job, plan: Plan, o: RunOptions, cancel: Cancellation, result: RunResult
+    ) -> tuple[Plan, Lease]:
         """Take the stack's lease (recovering a dead run's first); the plan to run and the lease."""
         give_up = self.clock() + o.lock_timeout
         owner = Owner.current()
@@ -215,19 +243,24 @@ class Executor:
             if held is not None and not owner_alive(held, self.wall()):
                 rec = recover(self.api, plan.stack)
                 if not rec.ok:
-                    raise RunAbort("start_failed", f"a dead run left stack {plan.stack!r} stopped and it could "
-                                                   f"not be restarted: {rec.message}")
+                    raise RunAbort(
+                        "start_failed",
+                        f"a dead run left stack {plan.stack!r} stopped and it could not be restarted: {rec.message}",
+                    )
                 waited = True
                 continue
             if held is not None:
                 if job.overlap_policy == "skip":
-                    raise RunAbort("skipped", f"skipped (overlap policy skip): {held.describe()} holds stack "
-                                              f"{plan.stack!r}")
+                    raise RunAbort(
+                        "skipped", f"skipped (overlap policy skip): {held.describe()} holds stack {plan.stack!r}"
+                    )
                 if cancel.is_set:
                     raise RunAbort("cancelled", f"{cancel.reason} while waiting for the lease")
                 if self.clock() >= give_up:
-                    raise RunAbort("locked", f"gave up waiting {o.lock_timeout}s for stack {plan.stack!r}, held by "
-                                             f"{held.describe()}")
+                    raise RunAbort(
+                        "locked",
+                        f"gave up waiting {o.lock_timeout}s for stack {plan.stack!r}, held by {held.describe()}",
+                    )
                 waited = True
                 cancel.event.wait(1.0)
                 continue
@@ -235,8 +268,16 @@ class Executor:
                 plan, waited = self._plan(job, o, plan.run_id, result), False
             image = next((c.image_id for c in plan.stop_set if c.image_id), "")
             try:
-                lease = acquire_lease(self.api, plan.stack, plan.run_id, job.name, plan.stop_set,
-                                      plan.deadline + LEASE_MARGIN, owner, image)
+                lease = acquire_lease(
+                    self.api,
+                    plan.stack,
+                    plan.run_id,
+                    job.name,
+                    plan.stop_set,
+                    plan.deadline + LEASE_MARGIN,
+                    owner,
+                    image,
+                )
             except LeaseHeldError:
                 waited = True
                 continue
@@ -267,8 +308,10 @@ class Executor:
             stop = self._stop(plan, control, cancel, result)
             may_be_down = stop.stopped
             if not stop.ok:
-                raise RunAbort("stop_failed", "could not stop " + "; ".join(
-                    f"{f.container.name!r}: {f.error}" for f in stop.failed))
+                raise RunAbort(
+                    "stop_failed",
+                    "could not stop " + "; ".join(f"{f.container.name!r}: {f.error}" for f in stop.failed),
+                )
             if cancel.is_set:
                 raise RunAbort("cancelled", f"{cancel.reason} while stopping the stack")
             phase = "worker"
@@ -286,8 +329,9 @@ class Executor:
                 outcome, message = "start_failed", failed_start + (f"; before that: {message}" if message else "")
             result.downtime_seconds = round(self.wall() - down_from, 3)
             result.outcome, result.changed = outcome, True
-            result.message = message or (f"job {plan.job.name!r} succeeded; stack {plan.stack!r} was down "
-                                         f"{result.downtime_seconds:.1f}s")
+            result.message = message or (
+                f"job {plan.job.name!r} succeeded; stack {plan.stack!r} was down {result.downtime_seconds:.1f}s"
+            )
 
     def _stop(self, plan: Plan, control: StackControl, cancel: Cancellation, result: RunResult) -> StopResult:
         """Phase stop: the plan's stop step, recorded whatever happens (an exception too)."""
@@ -304,13 +348,21 @@ class Executor:
         self._step(result, step.type, status, at, t0, stop.stopped, detail)
         return stop
 
-    def _run_worker(self, plan: Plan, runner: WorkerRunner, container_id: str, cancel: Cancellation,
-                    o: RunOptions, result: RunResult) -> None:
+    def _run_worker(
+        self,
+        plan: Plan,
+        runner: WorkerRunner,
+        container_id: str,
+        cancel: Cancellation,
+        o: RunOptions,
+        result: RunResult,
+    ) -> None:
         """Phase worker: run the created worker; RunAbort when it did not succeed."""
         t0, at = self.clock(), utc_iso(self.wall())
         try:
-            worker = runner.run(plan.worker, tail_lines=o.tail_lines, keep=o.keep, cancel=cancel.event,
-                                container_id=container_id)
+            worker = runner.run(
+                plan.worker, tail_lines=o.tail_lines, keep=o.keep, cancel=cancel.event, container_id=container_id
+            )
         except Exception as exc:
             self._step(result, "run_worker", "failed", at, t0, [], error_text(exc))
             raise
@@ -325,8 +377,9 @@ class Executor:
             raise RunAbort("cancelled", f"{cancel.reason}: worker {worker.name!r} {worker.reason}")
         raise RunAbort("worker_failed", f"worker {worker.name!r} {worker.reason}")
 
-    def _restart(self, plan: Plan, lease: Lease, control: StackControl, stopped: t.Sequence[ContainerRecord],
-                 result: RunResult) -> str | None:
+    def _restart(
+        self, plan: Plan, lease: Lease, control: StackControl, stopped: t.Sequence[ContainerRecord], result: RunResult
+    ) -> str | None:
         """Start exactly what was stopped and release the lease; a message when something failed."""
         t0, at = self.clock(), utc_iso(self.wall())
         try:
@@ -336,13 +389,29 @@ class Executor:
             return f"restarting stack {plan.stack!r} failed: {error_text(exc)}; the lease is kept for recovery"
         result.restarted = [c.brief() for c in start.running]
         failed = start.failures
-        self._step(result, "start_containers", "ok" if start.ok else "failed", at, t0, start.running,
-                   start.summary + (f"; failed: {failed}" if failed else ""))
+        self._step(
+            result,
+            "start_containers",
+            "ok" if start.ok else "failed",
+            at,
+            t0,
+            start.running,
+            start.summary + (f"; failed: {failed}" if failed else ""),
+        )
         if not start.ok:
             return f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}"
         return None
 
-    def _step(self, result: RunResult, step_type: str, status: StepStatus, at: str, t0: float,
-              containers: t.Sequence[ContainerRecord], detail: str = "") -> None:
-        result.steps.append(StepRecord(step_type, status, at, round(self.clock() - t0, 3),
-                                       [c.brief() for c in containers], detail))
+    def _step(
+        self,
+        result: RunResult,
+        step_type: str,
+        status: StepStatus,
+        at: str,
+        t0: float,
+        containers: t.Sequence[ContainerRecord],
+        detail: str = "",
+    ) -> None:
+        result.steps.append(
+            StepRecord(step_type, status, at, round(self.clock() - t0, 3), [c.brief() for c in containers], detail)
+        )

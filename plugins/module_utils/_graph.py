@@ -107,9 +107,7 @@ def parse_depends_on(value: str) -> list[Dependency]:
             )
         condition = parts[1] if len(parts) > 1 else SERVICE_STARTED
         if condition not in CONDITIONS:
-            raise _entry_error(
-                value, entry, f"unknown condition {condition!r}; allowed: {', '.join(CONDITIONS)}"
-            )
+            raise _entry_error(value, entry, f"unknown condition {condition!r}; allowed: {', '.join(CONDITIONS)}")
         restart = False
         if len(parts) > 2:
             flag = parts[2].lower()
@@ -138,7 +136,7 @@ def _network_target(network_mode: str, by_ref: t.Mapping[str, str]) -> str | Non
     """The service whose container ``container:<id-or-name>`` names, if it is in the stack."""
     if not network_mode.startswith("container:"):
         return None
-    ref = network_mode[len("container:"):].lstrip("/")
+    ref = network_mode.removeprefix("container:").lstrip("/")
     if ref in by_ref:
         return by_ref[ref]
     if len(ref) >= 12:  # a unique short id, as Docker resolves it
@@ -215,7 +213,8 @@ def _find_cycle(graph: StackGraph, remaining: set[str]) -> list[str]:
         index[node] = len(path)
         path.append(node)
         node = min(d.service for d in graph.dependencies[node] if d.service in remaining)
-    cycle = path[index[node]:]
+    first = index[node]
+    cycle = path[first:]
     start = cycle.index(min(cycle))
     return cycle[start:] + cycle[:start]
 

@@ -46,10 +46,9 @@ def split_image(image: str) -> tuple[str, str | None]:
     if "@" in image:
         repo, digest = image.split("@", 1)
         return repo, digest
-    slash = image.rfind("/")
-    colon = image.rfind(":")
-    if colon > slash:
-        return image[:colon], image[colon + 1:]
+    if image.rfind(":") > image.rfind("/"):
+        repo, tag = image.rsplit(":", 1)
+        return repo, tag
     return image, None
 
 
@@ -75,22 +74,30 @@ def preflight_image(api: DockerApi, image: str, pull: PullPolicy = "never", *, c
     if pull == "never":
         raise ImageMissingError(
             f"worker image {image!r} is not present on the Docker host and pull is 'never': load or pull it "
-            "beforehand, or set pull to 'missing'", image=image, pull=pull)
+            "beforehand, or set pull to 'missing'",
+            image=image,
+            pull=pull,
+        )
     if check_mode:
         return ImageInfo(image, None, would_pull=True)
     repo, tag = split_image(image)
     try:
         for event in api.pull_image(repo, tag):
             if isinstance(event, dict) and event.get("error"):
-                raise ImagePullError(f"worker image {image!r} is not present and pulling it failed: {event['error']}",
-                                     image=image, pull=pull)
+                raise ImagePullError(
+                    f"worker image {image!r} is not present and pulling it failed: {event['error']}",
+                    image=image,
+                    pull=pull,
+                )
     except ImagePullError:
         raise
     except BosunError as exc:
-        raise ImagePullError(f"worker image {image!r} is not present and pulling it failed: {exc.message}",
-                             image=image, pull=pull) from exc
+        raise ImagePullError(
+            f"worker image {image!r} is not present and pulling it failed: {exc.message}", image=image, pull=pull
+        ) from exc
     raw = api.inspect_image(image)
     if raw is None:
-        raise ImagePullError(f"worker image {image!r} was pulled but is still not present on the Docker host",
-                             image=image, pull=pull)
+        raise ImagePullError(
+            f"worker image {image!r} was pulled but is still not present on the Docker host", image=image, pull=pull
+        )
     return _info(raw, image, True)

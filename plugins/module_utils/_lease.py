@@ -64,7 +64,8 @@ def pid_start_time(pid: int) -> int | None:
     stat = _read_text(f"/proc/{pid}/stat")
     if not stat or ")" not in stat:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()  # fields from 3 on; comm may contain spaces and ')'
+    after_comm = stat.rindex(")") + 2  # comm may contain spaces and ')'
+    fields = stat[after_comm:].split()  # fields from 3 on
     if not fields or fields[0] in ("Z", "X"):  # a zombie or dead task has finished
         return None
     try:
@@ -147,8 +148,9 @@ class Lease:
                 owner=owner,
                 expires=int(labels[LEASE_EXPIRES]),
                 created=int(labels[LEASE_CREATED]),
-                stop_set=tuple({"id": e.get("id"), "name": e.get("name"), "service": e.get("service")}
-                               for e in stop_set),
+                stop_set=tuple(
+                    {"id": e.get("id"), "name": e.get("name"), "service": e.get("service")} for e in stop_set
+                ),
                 container_id=container_id,
             )
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
@@ -220,7 +222,8 @@ def read_lease(api: DockerApi, project: str) -> Lease | None:
         raise LeaseError(
             f"container {name!r} exists but is not the bosun lease of stack {project!r} "
             f"(label {LEASE_PROJECT} is {labels.get(LEASE_PROJECT)!r}); allowed: that name is reserved for bosun",
-            project=project, container=name,
+            project=project,
+            container=name,
         )
     return Lease.from_labels(labels, container_id=info.get("Id"))
 
@@ -254,33 +257,46 @@ def acquire_lease(
     controller crashes and host reboots; ``docker container prune`` would remove it.
     """
     if ttl <= 0:
-        raise LeaseError(f"lease ttl {ttl!r} for stack {project!r} is not valid; allowed: a positive number of seconds",
-                         project=project, ttl=ttl)
+        raise LeaseError(
+            f"lease ttl {ttl!r} for stack {project!r} is not valid; allowed: a positive number of seconds",
+            project=project,
+            ttl=ttl,
+        )
     created = int(time.time() if now is None else now)
     lease = Lease(project, run_id, job or "", owner, created + int(ttl), created, tuple(c.brief() for c in stop_set))
     name = lease_name(project)
     for attempt in range(10):
         try:
             cid = api.create_container(
-                f"create the lease {name}", image, name=name, command=["bosun-lease"], labels=lease.to_labels(),
-                network_disabled=True, host_config={"network_mode": "none"},
+                f"create the lease {name}",
+                image,
+                name=name,
+                command=["bosun-lease"],
+                labels=lease.to_labels(),
+                network_disabled=True,
+                host_config={"network_mode": "none"},
             )
             return dataclasses.replace(lease, container_id=cid)
         except ConflictError:
             pass
         except EngineError as exc:
-            raise LeaseError(f"cannot create the lease {name!r} of stack {project!r} from image {image!r}: "
-                             f"{error_text(exc)}", project=project, image=image) from exc
+            raise LeaseError(
+                f"cannot create the lease {name!r} of stack {project!r} from image {image!r}: {error_text(exc)}",
+                project=project,
+                image=image,
+            ) from exc
         holder = read_lease(api, project)
         if holder is not None:
             alive = owner_alive(holder, time.time())
-            raise LeaseHeldError(held_message(holder, alive), project=project, holder=holder.to_dict(),
-                                 owner_alive=alive)
+            raise LeaseHeldError(
+                held_message(holder, alive), project=project, holder=holder.to_dict(), owner_alive=alive
+            )
         # Released between our create and our read, or still being created (Docker reserves the name
         # before inspect can see the container): try again shortly.
         time.sleep(0.1 * (attempt + 1))
-    raise LeaseError(f"cannot acquire the lease of stack {project!r}: it is being created and removed concurrently",
-                     project=project)
+    raise LeaseError(
+        f"cannot acquire the lease of stack {project!r}: it is being created and removed concurrently", project=project
+    )
 
 
 def release_lease(api: DockerApi, lease: Lease) -> bool:
@@ -288,5 +304,6 @@ def release_lease(api: DockerApi, lease: Lease) -> bool:
     current = read_lease(api, lease.project)
     if current is None or current.run_id != lease.run_id:
         return False
-    return api.remove_container(current.container_id or lease_name(lease.project),
-                                what=f"remove the lease {lease_name(lease.project)}")
+    return api.remove_container(
+        current.container_id or lease_name(lease.project), what=f"remove the lease {lease_name(lease.project)}"
+    )

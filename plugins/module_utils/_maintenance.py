@@ -26,7 +26,11 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     read_lease,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord
-from ansible_collections.bosun.compose.plugins.module_utils._recovery import must_keep_lease, recover, restart_and_release
+from ansible_collections.bosun.compose.plugins.module_utils._recovery import (
+    must_keep_lease,
+    recover,
+    restart_and_release,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl, StartResult
 
 
@@ -95,8 +99,16 @@ def stop_for_maintenance(
     if check:
         result.summary = f"would stop {len(stop_set)} container(s)"
         return result
-    lease = acquire_lease(control.api, control.project, run_id, job, stop_set, lease_ttl,
-                          Owner.current(with_pid=False), stop_set[0].image_id or stop_set[0].image)
+    lease = acquire_lease(
+        control.api,
+        control.project,
+        run_id,
+        job,
+        stop_set,
+        lease_ttl,
+        Owner.current(with_pid=False),
+        stop_set[0].image_id or stop_set[0].image,
+    )
     result.lease = lease.to_dict()
     try:
         stop = control.stop(levels, stop_timeout, cancel=cancel)
@@ -110,8 +122,11 @@ def stop_for_maintenance(
         result.summary = f"{len(stop.stopped)}/{len(stop_set)} stopped"
         if stop.ok and not stop.cancelled:
             return result
-        problem = (f"stopping stack {control.project!r} was interrupted" if stop.cancelled else
-                   f"stopping stack {control.project!r} failed: " + "; ".join(f.error for f in stop.failed))
+        problem = (
+            f"stopping stack {control.project!r} was interrupted"
+            if stop.cancelled
+            else f"stopping stack {control.project!r} failed: " + "; ".join(f.error for f in stop.failed)
+        )
         # Starting the whole stop-set starts what was stopped; what still runs counts as already running.
         stopped = stop_set
     start, result.released = restart_and_release(control, stopped, start_timeout, lease)
@@ -147,12 +162,16 @@ def start_stop_set(
         return result
     else:
         if run_id is not None and lease.run_id != run_id:
-            result.error = (f"stack {control.project!r} is held by {lease.describe()}, not by run {run_id!r}; "
-                            "allowed: the run id of the lease, or no run_id")
+            result.error = (
+                f"stack {control.project!r} is held by {lease.describe()}, not by run {run_id!r}; "
+                "allowed: the run id of the lease, or no run_id"
+            )
             return result
         if run_id is None and lease.owner.pid is not None and owner_alive(lease, time.time() if now is None else now):
-            result.error = (f"stack {control.project!r} is held by the live process of {lease.describe()}; "
-                            "allowed: its run_id, to start its stop-set on purpose")
+            result.error = (
+                f"stack {control.project!r} is held by the live process of {lease.describe()}; "
+                "allowed: its run_id, to start its stop-set on purpose"
+            )
             return result
         result.run_id = lease.run_id
         stop_set = list(lease.stop_set)
@@ -177,12 +196,20 @@ def start_stop_set(
     return result
 
 
-def recover_stack(control: StackControl, *, run_id: str | None, start_timeout: int, check: bool = False) -> WindowResult:
+def recover_stack(
+    control: StackControl, *, run_id: str | None, start_timeout: int, check: bool = False
+) -> WindowResult:
     """Restart the stop-set of a dead or expired run's lease (see _recovery.recover)."""
     rec = recover(control.api, control.project, run_id, start_timeout=start_timeout, check=check, control=control)
     lease: Lease | None = rec.lease
-    result = WindowResult(run_id=lease.run_id if lease else run_id, changed=rec.changed, recover=rec.to_dict(),
-                          summary=rec.message, lease=lease.to_dict() if lease else None, released=rec.released)
+    result = WindowResult(
+        run_id=lease.run_id if lease else run_id,
+        changed=rec.changed,
+        recover=rec.to_dict(),
+        summary=rec.message,
+        lease=lease.to_dict() if lease else None,
+        released=rec.released,
+    )
     if lease is not None:
         result.stop_set = [dict(e) for e in lease.stop_set]
     if rec.start is not None:

@@ -59,8 +59,11 @@ MAX_DURATION = 7 * 24 * 3600
 
 def utc_iso(epoch: float | None = None, timespec: str = "milliseconds") -> str:
     """An ISO 8601 UTC timestamp of `epoch` (default now)."""
-    moment = (datetime.datetime.now(datetime.timezone.utc) if epoch is None
-              else datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc))
+    moment = (
+        datetime.datetime.now(datetime.timezone.utc)
+        if epoch is None
+        else datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    )
     return moment.isoformat(timespec=timespec)
 
 

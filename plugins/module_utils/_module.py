@@ -37,17 +37,20 @@ _CONNECTION_KEYS = tuple(f.name for f in ConnectionOptions.__dataclass_fields__.
 def docker_argument_spec(**extra: t.Any) -> dict[str, t.Any]:
     """The Docker connection options every module takes, plus the module's own (doc fragment _docker)."""
     spec: dict[str, t.Any] = dict(
-        docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST, aliases=["docker_url"],
-                         fallback=(env_fallback, ["DOCKER_HOST"])),
+        docker_host=dict(
+            type="str", default=DEFAULT_DOCKER_HOST, aliases=["docker_url"], fallback=(env_fallback, ["DOCKER_HOST"])
+        ),
         tls=dict(type="bool", default=False, fallback=(env_fallback, ["DOCKER_TLS"])),
-        validate_certs=dict(type="bool", default=False, aliases=["tls_verify"],
-                            fallback=(env_fallback, ["DOCKER_TLS_VERIFY"])),
+        validate_certs=dict(
+            type="bool", default=False, aliases=["tls_verify"], fallback=(env_fallback, ["DOCKER_TLS_VERIFY"])
+        ),
         ca_path=dict(type="path", aliases=["ca_cert", "tls_ca_cert", "cacert_path"]),
         client_cert=dict(type="path", aliases=["tls_client_cert", "cert_path"]),
         client_key=dict(type="path", aliases=["tls_client_key", "key_path"]),
         tls_hostname=dict(type="str", fallback=(env_fallback, ["DOCKER_TLS_HOSTNAME"])),
-        api_version=dict(type="str", default="auto", aliases=["docker_api_version"],
-                         fallback=(env_fallback, ["DOCKER_API_VERSION"])),
+        api_version=dict(
+            type="str", default="auto", aliases=["docker_api_version"], fallback=(env_fallback, ["DOCKER_API_VERSION"])
+        ),
         timeout=dict(type="int", default=60, fallback=(env_fallback, ["DOCKER_TIMEOUT"])),
     )
     spec.update(extra)
@@ -73,24 +76,31 @@ def job_argument_spec(**extra: t.Any) -> dict[str, t.Any]:
     return docker_argument_spec(
         name=dict(type="str", required=True),
         project=dict(type="str"),
-        job=dict(type="dict", options=dict(
-            stack=dict(type="str"),
-            image=dict(type="str"),
-            command=dict(type="raw"),
-            env=dict(type="dict"),
-            secret_env=dict(type="dict", no_log=True),
-            user=dict(type="str"),
-            network=dict(type="str"),
-            mounts=dict(type="list", elements="dict", options=dict(
-                volume=dict(type="str", required=True),
-                path=dict(type="str"),
-                mode=dict(type="str", choices=["ro", "rw"], default="ro"),
-            )),
-            timeout=duration,
-            stop_timeout=duration,
-            start_timeout=duration,
-            overlap_policy=dict(type="str", choices=["queue", "skip"]),
-        )),
+        job=dict(
+            type="dict",
+            options=dict(
+                stack=dict(type="str"),
+                image=dict(type="str"),
+                command=dict(type="raw"),
+                env=dict(type="dict"),
+                secret_env=dict(type="dict", no_log=True),
+                user=dict(type="str"),
+                network=dict(type="str"),
+                mounts=dict(
+                    type="list",
+                    elements="dict",
+                    options=dict(
+                        volume=dict(type="str", required=True),
+                        path=dict(type="str"),
+                        mode=dict(type="str", choices=["ro", "rw"], default="ro"),
+                    ),
+                ),
+                timeout=duration,
+                stop_timeout=duration,
+                start_timeout=duration,
+                overlap_policy=dict(type="str", choices=["queue", "skip"]),
+            ),
+        ),
         pull=dict(type="str", choices=["never", "missing"], default="never"),
         allowed_images=dict(type="list", elements="str"),
         **extra,

@@ -56,10 +56,22 @@ if t.TYPE_CHECKING:
 StepType = t.Literal["stop_containers", "run_worker", "start_containers"]
 # Seconds added per stop level and to the deadline for Docker's own work around the grace periods.
 STOP_LEVEL_MARGIN = 5
-OVERRIDE_KEYS = frozenset((
-    "image", "command", "env", "secret_env", "user", "network", "timeout", "stop_timeout", "start_timeout",
-    "mounts", "overlap_policy", "stack",
-))
+OVERRIDE_KEYS = frozenset(
+    (
+        "image",
+        "command",
+        "env",
+        "secret_env",
+        "user",
+        "network",
+        "timeout",
+        "stop_timeout",
+        "start_timeout",
+        "mounts",
+        "overlap_policy",
+        "stack",
+    )
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,8 +176,13 @@ def _mounts(value: t.Any) -> list[Mount]:
         if not isinstance(m, dict) or not m.get("volume"):
             raise LabelError(f"entry {m!r} must be a dict with at least 'volume'")
         volume = parse_volume_name(m["volume"])
-        mounts.append(Mount(volume=volume, path=parse_mount_path(m.get("path") or "/mnt/" + volume),
-                            mode=parse_mode(m.get("mode") or "ro")))
+        mounts.append(
+            Mount(
+                volume=volume,
+                path=parse_mount_path(m.get("path") or "/mnt/" + volume),
+                mode=parse_mode(m.get("mode") or "ro"),
+            )
+        )
     return mounts
 
 
@@ -194,9 +211,16 @@ def apply_overrides(job: Job | None, name: str, overrides: t.Mapping[str, t.Any]
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     unknown = sorted(set(overrides) - OVERRIDE_KEYS)
     if unknown:
-        raise PlanError(f"job {name!r}: unknown override(s) {', '.join(unknown)}; allowed: {', '.join(sorted(OVERRIDE_KEYS))}",
-                        job=name, unknown=unknown)
-    result = dataclasses.replace(job, env=dict(job.env), mounts=list(job.mounts), problems=list(job.problems)) if job else Job(name=name)
+        raise PlanError(
+            f"job {name!r}: unknown override(s) {', '.join(unknown)}; allowed: {', '.join(sorted(OVERRIDE_KEYS))}",
+            job=name,
+            unknown=unknown,
+        )
+    result = (
+        dataclasses.replace(job, env=dict(job.env), mounts=list(job.mounts), problems=list(job.problems))
+        if job
+        else Job(name=name)
+    )
     secret: dict[str, str] = {}
     for key in sorted(overrides):
         try:
@@ -213,8 +237,12 @@ def apply_overrides(job: Job | None, name: str, overrides: t.Mapping[str, t.Any]
     if job is None:
         missing = [k for k in ("stack", "image") if not getattr(result, k)]
         if missing:
-            raise PlanError(f"job {name!r} has no labels on this host, so the play must define it completely; "
-                            f"missing: {', '.join(missing)}", job=name, missing=missing)
+            raise PlanError(
+                f"job {name!r} has no labels on this host, so the play must define it completely; "
+                f"missing: {', '.join(missing)}",
+                job=name,
+                missing=missing,
+            )
     elif "image" in overrides:
         # The play supplied what the labels lacked; that problem no longer applies.
         result.problems = [p for p in result.problems if not (p.kind == "job" and p.label == LABEL_IMAGE)]
@@ -229,21 +257,33 @@ def resolve_job(
     matches = select_jobs(jobs, name, project)
     if len(matches) > 1:
         stacks = ", ".join(repr(j.stack) for j in matches)
-        raise PlanError(f"job {name!r} exists in stacks {stacks}; allowed: set project to one of them",
-                        job=name, stacks=[j.stack for j in matches])
+        raise PlanError(
+            f"job {name!r} exists in stacks {stacks}; allowed: set project to one of them",
+            job=name,
+            stacks=[j.stack for j in matches],
+        )
     job = matches[0] if matches else None
     if job is None and not (overrides and overrides.get("image") and overrides.get("stack")):
         existing = [f"{j.name} (stack {j.stack})" for j in jobs]
         where = f" in stack {project!r}" if project else ""
         raise JobNotFoundError(
             f"job {name!r} not found{where} on this Docker host; jobs here: {', '.join(existing) or 'none'}",
-            job=name, project=project, existing=[j.name for j in jobs])
+            job=name,
+            project=project,
+            existing=[j.name for j in jobs],
+        )
     return apply_overrides(job, name, overrides)
 
 
 def build_plan(
-    job: Job, stack_containers: t.Sequence[ContainerRecord], *, run_id: str, secret_env: t.Mapping[str, str],
-    container_stop_timeouts: t.Mapping[str, int], stop_grace: int = 10, created_at: str | None = None,
+    job: Job,
+    stack_containers: t.Sequence[ContainerRecord],
+    *,
+    run_id: str,
+    secret_env: t.Mapping[str, str],
+    container_stop_timeouts: t.Mapping[str, int],
+    stop_grace: int = 10,
+    created_at: str | None = None,
 ) -> Plan:
     """The plan for a job from the containers of its stack (pure). Only running containers are stopped.
 
@@ -255,33 +295,71 @@ def build_plan(
     levels, _added = running_stop_levels(graph)
 
     def grace(c: ContainerRecord) -> int:
-        return job.stop_timeout if job.stop_timeout is not None else container_stop_timeouts.get(c.id, DEFAULT_STOP_TIMEOUT)
+        return (
+            job.stop_timeout
+            if job.stop_timeout is not None
+            else container_stop_timeouts.get(c.id, DEFAULT_STOP_TIMEOUT)
+        )
 
     stop_budget = sum(max(grace(c) for c in level) + STOP_LEVEL_MARGIN for level in levels)
     try:
         worker = WorkerSpec(
-            job=job.name, run_id=run_id, image=job.image, command=job.command,
-            env={**job.env, **secret_env}, secret_env_names=frozenset(secret_env), mounts=list(job.mounts),
-            network=job.network, user=job.user, timeout=job.timeout, stop_grace=stop_grace, stack=job.stack,
+            job=job.name,
+            run_id=run_id,
+            image=job.image,
+            command=job.command,
+            env={**job.env, **secret_env},
+            secret_env_names=frozenset(secret_env),
+            mounts=list(job.mounts),
+            network=job.network,
+            user=job.user,
+            timeout=job.timeout,
+            stop_grace=stop_grace,
+            stack=job.stack,
         )
     except WorkerSpecError as exc:
         raise PlanError(f"job {job.name!r}: the worker is not allowed: {exc.message}", job=job.name) from None
     n = sum(len(lv) for lv in levels)
     steps = [
-        Step("stop_containers", f"stop {n} running container(s) of stack {job.stack!r} in {len(levels)} level(s)",
-             levels=levels, timeout=job.stop_timeout, container_stop_timeouts=dict(container_stop_timeouts)),
-        Step("run_worker", f"run worker {worker.name!r} from image {job.image!r} with "
-                           f"{len(job.mounts)} volume(s) mounted, for at most {job.timeout}s", worker=worker),
-        Step("start_containers", f"start the same {n} container(s) in dependency order within {job.start_timeout}s",
-             levels=list(reversed(levels)), timeout=job.start_timeout),
+        Step(
+            "stop_containers",
+            f"stop {n} running container(s) of stack {job.stack!r} in {len(levels)} level(s)",
+            levels=levels,
+            timeout=job.stop_timeout,
+            container_stop_timeouts=dict(container_stop_timeouts),
+        ),
+        Step(
+            "run_worker",
+            f"run worker {worker.name!r} from image {job.image!r} with "
+            f"{len(job.mounts)} volume(s) mounted, for at most {job.timeout}s",
+            worker=worker,
+        ),
+        Step(
+            "start_containers",
+            f"start the same {n} container(s) in dependency order within {job.start_timeout}s",
+            levels=list(reversed(levels)),
+            timeout=job.start_timeout,
+        ),
     ]
-    return Plan(run_id=run_id, job=job, stack=job.stack, created_at=created_at or utc_iso(timespec="seconds"),
-                steps=steps, stop_budget=stop_budget, start_budget=job.start_timeout)
+    return Plan(
+        run_id=run_id,
+        job=job,
+        stack=job.stack,
+        created_at=created_at or utc_iso(timespec="seconds"),
+        steps=steps,
+        stop_budget=stop_budget,
+        start_budget=job.start_timeout,
+    )
 
 
 def plan_job(
-    api: DockerApi, job: Job, *, secret_env: t.Mapping[str, str] | None = None, run_id: str | None = None,
-    pull: PullPolicy = "never", check_mode: bool = False,
+    api: DockerApi,
+    job: Job,
+    *,
+    secret_env: t.Mapping[str, str] | None = None,
+    run_id: str | None = None,
+    pull: PullPolicy = "never",
+    check_mode: bool = False,
     allowed_images: t.Sequence[str] | None = None,
 ) -> Plan:
     """Plan the job against the current state of its stack, then run the preflight checks.
@@ -294,8 +372,11 @@ def plan_job(
     for p in job.errors:
         checks.append(Check("labels", p.object, False, p.message))
     if job.stack is None or job.image is None:
-        raise PlanError("; ".join(c.message for c in checks) or f"job {job.name!r} has no stack or no image",
-                        job=job.name, checks=[c.to_dict() for c in checks])
+        raise PlanError(
+            "; ".join(c.message for c in checks) or f"job {job.name!r} has no stack or no image",
+            job=job.name,
+            checks=[c.to_dict() for c in checks],
+        )
     lease = read_lease(api, job.stack)
     containers = api.list_containers(f"{COMPOSE_PROJECT}={job.stack}")
     held = {str(e.get("id")) for e in lease.stop_set} if lease is not None else set()
@@ -304,18 +385,35 @@ def plan_job(
     running = [c for c in containers if c.state == "running" and not c.is_worker]
     stop_timeouts = {} if job.stop_timeout is not None else {c.id: api.stop_timeout(c.id) for c in running}
     try:
-        plan = build_plan(job, containers, run_id=run_id or new_run_id(), secret_env=secret_env or {},
-                          container_stop_timeouts=stop_timeouts)
+        plan = build_plan(
+            job,
+            containers,
+            run_id=run_id or new_run_id(),
+            secret_env=secret_env or {},
+            container_stop_timeouts=stop_timeouts,
+        )
     except GraphError as exc:
-        raise PlanError(f"stack {job.stack!r} cannot be ordered: {exc.message}", job=job.name,
-                        stack=job.stack) from exc
+        raise PlanError(f"stack {job.stack!r} cannot be ordered: {exc.message}", job=job.name, stack=job.stack) from exc
     by_holder = f" ({len(held)} of them stopped by {lease.describe()})" if lease is not None and held else ""
-    checks.append(Check("stack", job.stack, bool(running),
-                        f"stack {job.stack!r} has {len(running)} running of {len(containers)} container(s){by_holder}"
-                        if containers else f"stack {job.stack!r} has no containers on this Docker host"))
+    checks.append(
+        Check(
+            "stack",
+            job.stack,
+            bool(running),
+            f"stack {job.stack!r} has {len(running)} running of {len(containers)} container(s){by_holder}"
+            if containers
+            else f"stack {job.stack!r} has no containers on this Docker host",
+        )
+    )
     if allowed_images is not None and not image_allowed(job.image, allowed_images):
-        checks.append(Check("allowed_images", job.image, False,
-                            f"worker image {job.image!r} matches none of the allowed images: {', '.join(allowed_images) or 'none'}"))
+        checks.append(
+            Check(
+                "allowed_images",
+                job.image,
+                False,
+                f"worker image {job.image!r} matches none of the allowed images: {', '.join(allowed_images) or 'none'}",
+            )
+        )
         plan.preflight = checks
         return plan  # never pull or inspect an image that is not allowed
     image_check, image_id = _image_check(api, plan.worker, pull, check_mode)
@@ -340,8 +438,10 @@ def _image_check(api: DockerApi, worker: WorkerSpec, pull: PullPolicy, check_mod
 def _volume_checks(api: DockerApi, job: Job) -> list[Check]:
     return [
         Check("volume", m.volume, True, f"volume {m.volume!r} exists; mounted at {m.path} ({m.mode})")
-        if api.volume_exists(m.volume) else
-        Check("volume", m.volume, False, f"volume {m.volume!r} of job {job.name!r} does not exist on this Docker host")
+        if api.volume_exists(m.volume)
+        else Check(
+            "volume", m.volume, False, f"volume {m.volume!r} of job {job.name!r} does not exist on this Docker host"
+        )
         for m in job.mounts
     ]
 
@@ -352,8 +452,15 @@ def _lease_check(job: Job, lease: Lease | None) -> Check:
     if lease is None:
         return Check("lease", stack, True, f"no other run holds stack {stack!r}")
     if owner_alive(lease, time.time()):
-        then = "this run waits for it (overlap policy queue)" if job.overlap_policy == "queue" else \
-            "this run will be skipped (overlap policy skip)"
+        then = (
+            "this run waits for it (overlap policy queue)"
+            if job.overlap_policy == "queue"
+            else "this run will be skipped (overlap policy skip)"
+        )
         return Check("lease", stack, True, f"stack {stack!r} is held by {lease.describe()}; {then}")
-    return Check("lease", stack, True, f"stack {stack!r} was left by a dead run ({lease.describe()}); "
-                                       f"it is recovered before this run takes the stack")
+    return Check(
+        "lease",
+        stack,
+        True,
+        f"stack {stack!r} was left by a dead run ({lease.describe()}); it is recovered before this run takes the stack",
+    )

@@ -19,7 +19,11 @@ import typing as t
 from ansible_collections.bosun.compose.plugins.module_utils._errors import LeaseError, error_text
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Lease, owner_alive, read_lease, release_lease
 from ansible_collections.bosun.compose.plugins.module_utils._model import DEFAULT_START_TIMEOUT, LABEL_WORKER_RUN_ID
-from ansible_collections.bosun.compose.plugins.module_utils._stack_control import ContainerRef, StackControl, StartResult
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
+    ContainerRef,
+    StackControl,
+    StartResult,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._worker_runner import stop_workers
 
 if t.TYPE_CHECKING:
@@ -94,27 +98,41 @@ def recover(
     if lease is None:
         return RecoverResult(False, "none", f"stack {project!r} holds no lease: nothing to recover")
     if run_id is not None and lease.run_id != run_id:
-        return RecoverResult(False, "other_run", f"stack {project!r} is held by another run, {lease.describe()}; "
-                                                 f"run {run_id!r} has nothing to recover", lease)
+        return RecoverResult(
+            False,
+            "other_run",
+            f"stack {project!r} is held by another run, {lease.describe()}; run {run_id!r} has nothing to recover",
+            lease,
+        )
     if owner_alive(lease, time.time() if now is None else now):
         what = "the run is still in progress" if run_id is not None else "its owner is alive"
-        return RecoverResult(False, "in_progress", f"stack {project!r} is held by {lease.describe()}: {what}; "
-                                                   "nothing touched", lease)
+        return RecoverResult(
+            False, "in_progress", f"stack {project!r} is held by {lease.describe()}: {what}; nothing touched", lease
+        )
     if check:
         workers = api.list_containers(f"{LABEL_WORKER_RUN_ID}={lease.run_id}")
-        return RecoverResult(True, "would_recover", f"would stop {len(workers)} worker(s) of run {lease.run_id!r}, "
-                                                    f"start {len(lease.stop_set)} container(s) of stack {project!r} "
-                                                    "and release its lease", lease,
-                             workers_stopped=[w.name for w in workers])
+        return RecoverResult(
+            True,
+            "would_recover",
+            f"would stop {len(workers)} worker(s) of run {lease.run_id!r}, "
+            f"start {len(lease.stop_set)} container(s) of stack {project!r} "
+            "and release its lease",
+            lease,
+            workers_stopped=[w.name for w in workers],
+        )
     result = RecoverResult(True, "recovered", "", lease)
     try:
         result.workers_stopped = stop_workers(api, run_id=lease.run_id, grace=grace)
     except Exception as exc:
         raise LeaseError(
             f"cannot stop the workers of run {lease.run_id!r}: {error_text(exc)}; stack {project!r} was not started, "
-            "as it must never run beside that run's worker", project=project) from exc
+            "as it must never run beside that run's worker",
+            project=project,
+        ) from exc
     result.start, result.released = restart_and_release(
-        control or StackControl(api, project), list(lease.stop_set), start_timeout, lease)
-    result.message = (f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}"
-                      + ("" if result.released else "; the lease is kept so that a later run can retry"))
+        control or StackControl(api, project), list(lease.stop_set), start_timeout, lease
+    )
+    result.message = f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}" + (
+        "" if result.released else "; the lease is kept so that a later run can retry"
+    )
     return result

@@ -233,12 +233,14 @@ class StackControl:
             outcomes = self._parallel(lambda c: self._stop_one(c, timeout, stop_timeouts or {}), running)
             for c, outcome in zip(running, outcomes):
                 if isinstance(outcome, BaseException):
-                    result.failed.append(Failure(
-                        c,
-                        f"cannot stop container {c.name!r} ({c.id[:12]}) of stack {self.project!r}: "
-                        f"{error_text(outcome)}",
-                        gone=isinstance(outcome, NotFoundError),
-                    ))
+                    result.failed.append(
+                        Failure(
+                            c,
+                            f"cannot stop container {c.name!r} ({c.id[:12]}) of stack {self.project!r}: "
+                            f"{error_text(outcome)}",
+                            gone=isinstance(outcome, NotFoundError),
+                        )
+                    )
                 else:
                     result.stopped.append(c)
         result.duration = self.clock() - t0
@@ -291,9 +293,14 @@ class StackControl:
         result = StartResult(total=len(members) + len(unknown))
         for key in unknown:
             gone = ContainerRecord(id=key, name=key, state="", labels={})
-            result.failed.append(Failure(
-                gone, f"container {key!r} of the stop-set no longer exists in stack {self.project!r}; "
-                      "it cannot be started", gone=True))
+            result.failed.append(
+                Failure(
+                    gone,
+                    f"container {key!r} of the stop-set no longer exists in stack {self.project!r}; "
+                    "it cannot be started",
+                    gone=True,
+                )
+            )
         graph = build_graph(everything)
         wanted = {c.id for c in members}
         for level in container_levels(graph, start_levels(graph)):
@@ -312,9 +319,14 @@ class StackControl:
             if isinstance(outcome, BaseException):
                 # A 404 also says "network ... not found" for a container that exists: only a missing one is gone.
                 gone = isinstance(outcome, NotFoundError) and not self.api.container_exists(c.id)
-                result.failed.append(Failure(
-                    c, f"cannot start container {c.name!r} ({c.id[:12]}) of stack {self.project!r}: "
-                       f"{error_text(outcome)}", gone))
+                result.failed.append(
+                    Failure(
+                        c,
+                        f"cannot start container {c.name!r} ({c.id[:12]}) of stack {self.project!r}: "
+                        f"{error_text(outcome)}",
+                        gone,
+                    )
+                )
             else:
                 result.started.append(c)
                 waiting[c.id] = c
@@ -325,15 +337,23 @@ class StackControl:
                 cur = now.get(cid)
                 if cur is None:
                     del waiting[cid]
-                    result.failed.append(Failure(
-                        c, f"container {c.name!r} ({cid[:12]}) of stack {self.project!r} vanished while starting",
-                        gone=True))
+                    result.failed.append(
+                        Failure(
+                            c,
+                            f"container {c.name!r} ({cid[:12]}) of stack {self.project!r} vanished while starting",
+                            gone=True,
+                        )
+                    )
                     self._forget(result, c)
                 elif cur.state in ("exited", "dead"):
                     del waiting[cid]
-                    result.failed.append(Failure(
-                        c, f"container {c.name!r} ({cid[:12]}) of stack {self.project!r} stopped right after "
-                           f"its start: {cur.status}"))
+                    result.failed.append(
+                        Failure(
+                            c,
+                            f"container {c.name!r} ({cid[:12]}) of stack {self.project!r} stopped right after "
+                            f"its start: {cur.status}",
+                        )
+                    )
                     self._forget(result, c)
                 elif cur.state == "running":
                     health = health_of(cur.status)

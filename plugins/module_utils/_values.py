@@ -186,8 +186,7 @@ def parse_schedule(value: t.Any) -> str:
     fields = v.split()
     if len(fields) != 5:
         raise LabelError(
-            "must be a 5-field cron expression (minute hour day-of-month month day-of-week), "
-            f"got {len(fields)} fields"
+            f"must be a 5-field cron expression (minute hour day-of-month month day-of-week), got {len(fields)} fields"
         )
     for field, (fname, low, high, names) in zip(fields, _CRON_FIELDS):
         for part in field.split(","):

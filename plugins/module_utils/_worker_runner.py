@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import collections
+import contextlib
 import dataclasses
 import os
 import threading
@@ -103,11 +104,15 @@ def check_volumes(api: DockerApi, mounts: t.Sequence[Mount]) -> None:
         if not api.volume_exists(m.volume):
             raise VolumeMissingError(
                 f"volume {m.volume!r} (to be mounted at {m.path}) does not exist on the Docker host: workers only "
-                "mount existing volumes, a missing one would be created empty", volume=m.volume, path=m.path)
+                "mount existing volumes, a missing one would be created empty",
+                volume=m.volume,
+                path=m.path,
+            )
 
 
-def check_worker_inputs(api: DockerApi, spec: WorkerSpec, pull: PullPolicy = "never", *,
-                        check_mode: bool = False) -> ImageInfo:
+def check_worker_inputs(
+    api: DockerApi, spec: WorkerSpec, pull: PullPolicy = "never", *, check_mode: bool = False
+) -> ImageInfo:
     """Image present (or pulled, not in check mode) and every volume present; the image found. Runs nothing."""
     info = preflight_image(api, spec.image, pull, check_mode=check_mode)
     check_volumes(api, spec.mounts)
@@ -123,8 +128,13 @@ def redact(line: str, secrets: t.Sequence[str]) -> str:
 
 def _mount_config(m: Mount) -> dict[str, t.Any]:
     # NoCopy: an empty volume is not filled with the worker image's files at that path.
-    return {"Type": "volume", "Source": m.volume, "Target": m.path, "ReadOnly": m.mode == "ro",
-            "VolumeOptions": {"NoCopy": True}}
+    return {
+        "Type": "volume",
+        "Source": m.volume,
+        "Target": m.path,
+        "ReadOnly": m.mode == "ro",
+        "VolumeOptions": {"NoCopy": True},
+    }
 
 
 class WorkerRunner:
@@ -159,11 +169,18 @@ class WorkerRunner:
                 use_config_proxy=False,
             )
         except EngineError as exc:
-            hint = " (a container of that name exists: stop_workers() removes leftovers)" \
-                if isinstance(exc, ConflictError) else ""
+            hint = (
+                " (a container of that name exists: stop_workers() removes leftovers)"
+                if isinstance(exc, ConflictError)
+                else ""
+            )
             raise WorkerError(
                 f"cannot create worker container {spec.name!r} from image {spec.image!r}: {exc.explanation}{hint}",
-                name=spec.name, image=spec.image, job=spec.job, run_id=spec.run_id) from exc
+                name=spec.name,
+                image=spec.image,
+                job=spec.job,
+                run_id=spec.run_id,
+            ) from exc
 
     def run(
         self,
@@ -182,8 +199,9 @@ class WorkerRunner:
         if keep not in KEEP_POLICIES:
             raise WorkerSpecError(f"keep {keep!r} must be one of {', '.join(KEEP_POLICIES)}", keep=keep)
         if isinstance(tail_lines, bool) or not isinstance(tail_lines, int) or tail_lines < 0:
-            raise WorkerSpecError(f"tail_lines {tail_lines!r} must be a whole number of lines, 0 or more",
-                                  tail_lines=tail_lines)
+            raise WorkerSpecError(
+                f"tail_lines {tail_lines!r} must be a whole number of lines, 0 or more", tail_lines=tail_lines
+            )
         if container_id is None:
             check_worker_inputs(self.api, spec, "never")
         cid = container_id or self.create(spec)
@@ -229,8 +247,9 @@ class WorkerRunner:
         state = (info or {}).get("State") or {}
         return None if not info or state.get("Running") else state.get("ExitCode")
 
-    def _wait(self, spec: WorkerSpec, cid: str, result: WorkerResult, cancel: threading.Event | None,
-              t0: float) -> None:
+    def _wait(
+        self, spec: WorkerSpec, cid: str, result: WorkerResult, cancel: threading.Event | None, t0: float
+    ) -> None:
         """Block on the engine's wait endpoint in slices, so the exit is seen at once and a cancel within a slice."""
         deadline = t0 + spec.timeout
         what = f"wait for worker container {spec.name!r}"
@@ -297,10 +316,9 @@ class WorkerRunner:
         result.log_tail = list(tail) if tail_lines else []
 
     def _stop_quietly(self, cid: str, grace: int) -> None:
-        try:
+        # The engine may be gone; removal below (or recovery) deals with it.
+        with contextlib.suppress(Exception):
             self.api.stop_container(cid, grace)
-        except Exception:  # the engine may be gone; removal below (or recovery) deals with it
-            pass
 
     def _vanishes(self, cid: str, within: float = 5.0) -> bool:
         """Whether the container is gone within a few seconds (another removal was in progress: HTTP 409)."""
@@ -326,8 +344,9 @@ class WorkerRunner:
             result.error = result.error or f"cannot remove worker container {result.name!r}: {error_text(exc)}"
 
 
-def stop_workers(api: DockerApi, run_id: str | None = None, job: str | None = None,
-                 grace: int = DEFAULT_STOP_TIMEOUT) -> list[str]:
+def stop_workers(
+    api: DockerApi, run_id: str | None = None, job: str | None = None, grace: int = DEFAULT_STOP_TIMEOUT
+) -> list[str]:
     """Stop (SIGTERM, SIGKILL after grace) and remove bosun workers; returns their names.
 
     Selects by run id and/or job through the worker labels; with neither, every bosun worker on the host.

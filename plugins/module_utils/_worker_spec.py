@@ -89,10 +89,13 @@ class WorkerSpec:
         object.__setattr__(self, "job", _rule("job name", self.job, parse_job_name, job=repr(self.job)))
         _rule("run id", self.run_id, parse_run_id, run_id=self.run_id)
         if not isinstance(self.image, str) or not self.image.strip() or any(c.isspace() for c in self.image):
-            raise WorkerSpecError(f"image {self.image!r} must be a non-empty image reference without spaces",
-                                  image=repr(self.image))
+            raise WorkerSpecError(
+                f"image {self.image!r} must be a non-empty image reference without spaces", image=repr(self.image)
+            )
         if self.command is not None:
-            object.__setattr__(self, "command", _rule("command", self.command, parse_command, command=repr(self.command)))
+            object.__setattr__(
+                self, "command", _rule("command", self.command, parse_command, command=repr(self.command))
+            )
         env = dict(self.env)
         for k, v in env.items():
             try:
@@ -102,10 +105,13 @@ class WorkerSpec:
             if k in RESERVED_ENV:
                 raise WorkerSpecError(
                     f"environment variable {k!r} is set by bosun itself and cannot be given; "
-                    f"reserved names are {', '.join(RESERVED_ENV)}", name=k)
+                    f"reserved names are {', '.join(RESERVED_ENV)}",
+                    name=k,
+                )
             if not isinstance(v, str):
-                raise WorkerSpecError(f"environment variable {k!r} must have a string value, not {type(v).__name__}",
-                                      name=k)
+                raise WorkerSpecError(
+                    f"environment variable {k!r} must have a string value, not {type(v).__name__}", name=k
+                )
         object.__setattr__(self, "env", env)
         object.__setattr__(self, "secret_env_names", frozenset(self.secret_env_names))
         if self.network is not None:
@@ -113,21 +119,30 @@ class WorkerSpec:
         if self.user is not None:
             object.__setattr__(self, "user", _rule("user", self.user, parse_text, user=repr(self.user)))
         object.__setattr__(self, "timeout", _rule("timeout", self.timeout, parse_duration, timeout=repr(self.timeout)))
-        if (isinstance(self.stop_grace, bool) or not isinstance(self.stop_grace, int)
-                or not 0 <= self.stop_grace <= MAX_STOP_GRACE):
-            raise WorkerSpecError(f"stop_grace {self.stop_grace!r} must be a whole number of seconds from 0 to "
-                                  f"{MAX_STOP_GRACE}", stop_grace=repr(self.stop_grace))
+        if (
+            isinstance(self.stop_grace, bool)
+            or not isinstance(self.stop_grace, int)
+            or not 0 <= self.stop_grace <= MAX_STOP_GRACE
+        ):
+            raise WorkerSpecError(
+                f"stop_grace {self.stop_grace!r} must be a whole number of seconds from 0 to {MAX_STOP_GRACE}",
+                stop_grace=repr(self.stop_grace),
+            )
         mounts = [_check_mount(m) for m in self.mounts]
         seen: dict[str, str] = {}
         for m in mounts:
             if m.path in seen:
                 raise WorkerSpecError(
                     f"mount path {m.path!r} is used twice (volumes {seen[m.path]!r} and {m.volume!r}): "
-                    "each mount needs its own path", path=m.path)
+                    "each mount needs its own path",
+                    path=m.path,
+                )
             seen[m.path] = m.volume
         object.__setattr__(self, "mounts", mounts)
         if self.stack is not None and (not isinstance(self.stack, str) or not self.stack):
-            raise WorkerSpecError(f"stack {self.stack!r} must be a Compose project name or unset", stack=repr(self.stack))
+            raise WorkerSpecError(
+                f"stack {self.stack!r} must be a Compose project name or unset", stack=repr(self.stack)
+            )
 
     @property
     def name(self) -> str:

@@ -100,14 +100,24 @@ from ansible_collections.bosun.compose.plugins.module_utils._state import defaul
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=docker_argument_spec(project=dict(type="str", required=True), run_id=dict(type="str"),
-                                           wait=dict(type="int", default=120), **state_dir_spec()),
+        argument_spec=docker_argument_spec(
+            project=dict(type="str", required=True),
+            run_id=dict(type="str"),
+            wait=dict(type="int", default=120),
+            **state_dir_spec(),
+        ),
         supports_check_mode=True,
     )
     p = module.params
     with guard(module):
-        result = cancel_run(connect(module), p["project"], run_id=p["run_id"], wait=p["wait"],
-                            check=module.check_mode, state_dir=p["state_dir"] or default_state_dir())
+        result = cancel_run(
+            connect(module),
+            p["project"],
+            run_id=p["run_id"],
+            wait=p["wait"],
+            check=module.check_mode,
+            state_dir=p["state_dir"] or default_state_dir(),
+        )
     module.exit_json(**result.to_dict())
 
 

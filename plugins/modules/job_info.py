@@ -259,8 +259,11 @@ def main() -> None:
         changed=False,
         jobs=[dict(j.to_dict(), last_run=last_run(state_dir, j.name, j.stack)) for j in selected],
         problems=[pr.to_dict() for pr in problems],
-        leases=[dict(lease.to_dict(), owner_alive=owner_alive(lease, now))
-                for lease in leases if p["project"] is None or lease.project == p["project"]],
+        leases=[
+            dict(lease.to_dict(), owner_alive=owner_alive(lease, now))
+            for lease in leases
+            if p["project"] is None or lease.project == p["project"]
+        ],
     )
 
 

@@ -136,8 +136,15 @@ def main() -> None:
     with guard(module):
         api = connect(module)
         job, secret_env = resolve_job(api, p["name"], p["project"], p["job"])
-        plan = plan_job(api, job, secret_env=secret_env, run_id=p["run_id"], pull=p["pull"],
-                        check_mode=module.check_mode, allowed_images=p["allowed_images"])
+        plan = plan_job(
+            api,
+            job,
+            secret_env=secret_env,
+            run_id=p["run_id"],
+            pull=p["pull"],
+            check_mode=module.check_mode,
+            allowed_images=p["allowed_images"],
+        )
     result = dict(changed=False, plan=plan.to_dict(), job=job.to_dict())
     if not plan.ok:
         module.fail_json(msg="preflight failed: " + "; ".join(c.message for c in plan.failed_checks), **result)

@@ -173,21 +173,43 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    empty = dict(run_id=p["run_id"] or "", job=p["name"], stack=p["project"], steps=[], stopped=[], restarted=[],
-                 downtime_seconds=0.0, changed=False)
+    empty = dict(
+        run_id=p["run_id"] or "",
+        job=p["name"],
+        stack=p["project"],
+        steps=[],
+        stopped=[],
+        restarted=[],
+        downtime_seconds=0.0,
+        changed=False,
+    )
     with guard(module, **empty), Cancellation() as cancel:
         api = connect(module)
         try:
             job, secret_env = resolve_job(api, p["name"], p["project"], p["job"])
         except JobNotFoundError as exc:
-            module.fail_json(msg=f"not_found: {exc.message}", outcome="not_found", message=exc.message,
-                             existing=exc.context.get("existing", []), error=error_details(exc), **empty)
+            module.fail_json(
+                msg=f"not_found: {exc.message}",
+                outcome="not_found",
+                message=exc.message,
+                existing=exc.context.get("existing", []),
+                error=error_details(exc),
+                **empty,
+            )
         except BosunError as exc:
-            module.fail_json(msg=f"invalid: {exc.message}", outcome="invalid", message=exc.message,
-                             error=error_details(exc), **empty)
-        options = RunOptions(secret_env=secret_env, run_id=p["run_id"], pull=p["pull"], lock_timeout=p["lock_timeout"],
-                             check_mode=module.check_mode, tail_lines=p["tail_lines"], keep=p["keep"],
-                             allowed_images=p["allowed_images"])
+            module.fail_json(
+                msg=f"invalid: {exc.message}", outcome="invalid", message=exc.message, error=error_details(exc), **empty
+            )
+        options = RunOptions(
+            secret_env=secret_env,
+            run_id=p["run_id"],
+            pull=p["pull"],
+            lock_timeout=p["lock_timeout"],
+            check_mode=module.check_mode,
+            tail_lines=p["tail_lines"],
+            keep=p["keep"],
+            allowed_images=p["allowed_images"],
+        )
         result = Executor(api, p["state_dir"] or default_state_dir()).run(job, options, cancel)
     out = result.to_dict()
     try:

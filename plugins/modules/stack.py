@@ -261,15 +261,28 @@ def main() -> None:
         control = StackControl(connect(module), p["project"])
         if p["state"] == "stopped":
             result = stop_for_maintenance(
-                control, run_id=p["run_id"] or new_run_id(), job=p["job"] or "", lease_ttl=p["lease_ttl"],
-                services=p["services"], stop_timeout=p["stop_timeout"], start_timeout=p["start_timeout"],
-                check=module.check_mode, cancel=cancel.event)
+                control,
+                run_id=p["run_id"] or new_run_id(),
+                job=p["job"] or "",
+                lease_ttl=p["lease_ttl"],
+                services=p["services"],
+                stop_timeout=p["stop_timeout"],
+                start_timeout=p["start_timeout"],
+                check=module.check_mode,
+                cancel=cancel.event,
+            )
         elif p["state"] == "started":
-            result = start_stop_set(control, run_id=p["run_id"], containers=p["containers"],
-                                    start_timeout=p["start_timeout"], check=module.check_mode)
+            result = start_stop_set(
+                control,
+                run_id=p["run_id"],
+                containers=p["containers"],
+                start_timeout=p["start_timeout"],
+                check=module.check_mode,
+            )
         else:
-            result = recover_stack(control, run_id=p["run_id"], start_timeout=p["start_timeout"],
-                                   check=module.check_mode)
+            result = recover_stack(
+                control, run_id=p["run_id"], start_timeout=p["start_timeout"], check=module.check_mode
+            )
     if result.error:
         module.fail_json(msg=result.error, **result.to_dict())
     module.exit_json(**result.to_dict())

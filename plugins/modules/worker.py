@@ -321,10 +321,18 @@ def _spec(p: dict) -> WorkerSpec:
             shown = "(hidden)" if option == "secret_env" else repr(p[option])
             raise WorkerSpecError(f"{option} {shown}: {exc}", option=option) from None
     return WorkerSpec(
-        job=p["job"], run_id=p["run_id"] or new_run_id(), image=p["image"], command=command,
-        env={**env["env"], **env["secret_env"]}, secret_env_names=frozenset(env["secret_env"]),
-        mounts=[Mount(m["volume"], m["path"], m["mode"]) for m in p["mounts"]], network=p["network"],
-        user=p["user"], timeout=p["run_timeout"], stop_grace=p["stop_grace"], stack=p["stack"],
+        job=p["job"],
+        run_id=p["run_id"] or new_run_id(),
+        image=p["image"],
+        command=command,
+        env={**env["env"], **env["secret_env"]},
+        secret_env_names=frozenset(env["secret_env"]),
+        mounts=[Mount(m["volume"], m["path"], m["mode"]) for m in p["mounts"]],
+        network=p["network"],
+        user=p["user"],
+        timeout=p["run_timeout"],
+        stop_grace=p["stop_grace"],
+        stack=p["stack"],
     )
 
 
@@ -335,11 +343,16 @@ def main() -> None:
             command=dict(type="raw"),
             env=dict(type="dict", default={}),
             secret_env=dict(type="dict", default={}, no_log=True),
-            mounts=dict(type="list", elements="dict", default=[], options=dict(
-                volume=dict(type="str", required=True),
-                path=dict(type="str", required=True),
-                mode=dict(type="str", choices=["ro", "rw"], default="ro"),
-            )),
+            mounts=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(
+                    volume=dict(type="str", required=True),
+                    path=dict(type="str", required=True),
+                    mode=dict(type="str", choices=["ro", "rw"], default="ro"),
+                ),
+            ),
             network=dict(type="str"),
             user=dict(type="str"),
             run_timeout=dict(type="int", default=3600),
@@ -370,9 +383,13 @@ def main() -> None:
     if not result.ok:
         module.fail_json(
             msg=f"worker {spec.name!r} failed (rc={result.exit_code}): it {result.reason}"
-                + (f"; {result.error}" if result.error and result.exit_code is not None else "")
-                + "; the last log lines are in worker.log_tail",
-            changed=True, rc=result.exit_code, spec=spec.to_dict(), worker=result.to_dict())
+            + (f"; {result.error}" if result.error and result.exit_code is not None else "")
+            + "; the last log lines are in worker.log_tail",
+            changed=True,
+            rc=result.exit_code,
+            spec=spec.to_dict(),
+            worker=result.to_dict(),
+        )
     module.exit_json(changed=True, rc=result.exit_code, spec=spec.to_dict(), worker=result.to_dict())
 
 

@@ -25,9 +25,12 @@ def ssh_target(tmp_path_factory):
 @pytest.fixture
 def ssh_ansible(tmp_path, ssh_target, controller_bin):
     """Factory: ssh_ansible(**inventory_overrides) -> SshAnsible (.playbook, .adhoc, .popen) against the target."""
+
     def make(**inventory_kw):
-        return SshAnsible(tmp_path / f"ssh-ansible-{len(inventory_kw)}-{id(inventory_kw)}", ssh_target, controller_bin,
-                          **inventory_kw)
+        return SshAnsible(
+            tmp_path / f"ssh-ansible-{len(inventory_kw)}-{id(inventory_kw)}", ssh_target, controller_bin, **inventory_kw
+        )
+
     return make
 
 

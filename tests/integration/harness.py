@@ -41,19 +41,34 @@ class CommandError(AssertionError):
     """A command the harness ran failed; the message carries the command, rc, stdout and stderr."""
 
 
-def run(argv: t.Sequence[str | os.PathLike], *, check: bool = True, timeout: float = 120,
-        env: t.Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
+def run(
+    argv: t.Sequence[str | os.PathLike],
+    *,
+    check: bool = True,
+    timeout: float = 120,
+    env: t.Mapping[str, str] | None = None,
+    cwd: str | os.PathLike | None = None,
+) -> subprocess.CompletedProcess:
     """Run a command in its own process group; on timeout the whole group is killed."""
     argv = [str(a) for a in argv]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL, env=dict(env) if env is not None else None,
-                            cwd=cwd, start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=dict(env) if env is not None else None,
+        cwd=cwd,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
-        raise CommandError(f"timed out after {timeout}s: {' '.join(argv)}\n--- stdout\n{out}\n--- stderr\n{err}")
+        raise CommandError(
+            f"timed out after {timeout}s: {' '.join(argv)}\n--- stdout\n{out}\n--- stderr\n{err}"
+        ) from None
     result = subprocess.CompletedProcess(argv, proc.returncode, out, err)
     if check and result.returncode != 0:
         raise CommandError(f"rc={result.returncode}: {' '.join(argv)}\n--- stdout\n{out}\n--- stderr\n{err}")
@@ -125,8 +140,10 @@ def leftover_projects(min_age: float = 0) -> list[str]:
     newest container or volume is older than min_age seconds (younger ones may belong to a live run)."""
     newest: dict[str, datetime.datetime] = {}
     label = f"label={COMPOSE_PROJECT_LABEL}"
-    for ls, inspect, key in ((["ps", "-aq"], ["inspect"], "Created"),
-                             (["volume", "ls", "-q"], ["volume", "inspect"], "CreatedAt")):
+    for ls, inspect, key in (
+        (["ps", "-aq"], ["inspect"], "Created"),
+        (["volume", "ls", "-q"], ["volume", "inspect"], "CreatedAt"),
+    ):
         ids = run(["docker", *ls, "--filter", label]).stdout.split()
         objects = json.loads(run(["docker", *inspect, *ids], check=False).stdout or "[]") if ids else []
         for obj in objects:
@@ -228,22 +245,25 @@ class Ansible:
         d = self.workdir / f"ansible-{self._count}"
         d.mkdir(parents=True)
         (d / "hosts.ini").write_text(
-            f"localhost ansible_connection=local ansible_python_interpreter={VENV_PYTHON}\n", encoding="utf-8")
+            f"localhost ansible_connection=local ansible_python_interpreter={VENV_PYTHON}\n", encoding="utf-8"
+        )
         env = dict(os.environ)
-        env.update({
-            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "ANSIBLE_COLLECTIONS_PATH": str(ensure_collection_farm()),
-            "ANSIBLE_PYTHON_INTERPRETER": str(VENV_PYTHON),
-            "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
-            "ANSIBLE_CALLBACKS_ENABLED": "bosun_record",
-            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",  # ad-hoc `ansible` loads no enabled callbacks without it
-            "BOSUN_RECORD_FILE": str(d / "results.jsonl"),
-            "ANSIBLE_LOCAL_TEMP": str(d / "tmp"),
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_DEPRECATION_WARNINGS": "1",
-        })
+        env.update(
+            {
+                "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                "ANSIBLE_COLLECTIONS_PATH": str(ensure_collection_farm()),
+                "ANSIBLE_PYTHON_INTERPRETER": str(VENV_PYTHON),
+                "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
+                "ANSIBLE_CALLBACKS_ENABLED": "bosun_record",
+                "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",  # ad-hoc `ansible` loads no enabled callbacks without it
+                "BOSUN_RECORD_FILE": str(d / "results.jsonl"),
+                "ANSIBLE_LOCAL_TEMP": str(d / "tmp"),
+                "ANSIBLE_RETRY_FILES_ENABLED": "0",
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_FORCE_COLOR": "0",
+                "ANSIBLE_DEPRECATION_WARNINGS": "1",
+            }
+        )
         env.pop("ANSIBLE_CONFIG", None)
         return d, env
 
@@ -251,11 +271,20 @@ class Ansible:
         proc = run(argv, check=False, timeout=timeout, env=env, cwd=d)
         record = d / "results.jsonl"
         lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
-        return AnsibleRun(argv, proc.returncode, proc.stdout, proc.stderr,
-                          [TaskResult(**json.loads(line)) for line in lines])
+        return AnsibleRun(
+            argv, proc.returncode, proc.stdout, proc.stderr, [TaskResult(**json.loads(line)) for line in lines]
+        )
 
-    def playbook(self, plays: str | list, *, check: bool = False, diff: bool = False,
-                 extra_vars: dict | None = None, args: t.Sequence[str] = (), timeout: float = 300) -> AnsibleRun:
+    def playbook(
+        self,
+        plays: str | list,
+        *,
+        check: bool = False,
+        diff: bool = False,
+        extra_vars: dict | None = None,
+        args: t.Sequence[str] = (),
+        timeout: float = 300,
+    ) -> AnsibleRun:
         """Run a playbook given as YAML text or as a list of plays."""
         d, env = self._prepare()
         pb = d / "playbook.yml"
@@ -267,8 +296,16 @@ class Ansible:
             argv += ["--extra-vars", json.dumps(extra_vars)]
         return self._finish(d, argv + list(args), env, timeout)
 
-    def adhoc(self, module: str, module_args: str | dict | None = None, *, pattern: str = "localhost",
-              check: bool = False, args: t.Sequence[str] = (), timeout: float = 300) -> AnsibleRun:
+    def adhoc(
+        self,
+        module: str,
+        module_args: str | dict | None = None,
+        *,
+        pattern: str = "localhost",
+        check: bool = False,
+        args: t.Sequence[str] = (),
+        timeout: float = 300,
+    ) -> AnsibleRun:
         """Run one module with the `ansible` command; its recorded task name is the module name."""
         d, env = self._prepare()
         argv = [str(VENV_BIN / "ansible"), pattern, "-i", str(d / "hosts.ini"), "-m", module]
@@ -299,12 +336,16 @@ class EventLog:
     """
 
     def __init__(self) -> None:
-        self._file = tempfile.NamedTemporaryFile(prefix="bosun-events-", suffix=".jsonl")  # pylint: disable=consider-using-with
-        self._proc = subprocess.Popen(["docker", "events", "--format", "{{json .}}", "--filter", "type=container"],
-                                      stdout=self._file, stderr=subprocess.DEVNULL)
+        self._file = tempfile.NamedTemporaryFile(prefix="bosun-events-", suffix=".jsonl")  # noqa: SIM115  # pylint: disable=consider-using-with
+        self._proc = subprocess.Popen(
+            ["docker", "events", "--format", "{{json .}}", "--filter", "type=container"],
+            stdout=self._file,
+            stderr=subprocess.DEVNULL,
+        )
 
-    def since(self, since: float, *, project: str | None = None, name: str | None = None,
-              settle: float = 0.5) -> list[dict]:
+    def since(
+        self, since: float, *, project: str | None = None, name: str | None = None, settle: float = 0.5
+    ) -> list[dict]:
         """The events at or after `since` (a time.time()), oldest first; waits `settle` s for late ones."""
         time.sleep(settle)
         with open(self._file.name, encoding="utf-8") as f:

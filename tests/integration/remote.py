@@ -37,6 +37,7 @@ from pathlib import Path
 import yaml
 
 from harness import ROOT, VENV_BIN, VENV_PYTHON, Ansible, AnsibleRun, run
+import contextlib
 
 SSHD = Path("/usr/sbin/sshd")
 TARGET_BASE_PYTHON = Path(os.environ.get("BOSUN_TARGET_BASE_PYTHON", "/usr/bin/python3.11"))
@@ -85,8 +86,10 @@ def target_python() -> Path:
     # used, a symlink to the base interpreter, so the venv works from its final path.
     staging = tmp / venv.name
     run([base, "-m", "venv", staging], timeout=120)
-    run([staging / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         f"docker=={version}"], timeout=300)
+    run(
+        [staging / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", f"docker=={version}"],
+        timeout=300,
+    )
     try:
         os.rename(staging, venv)
     except OSError:
@@ -199,17 +202,16 @@ class SshTarget:
         """SIGKILL every sshd process serving a connection: the connection drops as on a network loss."""
         pids = self.session_pids()
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         return pids
 
     def close_masters(self) -> None:
         """Ask every ControlPersist master of this session to exit."""
         for sock in self.control_dir.iterdir():
-            subprocess.run(["ssh", "-O", "exit", "-o", f"ControlPath={sock}", "x"], capture_output=True, check=False,
-                           timeout=10)
+            subprocess.run(
+                ["ssh", "-O", "exit", "-o", f"ControlPath={sock}", "x"], capture_output=True, check=False, timeout=10
+            )
 
     def stop(self) -> None:
         self.close_masters()
@@ -221,10 +223,8 @@ class SshTarget:
             self.proc.kill()
             self.proc.wait()
         for pid in sessions:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         shutil.rmtree(self.control_dir, ignore_errors=True)
 
 
@@ -243,27 +243,36 @@ def start_sshd(workdir: Path, python: Path) -> SshTarget:
     for _attempt in range(3):
         port = free_port()
         config = workdir / "sshd_config"
-        config.write_text("\n".join([
-            f"Port {port}",
-            "ListenAddress 127.0.0.1",
-            f"HostKey {host_key}",
-            f"PidFile {workdir / 'sshd.pid'}",
-            "PermitRootLogin prohibit-password",
-            "PubkeyAuthentication yes",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            f"AuthorizedKeysFile {workdir / 'authorized_keys'}",
-            "StrictModes no",
-            "UsePAM no",
-            "PrintMotd no",
-            "LogLevel VERBOSE",
-            "Subsystem sftp /usr/lib/openssh/sftp-server",
-            "",
-        ]), encoding="utf-8")
+        config.write_text(
+            "\n".join(
+                [
+                    f"Port {port}",
+                    "ListenAddress 127.0.0.1",
+                    f"HostKey {host_key}",
+                    f"PidFile {workdir / 'sshd.pid'}",
+                    "PermitRootLogin prohibit-password",
+                    "PubkeyAuthentication yes",
+                    "PasswordAuthentication no",
+                    "KbdInteractiveAuthentication no",
+                    f"AuthorizedKeysFile {workdir / 'authorized_keys'}",
+                    "StrictModes no",
+                    "UsePAM no",
+                    "PrintMotd no",
+                    "LogLevel VERBOSE",
+                    "Subsystem sftp /usr/lib/openssh/sftp-server",
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
         run([SSHD, "-t", "-f", config])
-        proc = subprocess.Popen([str(SSHD), "-D", "-f", str(config), "-E", str(workdir / "sshd.log")],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [str(SSHD), "-D", "-f", str(config), "-E", str(workdir / "sshd.log")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
         def banner(port=port, proc=proc):
             if proc.poll() is not None:
@@ -279,8 +288,15 @@ def start_sshd(workdir: Path, python: Path) -> SshTarget:
             pub = (workdir / "ssh_host_ed25519_key.pub").read_text(encoding="utf-8").split()
             known_hosts = workdir / "known_hosts"
             known_hosts.write_text(f"[127.0.0.1]:{port} {pub[0]} {pub[1]}\n", encoding="utf-8")
-            return SshTarget(workdir=workdir, port=port, key=key, known_hosts=known_hosts, python=python,
-                             control_dir=control_dir, proc=proc)
+            return SshTarget(
+                workdir=workdir,
+                port=port,
+                key=key,
+                known_hosts=known_hosts,
+                python=python,
+                control_dir=control_dir,
+                proc=proc,
+            )
         last_error = (workdir / "sshd.log").read_text(encoding="utf-8", errors="replace")
     raise AssertionError(f"sshd did not start:\n{last_error}")
 
@@ -298,11 +314,13 @@ class SshAnsible(Ansible):
         d, env = super()._prepare()
         (d / "hosts.ini").unlink()
         (d / "hosts.yml").write_text(yaml.safe_dump(self.target.inventory(**self.inventory_kw)), encoding="utf-8")
-        env.update({
-            "PATH": f"{self.controller_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-            "ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.target.control_dir),
-            "ANSIBLE_HOST_KEY_CHECKING": "1",
-        })
+        env.update(
+            {
+                "PATH": f"{self.controller_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+                "ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.target.control_dir),
+                "ANSIBLE_HOST_KEY_CHECKING": "1",
+            }
+        )
         env.pop("ANSIBLE_PYTHON_INTERPRETER", None)  # the inventory names the target's interpreter
         return d, env
 
@@ -336,9 +354,10 @@ class SshAnsible(Ansible):
         argv = self.argv("ansible-playbook", d) + [str(pb)]
         if extra_vars:
             argv += ["--extra-vars", json.dumps(extra_vars)]
-        out = open(d / "output.txt", "w", encoding="utf-8")  # pylint: disable=consider-using-with
-        proc = subprocess.Popen(argv, cwd=d, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        out = open(d / "output.txt", "w", encoding="utf-8")  # noqa: SIM115  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(
+            argv, cwd=d, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         out.close()
         return proc, d
 
@@ -365,18 +384,68 @@ def make_pki(d: Path, server_names: t.Sequence[str] = ("DNS:localhost", "IP:127.
         run(["openssl", *args], cwd=d)
 
     for ca in ("ca", "other-ca"):
-        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                "-subj", f"/CN=bosun-it {ca}", "-keyout", f"{ca}-key.pem", "-out", f"{ca}.pem")
-    ext = {"server": f"subjectAltName={','.join(server_names)}\nextendedKeyUsage=serverAuth\n",
-           "client": "extendedKeyUsage=clientAuth\n"}
+        openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN=bosun-it {ca}",
+            "-keyout",
+            f"{ca}-key.pem",
+            "-out",
+            f"{ca}.pem",
+        )
+    ext = {
+        "server": f"subjectAltName={','.join(server_names)}\nextendedKeyUsage=serverAuth\n",
+        "client": "extendedKeyUsage=clientAuth\n",
+    }
     for who in ("server", "client"):
         (d / f"{who}.ext").write_text(ext[who], encoding="utf-8")
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
-                f"/CN=bosun-it {who}", "-keyout", f"{who}-key.pem", "-out", f"{who}.csr")
-        openssl("x509", "-req", "-in", f"{who}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
-                "-days", "2", "-extfile", f"{who}.ext", "-out", f"{who}.pem")
-    return Pki(ca=d / "ca.pem", server_cert=d / "server.pem", server_key=d / "server-key.pem",
-               client_cert=d / "client.pem", client_key=d / "client-key.pem", other_ca=d / "other-ca.pem")
+        openssl(
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            f"/CN=bosun-it {who}",
+            "-keyout",
+            f"{who}-key.pem",
+            "-out",
+            f"{who}.csr",
+        )
+        openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{who}.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            f"{who}.ext",
+            "-out",
+            f"{who}.pem",
+        )
+    return Pki(
+        ca=d / "ca.pem",
+        server_cert=d / "server.pem",
+        server_key=d / "server-key.pem",
+        client_cert=d / "client.pem",
+        client_key=d / "client-key.pem",
+        other_ca=d / "other-ca.pem",
+    )
 
 
 class TlsEngineProxy:
@@ -446,10 +515,8 @@ class TlsEngineProxy:
                 pass
             finally:
                 for s in (src, dst):
-                    try:
+                    with contextlib.suppress(OSError):
                         s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
 
         back = threading.Thread(target=pump, args=(upstream, tls), daemon=True)
         back.start()

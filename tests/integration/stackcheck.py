@@ -8,11 +8,13 @@ import subprocess
 import time
 
 from harness import TEST_IMAGE, ComposeProject, event_log, project_workers, run
+import contextlib
 
 ROLE_STACK = "role_stack.yml"
 
 
 # ---- the stack's containers -----------------------------------------------------------------------
+
 
 def _inspect(project: ComposeProject) -> list[dict]:
     return json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
@@ -38,13 +40,29 @@ def ids_and_states(snap: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str
     return {name: (cid, state) for name, (cid, state, _started) in snap.items()}
 
 
-def volume_file(project: ComposeProject, volume: str, path: str, image: str = TEST_IMAGE) -> subprocess.CompletedProcess:
+def volume_file(
+    project: ComposeProject, volume: str, path: str, image: str = TEST_IMAGE
+) -> subprocess.CompletedProcess:
     """`cat` of a file in one of the project's volumes (read-only); check the returncode for a missing file."""
-    return run(["docker", "run", "--rm", "--network", "none", "-v", f"{project.name}_{volume}:/v:ro", image,
-                "cat", f"/v/{path}"], check=False)
+    return run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            f"{project.name}_{volume}:/v:ro",
+            image,
+            "cat",
+            f"/v/{path}",
+        ],
+        check=False,
+    )
 
 
 # ---- the worker and the lease ---------------------------------------------------------------------
+
 
 def running_workers(stack: str) -> list[str]:
     """Ids of the running worker containers of stack `stack` (a project name)."""
@@ -85,6 +103,7 @@ def stack_with_lease_cleanup(compose_project, default_spec: str = ROLE_STACK):
 
 
 # ---- waiting and events ---------------------------------------------------------------------------
+
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
     """Call `predicate` every `interval` s until it returns something true, and return that; after `timeout` s
@@ -136,10 +155,10 @@ def observe_unattended_finish(project: ComposeProject, before: dict) -> dict:
     except AssertionError:
         obs["back_after"] = None
     obs["after"] = snapshot(project)
-    try:
-        wait_for(lambda: not project_workers(project.name) and not lease_exists(project.name), 30, "worker and lease to go")
-    except AssertionError:
-        pass
+    with contextlib.suppress(AssertionError):
+        wait_for(
+            lambda: not project_workers(project.name) and not lease_exists(project.name), 30, "worker and lease to go"
+        )
     obs["workers_left"] = project_workers(project.name)
     obs["lease_left"] = lease_exists(project.name)
     return obs

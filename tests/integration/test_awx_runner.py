@@ -47,12 +47,20 @@ def job_template(tmp_path, ssh_target, controller_bin, monkeypatch):
         (pdd / "inventory").mkdir()
         (pdd / "inventory" / "hosts.yml").write_text(yaml.safe_dump(inv or inventory), encoding="utf-8")
         return ansible_runner.run(
-            private_data_dir=str(pdd), playbook=playbook, extravars=extravars, cmdline=cmdline, quiet=True,
+            private_data_dir=str(pdd),
+            playbook=playbook,
+            extravars=extravars,
+            cmdline=cmdline,
+            quiet=True,
             ssh_key=None if inv else ssh_target.key.read_text(encoding="utf-8"),
-            envvars={"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-                     "ANSIBLE_SSH_CONTROL_PATH_DIR": str(ssh_target.control_dir),
-                     "ANSIBLE_NOCOLOR": "1", **(envvars or {})},
-            settings={"job_timeout": 240, "suppress_ansible_output": True})
+            envvars={
+                "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
+                "ANSIBLE_SSH_CONTROL_PATH_DIR": str(ssh_target.control_dir),
+                "ANSIBLE_NOCOLOR": "1",
+                **(envvars or {}),
+            },
+            settings={"job_timeout": 240, "suppress_ansible_output": True},
+        )
 
     return launch
 
@@ -118,22 +126,49 @@ def test_credential_type_injecting_docker_host_and_tls_files(stack, job_template
     monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
     project = stack()
     before = snapshot_started(project)
-    playbook = yaml.safe_dump([{
-        "name": "Run a bosun job through a remote Docker Engine", "hosts": "all", "gather_facts": False,
-        "module_defaults": {"group/bosun.compose.docker": {
-            "ca_path": "{{ bosun_docker_ca_path }}", "client_cert": "{{ bosun_docker_client_cert }}",
-            "client_key": "{{ bosun_docker_client_key }}"}},
-        "roles": [{"role": "bosun.compose.run_job", "vars": {"run_job_name": "{{ job }}",
-                                                             "run_job_project": "{{ project | default(none) }}"}}],
-    }], sort_keys=False)
-    inv = {"all": {"hosts": {"remote-engine": {"ansible_connection": "local",
-                                               "ansible_python_interpreter": str(VENV_PYTHON)}}}}
+    playbook = yaml.safe_dump(
+        [
+            {
+                "name": "Run a bosun job through a remote Docker Engine",
+                "hosts": "all",
+                "gather_facts": False,
+                "module_defaults": {
+                    "group/bosun.compose.docker": {
+                        "ca_path": "{{ bosun_docker_ca_path }}",
+                        "client_cert": "{{ bosun_docker_client_cert }}",
+                        "client_key": "{{ bosun_docker_client_key }}",
+                    }
+                },
+                "roles": [
+                    {
+                        "role": "bosun.compose.run_job",
+                        "vars": {"run_job_name": "{{ job }}", "run_job_project": "{{ project | default(none) }}"},
+                    }
+                ],
+            }
+        ],
+        sort_keys=False,
+    )
+    inv = {
+        "all": {
+            "hosts": {"remote-engine": {"ansible_connection": "local", "ansible_python_interpreter": str(VENV_PYTHON)}}
+        }
+    }
     with TlsEngineProxy(pki) as engine:
         r = job_template(
-            {"job": JOB, "project": project.name, "run_job_poll": 1, "bosun_docker_ca_path": str(pki.ca),
-             "bosun_docker_client_cert": str(pki.client_cert), "bosun_docker_client_key": str(pki.client_key)},
-            playbook="run_job_remote_engine.yml", project_files={"run_job_remote_engine.yml": playbook}, inv=inv,
-            envvars={"DOCKER_HOST": engine.url, "DOCKER_TLS_VERIFY": "1", "DOCKER_TLS_HOSTNAME": "localhost"})
+            {
+                "job": JOB,
+                "project": project.name,
+                "run_job_poll": 1,
+                "bosun_docker_ca_path": str(pki.ca),
+                "bosun_docker_client_cert": str(pki.client_cert),
+                "bosun_docker_client_key": str(pki.client_key),
+            },
+            playbook="run_job_remote_engine.yml",
+            project_files={"run_job_remote_engine.yml": playbook},
+            inv=inv,
+            envvars={"DOCKER_HOST": engine.url, "DOCKER_TLS_VERIFY": "1", "DOCKER_TLS_HOSTNAME": "localhost"},
+        )
         out = stdout(r)
         assert engine.connections > 3, out
     assert (r.status, r.rc) == ("successful", 0), out

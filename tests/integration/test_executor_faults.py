@@ -23,7 +23,8 @@ def running_ids(project) -> set[str]:
 
 
 def test_engine_lost_in_the_middle_of_the_stop_restarts_everything_and_keeps_nothing_down(
-        compose_project, monkeypatch, tmp_path):
+    compose_project, monkeypatch, tmp_path
+):
     p = compose_project("run_stack.yml")
     before = running_ids(p)
     api = DockerApi.connect(ConnectionOptions())

@@ -31,14 +31,32 @@ def job_run(ansible_playbook, stack, tmp_path, *, check=False, **args):
 def job_run_play(ansible_playbook, stack, tmp_path, *, check=False, **args):
     args = {"name": "backup", "project": stack.name, "state_dir": str(tmp_path / "state"), **args}
     args = {k: v for k, v in args.items() if v is not None}
-    play = [{"hosts": "localhost", "gather_facts": False,
-             "tasks": [{"name": "run", "bosun.compose.job_run": args, "ignore_errors": True}]}]
+    play = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [{"name": "run", "bosun.compose.job_run": args, "ignore_errors": True}],
+        }
+    ]
     return ansible_playbook(play, check=check)
 
 
 def cat_volume(volume: str, path: str) -> str:
-    return run(["docker", "run", "--rm", "--network", "none", "-v", f"{volume}:/v:ro", TEST_IMAGE,
-                "sh", "-c", f"cat /v/{path}"]).stdout
+    return run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            f"{volume}:/v:ro",
+            TEST_IMAGE,
+            "sh",
+            "-c",
+            f"cat /v/{path}",
+        ]
+    ).stdout
 
 
 def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansible_playbook, ansible_adhoc, tmp_path):
@@ -59,7 +77,9 @@ def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansib
     assert (record["outcome"], record["stack"], record["log_path"]) == ("success", p.name, r["worker"]["log_path"])
     assert run(["docker", "ps", "-aq", "--filter", f"label=bosun.worker.run-id={r['run_id']}"]).stdout == ""
     assert run(["docker", "ps", "-aq", "--filter", f"name=bosun-lease-{p.name}"]).stdout == ""
-    info = ansible_adhoc("bosun.compose.job_info", {"name": "backup", "project": p.name, "state_dir": str(tmp_path / "state")})
+    info = ansible_adhoc(
+        "bosun.compose.job_info", {"name": "backup", "project": p.name, "state_dir": str(tmp_path / "state")}
+    )
     [job] = info.task("bosun.compose.job_info").result["jobs"]
     assert (job["last_run"]["run_id"], job["last_run"]["outcome"]) == (r["run_id"], "success")
 
@@ -114,13 +134,29 @@ def test_check_mode_returns_the_plan_and_touches_nothing(compose_project, ansibl
 
 
 def test_job_defined_only_by_play_variables(compose_project, ansible_playbook, tmp_path):
-    p = compose_project({"services": {"solo": {"image": TEST_IMAGE, "init": True, "command": "sleep 3600",
-                                               "network_mode": "none", "volumes": ["files:/files"]}},
-                         "volumes": {"files": {}}})
+    p = compose_project(
+        {
+            "services": {
+                "solo": {
+                    "image": TEST_IMAGE,
+                    "init": True,
+                    "command": "sleep 3600",
+                    "network_mode": "none",
+                    "volumes": ["files:/files"],
+                }
+            },
+            "volumes": {"files": {}},
+        }
+    )
     before_ids = running_ids(p)
-    job = {"stack": p.name, "image": TEST_IMAGE, "command": "sh -c 'ls /mnt/files >/dev/null && echo inline $GREETING'",
-           "env": {"GREETING": "hello"}, "mounts": [{"volume": f"{p.name}_files", "path": "/mnt/files"}],
-           "timeout": 30}
+    job = {
+        "stack": p.name,
+        "image": TEST_IMAGE,
+        "command": "sh -c 'ls /mnt/files >/dev/null && echo inline $GREETING'",
+        "env": {"GREETING": "hello"},
+        "mounts": [{"volume": f"{p.name}_files", "path": "/mnt/files"}],
+        "timeout": 30,
+    }
     task = job_run(ansible_playbook, p, tmp_path, name="inline-only", project=None, job=job)
     r = task.result
     assert r["outcome"] == "success", r
@@ -131,8 +167,12 @@ def test_job_defined_only_by_play_variables(compose_project, ansible_playbook, t
 def test_secret_env_never_appears_in_results_or_output(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     secret = "s3cr3t-value-do-not-print"
-    result = job_run_play(ansible_playbook, p, tmp_path,
-                          job={"command": ["sh", "-c", "echo token=$TOKEN"], "secret_env": {"TOKEN": secret}})
+    result = job_run_play(
+        ansible_playbook,
+        p,
+        tmp_path,
+        job={"command": ["sh", "-c", "echo token=$TOKEN"], "secret_env": {"TOKEN": secret}},
+    )
     task = result.task("run")
     assert task.result["outcome"] == "success"
     assert task.result["worker"]["log_tail"] == ["token=********"]
@@ -145,23 +185,57 @@ def test_not_found_lists_the_existing_jobs(compose_project, ansible_playbook, tm
     task = job_run(ansible_playbook, p, tmp_path, name="no-such-job")
     r = task.result
     assert r["outcome"] == "not_found"
-    assert r["msg"].startswith(f"not_found: job 'no-such-job' not found in stack '{p.name}' on this Docker host; jobs here: ")
+    assert r["msg"].startswith(
+        f"not_found: job 'no-such-job' not found in stack '{p.name}' on this Docker host; jobs here: "
+    )
     assert "backup" in r["existing"]
 
 
-@pytest.mark.parametrize("policy, outcome, status", [("skip", "skipped", "ok"), ("queue", "locked", "failed")],
-                         ids=["skip", "queue-times-out"])
+@pytest.mark.parametrize(
+    "policy, outcome, status",
+    [("skip", "skipped", "ok"), ("queue", "locked", "failed")],
+    ids=["skip", "queue-times-out"],
+)
 def test_overlap_with_a_held_stack(compose_project, ansible_playbook, tmp_path, policy, outcome, status):
     p = compose_project("run_stack.yml")
     # Another run holds the stack: the stack module's stopped state takes the lease (no pid, valid for an hour).
-    held = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "hold", "bosun.compose.stack": {"project": p.name, "state": "stopped", "services": ["web"],
-                                                 "run_id": "holder-run-0001", "job": "other"}}]}])
+    held = ansible_playbook(
+        [
+            {
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [
+                    {
+                        "name": "hold",
+                        "bosun.compose.stack": {
+                            "project": p.name,
+                            "state": "stopped",
+                            "services": ["web"],
+                            "run_id": "holder-run-0001",
+                            "job": "other",
+                        },
+                    }
+                ],
+            }
+        ]
+    )
     assert held.task("hold").status == "changed", held
-    info = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "leases", "bosun.compose.job_info": {"project": p.name}}]}])
+    info = ansible_playbook(
+        [
+            {
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [{"name": "leases", "bosun.compose.job_info": {"project": p.name}}],
+            }
+        ]
+    )
     [lease] = info.task("leases").result["leases"]
-    assert (lease["project"], lease["run_id"], lease["job"], lease["owner_alive"]) == (p.name, "holder-run-0001", "other", True)
+    assert (lease["project"], lease["run_id"], lease["job"], lease["owner_alive"]) == (
+        p.name,
+        "holder-run-0001",
+        "other",
+        True,
+    )
     assert [c["service"] for c in lease["stop_set"]] == ["web"]
     task = job_run(ansible_playbook, p, tmp_path, lock_timeout=2, job={"overlap_policy": policy})
     r = task.result
@@ -170,17 +244,24 @@ def test_overlap_with_a_held_stack(compose_project, ansible_playbook, tmp_path, 
     assert r["stopped"] == []
 
 
-@pytest.mark.parametrize("patterns, outcome", [(["registry.example.com/backup/*"], "preflight_failed"),
-                                               (["bosun-test/*"], "success")], ids=["refused", "allowed"])
-def test_allowed_images_are_enforced_before_anything_stops(compose_project, ansible_playbook, tmp_path, patterns, outcome):
+@pytest.mark.parametrize(
+    "patterns, outcome",
+    [(["registry.example.com/backup/*"], "preflight_failed"), (["bosun-test/*"], "success")],
+    ids=["refused", "allowed"],
+)
+def test_allowed_images_are_enforced_before_anything_stops(
+    compose_project, ansible_playbook, tmp_path, patterns, outcome
+):
     p = compose_project("run_stack.yml")
     before = snapshot(p)
     task = job_run(ansible_playbook, p, tmp_path, allowed_images=patterns)
     r = task.result
     assert r["outcome"] == outcome, r
     if outcome == "preflight_failed":
-        assert r["msg"] == ("preflight_failed: preflight failed, nothing was stopped: worker image 'bosun-test/busybox:latest' "
-                            "matches none of the allowed images: registry.example.com/backup/*")
+        assert r["msg"] == (
+            "preflight_failed: preflight failed, nothing was stopped: worker image 'bosun-test/busybox:latest' "
+            "matches none of the allowed images: registry.example.com/backup/*"
+        )
         assert snapshot(p) == before
 
 
@@ -189,8 +270,20 @@ def test_worker_that_cannot_be_created_fails_before_anything_stops(compose_proje
     before = snapshot(p)
     run_id = "c0ffee00" + p.name[-6:] + "0000"
     squatter = f"bosun-worker-backup-{run_id[:8]}"
-    run(["docker", "create", "--name", squatter, "--network", "none", "--label", f"bosun.worker.stack={p.name}",
-         TEST_IMAGE, "true"])
+    run(
+        [
+            "docker",
+            "create",
+            "--name",
+            squatter,
+            "--network",
+            "none",
+            "--label",
+            f"bosun.worker.stack={p.name}",
+            TEST_IMAGE,
+            "true",
+        ]
+    )
     try:
         task = job_run(ansible_playbook, p, tmp_path, run_id=run_id)
     finally:
@@ -205,18 +298,35 @@ def test_worker_that_cannot_be_created_fails_before_anything_stops(compose_proje
 def test_check_mode_play_with_job_plan_and_stack_shows_the_plan_and_changes_nothing(compose_project, ansible_playbook):
     p = compose_project("run_stack.yml")
     before = snapshot(p)
-    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "plan", "bosun.compose.job_plan": {"name": "backup", "project": p.name}, "register": "plan"},
-        {"name": "show", "ansible.builtin.debug": {"msg": "{{ plan.plan.steps | map(attribute='description') | list }}"}},
-        {"name": "stop", "bosun.compose.stack": {"project": p.name, "state": "stopped"}},
-        {"name": "start", "bosun.compose.stack": {"project": p.name, "state": "started",
-                                                  "containers": "{{ plan.plan.steps[0].levels | flatten | map(attribute='id') | list }}"}},
-    ]}]
+    play = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {"name": "plan", "bosun.compose.job_plan": {"name": "backup", "project": p.name}, "register": "plan"},
+                {
+                    "name": "show",
+                    "ansible.builtin.debug": {"msg": "{{ plan.plan.steps | map(attribute='description') | list }}"},
+                },
+                {"name": "stop", "bosun.compose.stack": {"project": p.name, "state": "stopped"}},
+                {
+                    "name": "start",
+                    "bosun.compose.stack": {
+                        "project": p.name,
+                        "state": "started",
+                        "containers": "{{ plan.plan.steps[0].levels | flatten | map(attribute='id') | list }}",
+                    },
+                },
+            ],
+        }
+    ]
     result = ansible_playbook(play, check=True, diff=True)
     assert result.rc == 0, result
     shown = result.task("show").result["msg"]
     assert shown[0] == f"stop 3 running container(s) of stack '{p.name}' in 3 level(s)"
-    assert shown[1].startswith("run worker 'bosun-worker-backup-") and shown[2].startswith("start the same 3 container(s)")
+    assert shown[1].startswith("run worker 'bosun-worker-backup-") and shown[2].startswith(
+        "start the same 3 container(s)"
+    )
     stop = result.task("stop")
     assert stop.status == "changed" and [c["service"] for c in stop.result["stopped"]] == ["web", "api", "db"]
     assert result.task("start").status == "ok"  # all already running: nothing would start

@@ -51,16 +51,43 @@ def test_signal_to_the_module_cancels_and_restarts(compose_project, ansible, tmp
     d, env = ansible._prepare()  # pylint: disable=protected-access
     env["BOSUN_TEST_RUN"] = run_id  # the module process inherits it: that is how the test finds it
     pb = d / "playbook.yml"
-    pb.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [{
-        "name": "run", "bosun.compose.job_run": {
-            "name": "backup", "project": p.name, "run_id": run_id, "state_dir": str(tmp_path / "state"),
-            "job": {"command": ["sleep", "120"]}}}]}]))
-    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(pb)], cwd=d, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pb.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "name": "run",
+                            "bosun.compose.job_run": {
+                                "name": "backup",
+                                "project": p.name,
+                                "run_id": run_id,
+                                "state_dir": str(tmp_path / "state"),
+                                "job": {"command": ["sleep", "120"]},
+                            },
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(pb)],
+        cwd=d,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         worker = f"bosun-worker-backup-{run_id[:8]}"
-        wait_for(lambda: run(["docker", "ps", "-q", "--filter", f"name={worker}", "--filter", "status=running"]).stdout,
-                 60, f"worker {worker} to run")
+        wait_for(
+            lambda: run(["docker", "ps", "-q", "--filter", f"name={worker}", "--filter", "status=running"]).stdout,
+            60,
+            f"worker {worker} to run",
+        )
         pid = wait_for(lambda: module_pid(run_id), 10, "the module process")
         t0 = time.monotonic()
         os.kill(pid, sig)

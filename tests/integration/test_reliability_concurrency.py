@@ -31,16 +31,39 @@ class Run:
 
     def __init__(self, ansible, tmp_path, project: ComposeProject, job_name: str, **args) -> None:
         self.dir, self.env = ansible._prepare()  # pylint: disable=protected-access
-        args = {"name": job_name, "project": project.name, "state_dir": str(tmp_path / "state"), "lock_timeout": 120, **args}
-        (self.dir / "playbook.yml").write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-            {"name": "run", "bosun.compose.job_run": args}]}], sort_keys=False), encoding="utf-8")
+        args = {
+            "name": job_name,
+            "project": project.name,
+            "state_dir": str(tmp_path / "state"),
+            "lock_timeout": 120,
+            **args,
+        }
+        (self.dir / "playbook.yml").write_text(
+            yaml.safe_dump(
+                [
+                    {
+                        "hosts": "localhost",
+                        "gather_facts": False,
+                        "tasks": [{"name": "run", "bosun.compose.job_run": args}],
+                    }
+                ],
+                sort_keys=False,
+            ),
+            encoding="utf-8",
+        )
         self.proc: subprocess.Popen | None = None
         self.out = ""
 
     def start(self) -> Run:
-        self.proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(self.dir / "hosts.ini"),
-                                      str(self.dir / "playbook.yml")], cwd=self.dir, env=self.env, text=True,
-                                     start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "ansible-playbook"), "-i", str(self.dir / "hosts.ini"), str(self.dir / "playbook.yml")],
+            cwd=self.dir,
+            env=self.env,
+            text=True,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         return self
 
     def wait(self, timeout: float = 200) -> dict:
@@ -95,8 +118,11 @@ def assert_serial(first: dict, second: dict) -> None:
 
 def stack_events(project: ComposeProject, since: float) -> list[str]:
     """The project's container die/start actions since `since`, in time order, with repeats squeezed."""
-    evs = sorted((e["timeNano"], event_action(e)) for e in event_log().since(since, project=project.name)
-                 if event_action(e) in ("die", "start"))
+    evs = sorted(
+        (e["timeNano"], event_action(e))
+        for e in event_log().since(since, project=project.name)
+        if event_action(e) in ("die", "start")
+    )
     squeezed: list[str] = []
     for _t, action in evs:
         if not squeezed or squeezed[-1] != action:
@@ -146,8 +172,10 @@ def test_runs_started_together_with_skip_one_runs_one_is_skipped(compose_project
     p = compose_project(STACK)
     before = snapshot(p)
     t0 = time.time()
-    runs = [Run(ansible, tmp_path, p, "rel-a", job={"command": ["sh", "-c", "sleep 5"], "overlap_policy": "skip"})
-            for _run in range(2)]
+    runs = [
+        Run(ansible, tmp_path, p, "rel-a", job={"command": ["sh", "-c", "sleep 5"], "overlap_policy": "skip"})
+        for _run in range(2)
+    ]
     start_together(*runs)
     results = [r.wait() for r in runs]
     outcomes = sorted(r["outcome"] for r in results)

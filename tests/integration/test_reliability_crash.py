@@ -39,8 +39,11 @@ def module_pid(run_id: str) -> int | None:
         except OSError:
             continue
         # Under async, AnsiballZ_async_wrapper.py names the module in its argv too: that is the watcher, not the module.
-        if (b"python" in os.path.basename(argv0) and b"async_wrapper" not in cmdline
-                and f"BOSUN_TEST_RUN={run_id}".encode() in environ):
+        if (
+            b"python" in os.path.basename(argv0)
+            and b"async_wrapper" not in cmdline
+            and f"BOSUN_TEST_RUN={run_id}".encode() in environ
+        ):
             return int(pid)
     return None
 
@@ -53,16 +56,35 @@ def start(ansible, plays, run_id: str, extra_vars: dict | None = None) -> tuple[
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(pb)]
     if extra_vars:
         argv += ["--extra-vars", json.dumps(extra_vars)]
-    proc = subprocess.Popen(argv, cwd=d, env=env, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        argv, cwd=d, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     return proc, d
 
 
 def kill_mid_worker(project: ComposeProject, ansible, tmp_path, run_id: str) -> dict:
     """job_run (synchronous, no safety net) of job rel-a; SIGKILL its module process while the worker runs."""
-    proc, _d = start(ansible, [{"hosts": "localhost", "gather_facts": False, "tasks": [{
-        "name": "run", "bosun.compose.job_run": {"name": "rel-a", "project": project.name, "run_id": run_id,
-                                                 "state_dir": str(tmp_path / "state")}}]}], run_id)
+    proc, _d = start(
+        ansible,
+        [
+            {
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [
+                    {
+                        "name": "run",
+                        "bosun.compose.job_run": {
+                            "name": "rel-a",
+                            "project": project.name,
+                            "run_id": run_id,
+                            "state_dir": str(tmp_path / "state"),
+                        },
+                    }
+                ],
+            }
+        ],
+        run_id,
+    )
     try:
         wait_for(lambda: running_workers(project.name) or proc.poll() is not None, 120, "the worker to run")
         pid = wait_for(lambda: module_pid(run_id), 10, "the module process")
@@ -83,19 +105,28 @@ def kill_mid_worker(project: ComposeProject, ansible, tmp_path, run_id: str) -> 
     return held
 
 
-def test_sigkilled_transaction_is_restored_exactly_by_the_recover_playbook(compose_project, ansible, ansible_playbook,
-                                                                           tmp_path):
+def test_sigkilled_transaction_is_restored_exactly_by_the_recover_playbook(
+    compose_project, ansible, ansible_playbook, tmp_path
+):
     p = compose_project(STACK)
     before = snapshot(p)
     run_id = f"crashrec{os.getpid():08d}abcdef"
     kill_mid_worker(p, ansible, tmp_path, run_id)
-    info = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "info", "bosun.compose.job_info": {"project": p.name}}]}])
+    info = ansible_playbook(
+        [
+            {
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [{"name": "info", "bosun.compose.job_info": {"project": p.name}}],
+            }
+        ]
+    )
     leases = [x for x in info.task("info").result["leases"] if x["project"] == p.name]
     assert [(x["run_id"], x["owner_alive"]) for x in leases] == [(run_id, False)], leases
 
-    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}],
-                              extra_vars={"project": p.name})
+    result = ansible_playbook(
+        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": p.name}
+    )
     assert result.rc == 0, str(result)
     rec = result.task("Recover the stacks").result["results"][0]["recover"]
     assert rec["action"] == "recovered" and rec["released"] is True, rec
@@ -105,16 +136,24 @@ def test_sigkilled_transaction_is_restored_exactly_by_the_recover_playbook(compo
     assert project_workers(p.name) == [] and lease(p.name) is None
 
 
-def test_sigkilled_transaction_is_restored_by_the_next_run_of_another_job(compose_project, ansible, ansible_playbook,
-                                                                          tmp_path):
+def test_sigkilled_transaction_is_restored_by_the_next_run_of_another_job(
+    compose_project, ansible, ansible_playbook, tmp_path
+):
     p = compose_project(STACK)
     before = snapshot(p)
     run_id = f"crashnxt{os.getpid():08d}abcdef"
     kill_mid_worker(p, ansible, tmp_path, run_id)
     # The next run, of the stack's other job, through the role (the way operators run jobs).
-    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.run_job"}], extra_vars={
-        "job": "rel-b", "project": p.name, "run_job_poll": 1, "run_job_state_dir": str(tmp_path / "state"),
-        "run_job_overrides": {"command": ["sh", "-c", "echo b-ran"]}})
+    result = ansible_playbook(
+        [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}],
+        extra_vars={
+            "job": "rel-b",
+            "project": p.name,
+            "run_job_poll": 1,
+            "run_job_state_dir": str(tmp_path / "state"),
+            "run_job_overrides": {"command": ["sh", "-c", "echo b-ran"]},
+        },
+    )
     assert snapshot(p) == before, f"the next run did not restore the stack left by the dead run\n{result}"
     assert result.rc == 0, str(result)
     assert project_workers(p.name) == [] and lease(p.name) is None
@@ -124,9 +163,18 @@ def test_sigkilled_async_transaction_is_restored_by_the_role_safety_net(compose_
     p = compose_project(STACK)
     before = snapshot(p)
     run_id = f"crashnet{os.getpid():08d}abcdef"
-    proc, d = start(ansible, [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}], run_id, extra_vars={
-        "job": "rel-a", "project": p.name, "run_job_poll": 1, "run_job_run_id": run_id,
-        "run_job_state_dir": str(tmp_path / "state")})
+    proc, d = start(
+        ansible,
+        [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}],
+        run_id,
+        extra_vars={
+            "job": "rel-a",
+            "project": p.name,
+            "run_job_poll": 1,
+            "run_job_run_id": run_id,
+            "run_job_state_dir": str(tmp_path / "state"),
+        },
+    )
     try:
         wait_for(lambda: running_workers(p.name) or proc.poll() is not None, 120, "the worker to run")
         pid = wait_for(lambda: module_pid(run_id), 10, "the async module process")

@@ -49,22 +49,58 @@ def test_absurd_labels_are_named_and_nothing_stops(compose_project, ansible_play
     p = compose_project(spec)
     # A stopped member written with the docker CLI: its label value is not valid UTF-8.
     extra_container(f"{p.name}-extra-1")
-    subprocess.run([b"docker", b"create", b"--name", f"{p.name}-extra-1".encode(), b"--network", b"none",
-                    b"--label", f"com.docker.compose.project={p.name}".encode(),
-                    b"--label", b"com.docker.compose.service=extra", b"--label", b"bosun.job.name=rel-a",
-                    b"--label", b"bosun.job.worker.user=r\xffoot", TEST_IMAGE.encode(), b"true"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            b"docker",
+            b"create",
+            b"--name",
+            f"{p.name}-extra-1".encode(),
+            b"--network",
+            b"none",
+            b"--label",
+            f"com.docker.compose.project={p.name}".encode(),
+            b"--label",
+            b"com.docker.compose.service=extra",
+            b"--label",
+            b"bosun.job.name=rel-a",
+            b"--label",
+            b"bosun.job.worker.user=r\xffoot",
+            TEST_IMAGE.encode(),
+            b"true",
+        ],
+        check=True,
+        capture_output=True,
+    )
     before = snapshot_started(p)
-    result = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "info", "bosun.compose.job_info": {"project": p.name, "name": "rel-a"}},
-        {"name": "run", "bosun.compose.job_run": {"name": "rel-a", "project": p.name,
-                                                  "state_dir": str(tmp_path / "state")}, "ignore_errors": True}]}])
+    result = ansible_playbook(
+        [
+            {
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [
+                    {"name": "info", "bosun.compose.job_info": {"project": p.name, "name": "rel-a"}},
+                    {
+                        "name": "run",
+                        "bosun.compose.job_run": {
+                            "name": "rel-a",
+                            "project": p.name,
+                            "state_dir": str(tmp_path / "state"),
+                        },
+                        "ignore_errors": True,
+                    },
+                ],
+            }
+        ]
+    )
     [job] = result.task("info").result["jobs"]
     errors = {(x["object"], x["label"]) for x in job["problems"] if x["severity"] == "error"}
     db, extra = f"{p.name}-db-1", f"{p.name}-extra-1"
     expected = {(db, label) for label in ABSURD if label != "bosun.job.worker.env.TOKEN"} | {
-        (extra, "bosun.job.worker.user"), (f"{p.name}_data", "bosun.job.mount.path"),
-        (f"{p.name}_out", "bosun.job.mount.path"), (f"{p.name}_out", "bosun.job.mount.mode")}
+        (extra, "bosun.job.worker.user"),
+        (f"{p.name}_data", "bosun.job.mount.path"),
+        (f"{p.name}_out", "bosun.job.mount.path"),
+        (f"{p.name}_out", "bosun.job.mount.mode"),
+    }
     assert errors == expected, job["problems"]
     assert job["runnable"] is False
     for x in job["problems"]:

@@ -32,7 +32,9 @@ SCENARIOS = [(s, target) for s in SIGNALS for target in ("pid", "group")]
 
 
 def recover_playbook(ansible: Ansible, stack: str):
-    return ansible.playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": stack})
+    return ansible.playbook(
+        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": stack}
+    )
 
 
 def start_role(ansible: Ansible, stack: str, state_dir: str) -> subprocess.Popen:
@@ -40,12 +42,25 @@ def start_role(ansible: Ansible, stack: str, state_dir: str) -> subprocess.Popen
     d, env = ansible._prepare()  # pylint: disable=protected-access
     (d / "playbook.yml").write_text("- ansible.builtin.import_playbook: bosun.compose.run_job\n", encoding="utf-8")
     extra = {"job": "rel-a", "project": stack, "run_job_poll": 1, "run_job_state_dir": state_dir}
-    return subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "playbook.yml"),
-                             "--extra-vars", json.dumps(extra)], cwd=d, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "ansible-playbook"),
+            "-i",
+            str(d / "hosts.ini"),
+            str(d / "playbook.yml"),
+            "--extra-vars",
+            json.dumps(extra),
+        ],
+        cwd=d,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 # ---- the scenarios --------------------------------------------------------------------------------
+
 
 def interrupt_scenario(sig_name: str, target: str, workdir) -> dict:
     name = project_name(f"int-{sig_name}-{target}")

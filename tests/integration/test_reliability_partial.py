@@ -43,11 +43,21 @@ def start_run(ansible, tmp_path, project, **job):
     args = {"name": "rel-a", "project": project.name, "state_dir": str(tmp_path / "state")}
     if job:
         args["job"] = job
-    (d / "playbook.yml").write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "run", "bosun.compose.job_run": args}]}]), encoding="utf-8")
-    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "playbook.yml")],
-                            cwd=d, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    (d / "playbook.yml").write_text(
+        yaml.safe_dump(
+            [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "run", "bosun.compose.job_run": args}]}]
+        ),
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "playbook.yml")],
+        cwd=d,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     return proc, d
 
 
@@ -57,7 +67,11 @@ def finish(proc, d) -> tuple[int, dict]:
     finally:
         if proc.poll() is None:
             proc.kill()
-    lines = [json.loads(x) for x in (d / "results.jsonl").read_text().splitlines()] if (d / "results.jsonl").exists() else []
+    lines = (
+        [json.loads(x) for x in (d / "results.jsonl").read_text().splitlines()]
+        if (d / "results.jsonl").exists()
+        else []
+    )
     assert len(lines) == 1, out
     return proc.returncode, lines[0]["result"]
 
@@ -86,14 +100,17 @@ def test_container_removed_while_the_worker_runs(compose_project, ansible, ansib
     assert snapshot(p) == expected  # everything else runs again; the one-shot stays exited
     # Nothing to retry for a container that no longer exists: the lease is released and recovery is idle.
     assert lease(p.name) is None and project_workers(p.name) == []
-    rec = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": p.name})
+    rec = ansible_playbook(
+        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": p.name}
+    )
     assert rec.task("Recover the stacks").result["results"][0]["recover"]["action"] == "none"
 
 
 def test_container_removed_while_it_is_being_stopped(compose_project, ansible, tmp_path):
     # web (stopped first) ignores SIGTERM, so its stop takes its 8 s grace: the test removes it meanwhile.
-    p = compose_project(stack_spec(web={"command": ["sh", "-c", "trap '' TERM; sleep 3600 & wait"],
-                                        "stop_grace_period": "8s"}))
+    p = compose_project(
+        stack_spec(web={"command": ["sh", "-c", "trap '' TERM; sleep 3600 & wait"], "stop_grace_period": "8s"})
+    )
     before = snapshot(p)
     web = name_of(before, "web")
     proc, d = start_run(ansible, tmp_path, p, command=QUICK)
@@ -110,8 +127,9 @@ def test_container_removed_while_it_is_being_stopped(compose_project, ansible, t
     assert lease(p.name) is None and project_workers(p.name) == []
 
 
-def test_container_whose_start_errors_is_named_and_the_rest_restarts(compose_project, ansible, ansible_playbook,
-                                                                     tmp_path):
+def test_container_whose_start_errors_is_named_and_the_rest_restarts(
+    compose_project, ansible, ansible_playbook, tmp_path
+):
     # db, the dependency of app and web, is on a network of its own; removing it while db is stopped makes
     # db's start fail ("network ... not found") for good.
     spec = stack_spec(db={"network_mode": None, "networks": ["side"]})
@@ -128,8 +146,9 @@ def test_container_whose_start_errors_is_named_and_the_rest_restarts(compose_pro
         release_worker(p)
     rc, r = finish(proc, d)
     assert rc == 2 and r["outcome"] == "start_failed", r
-    assert r["msg"].startswith(f"start_failed: restart of stack '{p.name}': 2/3 started; failed: '{db}': "
-                               f"cannot start container '{db}'"), r["msg"]
+    assert r["msg"].startswith(
+        f"start_failed: restart of stack '{p.name}': 2/3 started; failed: '{db}': cannot start container '{db}'"
+    ), r["msg"]
     assert "not found" in r["msg"]
     # Its dependents are still started: a stack left stopped is worse than one started out of order.
     assert sorted(c["service"] for c in r["restarted"]) == ["app", "web"]
@@ -142,7 +161,9 @@ def test_container_whose_start_errors_is_named_and_the_rest_restarts(compose_pro
     assert sorted(e["service"] for e in json.loads(held["bosun.lease.stop-set"])) == ["app", "db", "web"]
     assert project_workers(p.name) == []
     # A retry (the recover playbook) starts nothing else and keeps the lease while db cannot start.
-    rec = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": p.name})
+    rec = ansible_playbook(
+        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": p.name}
+    )
     task = rec.task("Recover the stacks")
     recover = task.result["results"][0].get("recover") or {}
     assert recover.get("action") == "recovered" and recover.get("released") is False, task.result

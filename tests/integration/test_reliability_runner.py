@@ -36,15 +36,24 @@ def runner_scenario(kind: str, workdir) -> dict:
     _d, env = ansible._prepare()  # pylint: disable=protected-access
     pdd = workdir / name / "runner"
     (pdd / "project").mkdir(parents=True)
-    (pdd / "project" / "run.yml").write_text("- ansible.builtin.import_playbook: bosun.compose.run_job\n", encoding="utf-8")
+    (pdd / "project" / "run.yml").write_text(
+        "- ansible.builtin.import_playbook: bosun.compose.run_job\n", encoding="utf-8"
+    )
     env.pop("BOSUN_RECORD_FILE", None)
     cancel = threading.Event()
     worker_seen = threading.Event()
     kwargs = {
-        "private_data_dir": str(pdd), "playbook": "run.yml", "quiet": True, "envvars": env,
+        "private_data_dir": str(pdd),
+        "playbook": "run.yml",
+        "quiet": True,
+        "envvars": env,
         "inventory": f"localhost ansible_connection=local ansible_python_interpreter={env['ANSIBLE_PYTHON_INTERPRETER']}",
-        "extravars": {"job": "rel-a", "project": name, "run_job_poll": 1,
-                      "run_job_state_dir": str(workdir / name / "state")},
+        "extravars": {
+            "job": "rel-a",
+            "project": name,
+            "run_job_poll": 1,
+            "run_job_state_dir": str(workdir / name / "state"),
+        },
     }
     if kind == "cancel":
         kwargs["cancel_callback"] = cancel.is_set
@@ -73,7 +82,8 @@ def runner_scenario(kind: str, workdir) -> dict:
     obs["states_after_kill"] = states(project)
     obs.update(observe_unattended_finish(project, obs["before"]))
     obs["recover"] = Ansible(workdir / f"{name}-recover").playbook(
-        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": name})
+        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": name}
+    )
     return obs
 
 
@@ -93,8 +103,9 @@ def awx_killed(tmp_path_factory, docker_engine):
         remove_project(p.stem, p)
 
 
-@pytest.mark.parametrize("kind, status", [("cancel", "canceled"), ("timeout", "timeout")],
-                         ids=["cancel_callback", "job_timeout"])
+@pytest.mark.parametrize(
+    "kind, status", [("cancel", "canceled"), ("timeout", "timeout")], ids=["cancel_callback", "job_timeout"]
+)
 def test_awx_kill_finishes_the_job_unattended_and_restores_the_stack(awx_killed, kind, status):
     obs = awx_killed[kind]
     if isinstance(obs, BaseException):

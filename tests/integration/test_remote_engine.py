@@ -36,17 +36,29 @@ def stack(compose_project):
 
 
 def tls_defaults(engine, pki, **over):
-    return {"docker_host": engine.url, "validate_certs": True, "ca_path": str(pki.ca),
-            "client_cert": str(pki.client_cert), "client_key": str(pki.client_key), **over}
+    return {
+        "docker_host": engine.url,
+        "validate_certs": True,
+        "ca_path": str(pki.ca),
+        "client_cert": str(pki.client_cert),
+        "client_key": str(pki.client_key),
+        **over,
+    }
 
 
 def discover_and_plan(project, connection):
-    return [{"name": "remote engine", "hosts": "localhost", "gather_facts": False,
-             "module_defaults": {"group/bosun.compose.docker": connection},
-             "tasks": [
-                 {"name": "info", "bosun.compose.job_info": {"name": JOB, "project": project.name}},
-                 {"name": "plan", "bosun.compose.job_plan": {"name": JOB, "project": project.name}},
-             ]}]
+    return [
+        {
+            "name": "remote engine",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "module_defaults": {"group/bosun.compose.docker": connection},
+            "tasks": [
+                {"name": "info", "bosun.compose.job_info": {"name": JOB, "project": project.name}},
+                {"name": "plan", "bosun.compose.job_plan": {"name": JOB, "project": project.name}},
+            ],
+        }
+    ]
 
 
 def test_job_info_and_job_plan_through_a_tls_engine(stack, ansible_playbook, engine, pki):
@@ -104,12 +116,23 @@ def test_the_role_runs_a_job_through_the_tls_engine(stack, ansible_playbook, eng
     including job_run's stop / worker wait / logs / start over https."""
     project = stack()
     before = snapshot_started(project)
-    result = ansible_playbook([{
-        "name": "run through a TLS engine", "hosts": "localhost", "gather_facts": False,
-        "module_defaults": {"group/bosun.compose.docker": tls_defaults(engine, pki)},
-        "tasks": [{"name": "run", "ansible.builtin.include_role": {"name": "bosun.compose.run_job"},
-                   "vars": {"run_job_name": JOB, "run_job_project": project.name, "run_job_poll": 1}}],
-    }])
+    result = ansible_playbook(
+        [
+            {
+                "name": "run through a TLS engine",
+                "hosts": "localhost",
+                "gather_facts": False,
+                "module_defaults": {"group/bosun.compose.docker": tls_defaults(engine, pki)},
+                "tasks": [
+                    {
+                        "name": "run",
+                        "ansible.builtin.include_role": {"name": "bosun.compose.run_job"},
+                        "vars": {"run_job_name": JOB, "run_job_project": project.name, "run_job_poll": 1},
+                    }
+                ],
+            }
+        ]
+    )
     assert result.rc == 0, str(result)
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
     assert ids_and_states(snapshot_started(project)) == ids_and_states(before)

@@ -66,8 +66,9 @@ def test_module_reports_which_interpreter_lacks_the_sdk(ssh_ansible, tmp_path):
 
 
 @pytest.mark.parametrize("run_async", [True, False], ids=["async", "sync"])
-def test_connection_loss_mid_worker_restarts_the_stack_and_leaves_nothing(stack, ssh_ansible, ssh_target, run_async,
-                                                                          tmp_path):
+def test_connection_loss_mid_worker_restarts_the_stack_and_leaves_nothing(
+    stack, ssh_ansible, ssh_target, run_async, tmp_path
+):
     """Kill the sshd processes serving the controller's connection while the worker runs. With pipelining the
     module process gets no SIGHUP (no pty) and, under async, is detached anyway: the transaction finishes on the
     host - stack restarted as soon as the worker ends, no worker left, lease released - and `recover` then finds
@@ -77,9 +78,15 @@ def test_connection_loss_mid_worker_restarts_the_stack_and_leaves_nothing(stack,
     runner = ssh_ansible()
     run_id = secrets.token_hex(16)
     state_dir = tmp_path / "state"
-    extra = {"job": JOB, "project": project.name, "run_job_poll": 1, "run_job_async": run_async,
-             "run_job_run_id": run_id, "run_job_state_dir": str(state_dir),
-             "run_job_overrides": {"command": ["sh", "-c", "sleep 6; cp /mnt/data/table.txt /mnt/out/table.txt"]}}
+    extra = {
+        "job": JOB,
+        "project": project.name,
+        "run_job_poll": 1,
+        "run_job_async": run_async,
+        "run_job_run_id": run_id,
+        "run_job_state_dir": str(state_dir),
+        "run_job_overrides": {"command": ["sh", "-c", "sleep 6; cp /mnt/data/table.txt /mnt/out/table.txt"]},
+    }
     proc, d = runner.popen(RUN_JOB, extra_vars=extra)
     try:
         wait_until(lambda: running_workers(project.name) or proc.poll() is not None, 90, "the worker to run")
@@ -87,7 +94,9 @@ def test_connection_loss_mid_worker_restarts_the_stack_and_leaves_nothing(stack,
         assert {s for _i, s, _t in snapshot_started(project).values()} == {"exited"}
         killed = ssh_target.kill_sessions()
         assert killed, "no sshd session was serving the controller"
-        worker_seen_gone = wait_until(lambda: not running_workers(project.name) and time.monotonic(), 90, "the worker to end")
+        worker_seen_gone = wait_until(
+            lambda: not running_workers(project.name) and time.monotonic(), 90, "the worker to end"
+        )
         rc = proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
@@ -96,8 +105,11 @@ def test_connection_loss_mid_worker_restarts_the_stack_and_leaves_nothing(stack,
     output = (d / "output.txt").read_text(encoding="utf-8")
     # The stack comes back right after the worker, whatever the controller saw (rc 4 when the running task's
     # channel died: the host is unreachable for the rest of the play, so the role's `always` did not help).
-    wait_until(lambda: ids_and_states(snapshot_started(project)) == ids_and_states(before), 60,
-               f"the stack to run as before (ansible rc={rc})\n{output}")
+    wait_until(
+        lambda: ids_and_states(snapshot_started(project)) == ids_and_states(before),
+        60,
+        f"the stack to run as before (ansible rc={rc})\n{output}",
+    )
     restarted_after = time.monotonic() - worker_seen_gone
     assert restarted_after < 60, restarted_after
     assert volume_file(project, "out", "table.txt").stdout == "row1\n", output

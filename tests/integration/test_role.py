@@ -48,8 +48,9 @@ def run_job(ansible_playbook, monkeypatch):
 
     def go(project, check=False, **role_vars):
         extra = {"job": JOB, "project": project.name, "run_job_poll": 1, **role_vars}
-        return ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.run_job"}], check=check,
-                                extra_vars=extra)
+        return ansible_playbook(
+            [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}], check=check, extra_vars=extra
+        )
 
     return go
 
@@ -126,8 +127,9 @@ def test_timeout_is_bounded_removes_the_worker_and_restarts(stack, run_job):
     project = stack()
     before = snapshot_started(project)
     t0 = time.time()
-    result = run_job(project, run_job_timeout="2s",
-                     run_job_overrides={"command": ["sh", "-c", "trap '' TERM; sleep 60 & wait"]})
+    result = run_job(
+        project, run_job_timeout="2s", run_job_overrides={"command": ["sh", "-c", "trap '' TERM; sleep 60 & wait"]}
+    )
     wall = time.time() - t0
     assert result.rc == 2, str(result)
     r = role_task(result, RUN).result
@@ -150,7 +152,10 @@ def test_missing_image_stops_nothing_and_names_the_image(stack, run_job):
     assert stop.status == "failed"
     assert "worker image 'bosun-test/missing:0' is not present" in stop.result["msg"]
     assert "nothing was stopped" in stop.result["msg"]
-    assert any("preflight FAIL: worker image 'bosun-test/missing:0'" in line for line in role_task(result, SHOW_PLAN).result["msg"])
+    assert any(
+        "preflight FAIL: worker image 'bosun-test/missing:0'" in line
+        for line in role_task(result, SHOW_PLAN).result["msg"]
+    )
     assert not ran(result, RUN) and not ran(result, NET)
 
 
@@ -204,8 +209,9 @@ def test_run_job_playbook_needs_a_job_name(ansible_playbook):
 
 def test_list_jobs_prints_a_table(stack, ansible_playbook):
     project = stack()
-    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.list_jobs"}],
-                              extra_vars={"project": project.name})
+    result = ansible_playbook(
+        [{"ansible.builtin.import_playbook": "bosun.compose.list_jobs"}], extra_vars={"project": project.name}
+    )
     assert result.rc == 0, str(result)
     lines = result.task("Show the jobs").result["msg"]
     assert lines[0].split() == ["JOB", "STACK", "RUNNABLE", "SCHEDULE", "PROBLEMS", "MEMBERS"]
@@ -213,25 +219,48 @@ def test_list_jobs_prints_a_table(stack, ansible_playbook):
     [job] = result.task("Discover the jobs").result["jobs"]
     problems = job["problems"]
     assert [x["label"] for x in problems] in ([], ["bosun.job.name"])
-    assert lines[1].split() == [JOB, project.name, "yes", "-", str(len(problems)), f"{project.name}-app-1,",
-                                f"{project.name}-db-1"]
+    assert lines[1].split() == [
+        JOB,
+        project.name,
+        "yes",
+        "-",
+        str(len(problems)),
+        f"{project.name}-app-1,",
+        f"{project.name}-db-1",
+    ]
 
 
 def test_recover_playbook_restarts_a_stack_left_down_by_a_dead_run(stack, ansible_playbook):
     project = stack()
     before = snapshot_started(project)
-    stopped = ansible_playbook([{"name": "stop", "hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "stop", "bosun.compose.stack": {"project": project.name, "state": "stopped", "lease_ttl": 1}}]}])
+    stopped = ansible_playbook(
+        [
+            {
+                "name": "stop",
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [
+                    {
+                        "name": "stop",
+                        "bosun.compose.stack": {"project": project.name, "state": "stopped", "lease_ttl": 1},
+                    }
+                ],
+            }
+        ]
+    )
     assert stopped.rc == 0, stopped
     assert {s for _i, s, _t in snapshot_started(project).values()} == {"exited"}
     time.sleep(1.5)  # the lease expires: its run counts as dead
-    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}],
-                              extra_vars={"project": project.name})
+    result = ansible_playbook(
+        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": project.name}
+    )
     assert result.rc == 0, str(result)
     assert result.task("Recover the stacks").status == "changed"
     assert result.task("Recover the stacks").result["results"][0]["recover"]["action"] == "recovered"
     [line] = result.task("Show what was done").result["msg"]
-    assert line.startswith(f"{project.name}: recovered stack '{project.name}' from run ") and line.endswith(": 3/3 started")
+    assert line.startswith(f"{project.name}: recovered stack '{project.name}' from run ") and line.endswith(
+        ": 3/3 started"
+    )
     assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
 
 
@@ -242,11 +271,27 @@ def test_run_finishes_on_the_host_when_the_controller_is_killed(stack, ansible):
     before = snapshot_started(project)
     d, env = ansible._prepare()  # the harness's per-run directory and environment
     (d / "playbook.yml").write_text("- ansible.builtin.import_playbook: bosun.compose.run_job\n", encoding="utf-8")
-    extra = {"job": JOB, "project": project.name, "run_job_poll": 1, "run_job_overrides": {
-        "command": ["sh", "-c", "sleep 4; cp /mnt/data/table.txt /mnt/out/table.txt"]}}
-    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "playbook.yml"),
-                             "--extra-vars", json.dumps(extra)], cwd=d, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    extra = {
+        "job": JOB,
+        "project": project.name,
+        "run_job_poll": 1,
+        "run_job_overrides": {"command": ["sh", "-c", "sleep 4; cp /mnt/data/table.txt /mnt/out/table.txt"]},
+    }
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "ansible-playbook"),
+            "-i",
+            str(d / "hosts.ini"),
+            str(d / "playbook.yml"),
+            "--extra-vars",
+            json.dumps(extra),
+        ],
+        cwd=d,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 60
         while not running_workers(project.name):
@@ -273,12 +318,23 @@ def test_module_defaults_group_reaches_every_module_of_the_role(stack, ansible_p
     therefore fail the very first module task (job_plan) and stop nothing."""
     project = stack()
     before = snapshot_started(project)
-    result = ansible_playbook([{
-        "name": "run through a wrong daemon address", "hosts": "localhost", "gather_facts": False,
-        "module_defaults": {"group/bosun.compose.docker": {"docker_host": "unix:///nonexistent/docker.sock"}},
-        "tasks": [{"name": "run", "ansible.builtin.include_role": {"name": "bosun.compose.run_job"},
-                   "vars": {"run_job_name": JOB, "run_job_project": project.name, "run_job_poll": 1}}],
-    }])
+    result = ansible_playbook(
+        [
+            {
+                "name": "run through a wrong daemon address",
+                "hosts": "localhost",
+                "gather_facts": False,
+                "module_defaults": {"group/bosun.compose.docker": {"docker_host": "unix:///nonexistent/docker.sock"}},
+                "tasks": [
+                    {
+                        "name": "run",
+                        "ansible.builtin.include_role": {"name": "bosun.compose.run_job"},
+                        "vars": {"run_job_name": JOB, "run_job_project": project.name, "run_job_poll": 1},
+                    }
+                ],
+            }
+        ]
+    )
     assert snapshot_started(project) == before, "the stack was stopped and restarted through the default daemon"
     assert result.rc == 2, str(result)
     assert "/nonexistent/docker.sock" in role_task(result, STOP_HERE).result["msg"]

@@ -24,21 +24,32 @@ SLEEP = {"image": TEST_IMAGE, "init": True, "command": "sleep 3600", "network_mo
 
 # db (healthcheck, healthy after ~2 s) <- migrate (one-shot) <- api <- web (3 replicas); manual is
 # stopped by hand before the job and must stay stopped.
-RICH = {"services": {
-    "db": {**SLEEP, "command": ["sh", "-c", "sleep 2; touch /tmp/ready; exec sleep 3600"],
-           "healthcheck": {"test": ["CMD", "sh", "-c", "test -f /tmp/ready"], "interval": "1s",
-                           "retries": 30}},
-    "migrate": {**SLEEP, "init": False, "command": "true", "depends_on": {"db": {"condition": "service_healthy"}}},
-    "api": {**SLEEP, "depends_on": {"db": {"condition": "service_healthy"},
-                                    "migrate": {"condition": "service_completed_successfully"}}},
-    "web": {**SLEEP, "depends_on": ["api"], "scale": 3},
-    "manual": SLEEP,
-}}
-CHAIN = {"services": {
-    "db": SLEEP,
-    "api": {**SLEEP, "depends_on": ["db"]},
-    "web": {**SLEEP, "depends_on": ["api"]},
-}}
+RICH = {
+    "services": {
+        "db": {
+            **SLEEP,
+            "command": ["sh", "-c", "sleep 2; touch /tmp/ready; exec sleep 3600"],
+            "healthcheck": {"test": ["CMD", "sh", "-c", "test -f /tmp/ready"], "interval": "1s", "retries": 30},
+        },
+        "migrate": {**SLEEP, "init": False, "command": "true", "depends_on": {"db": {"condition": "service_healthy"}}},
+        "api": {
+            **SLEEP,
+            "depends_on": {
+                "db": {"condition": "service_healthy"},
+                "migrate": {"condition": "service_completed_successfully"},
+            },
+        },
+        "web": {**SLEEP, "depends_on": ["api"], "scale": 3},
+        "manual": SLEEP,
+    }
+}
+CHAIN = {
+    "services": {
+        "db": SLEEP,
+        "api": {**SLEEP, "depends_on": ["db"]},
+        "web": {**SLEEP, "depends_on": ["api"]},
+    }
+}
 
 
 @pytest.fixture
@@ -115,15 +126,17 @@ def test_rich_stack_check_real_idempotent_and_exact_restore(stack, ansible_playb
     assert read_lease(DockerApi.connect(ConnectionOptions()), p) is None
 
     t0 = time.time()
-    result = ansible_playbook(play(
-        task("stop", project, state="stopped", job="it-job"),
-        task("check stop again", project, check=True, state="stopped"),
-        task("stop again", project, state="stopped"),
-        task("check start", project, check=True, state="started"),
-        task("start", project, state="started"),
-        task("check start again", project, check=True, state="started"),
-        task("start again", project, state="started"),
-    ))
+    result = ansible_playbook(
+        play(
+            task("stop", project, state="stopped", job="it-job"),
+            task("check stop again", project, check=True, state="stopped"),
+            task("stop again", project, state="stopped"),
+            task("check start", project, check=True, state="started"),
+            task("start", project, state="started"),
+            task("check start again", project, check=True, state="started"),
+            task("start again", project, state="started"),
+        )
+    )
     assert result.rc == 0, result
     stop = result.task("stop")
     assert stop.status == "changed"
@@ -156,8 +169,7 @@ def test_rich_stack_check_real_idempotent_and_exact_restore(stack, ansible_playb
 
 
 def test_parallel_stop_costs_one_grace_period(stack, ansible_playbook):
-    stubborn = {**SLEEP, "init": False, "command": ["sh", "-c", "trap '' TERM; sleep 3600"],
-                "stop_grace_period": "2s"}
+    stubborn = {**SLEEP, "init": False, "command": ["sh", "-c", "trap '' TERM; sleep 3600"], "stop_grace_period": "2s"}
     project = stack({"services": {f"s{i}": stubborn for i in range(4)}})
     result = ansible_playbook(play(task("stop", project, state="stopped"), task("start", project, state="started")))
     assert result.rc == 0, result
@@ -186,10 +198,12 @@ def test_services_subset_adds_dependents(stack, ansible_playbook):
 
 def test_held_stack_and_wrong_run_fail_naming_the_holder(stack, ansible_playbook):
     project = stack(CHAIN)
-    result = ansible_playbook(play(
-        task("stop", project, state="stopped", job="nightly", run_id="run-one"),
-        {**task("start other run", project, state="started", run_id="run-two"), "ignore_errors": True},
-    ))
+    result = ansible_playbook(
+        play(
+            task("stop", project, state="stopped", job="nightly", run_id="run-one"),
+            {**task("start other run", project, state="started", run_id="run-two"), "ignore_errors": True},
+        )
+    )
     # A second run against the same stack finds the first one's lease.
     project.compose("start", "db")  # something running again, so the second stopped must take the lease
     held = ansible_playbook(play(task("stop held", project, state="stopped", run_id="run-two")))
@@ -221,8 +235,7 @@ def _stop_with_lease(api, project, owner, *, ttl=600, now=None):
     ctl = StackControl(api, project.name)
     levels = ctl.plan_stop()[0]
     stop_set = [c for level in levels for c in level]
-    lease = acquire_lease(api, project.name, run_id(project), "it", stop_set, ttl, owner, stop_set[0].image_id,
-                          now=now)
+    lease = acquire_lease(api, project.name, run_id(project), "it", stop_set, ttl, owner, stop_set[0].image_id, now=now)
     assert ctl.stop(levels, 0).ok
     return lease
 
@@ -238,17 +251,36 @@ def test_recovered_restores_exactly_the_stop_set_after_its_worker(stack, ansible
     else:
         _stop_with_lease(api, project, Owner.current(), ttl=5, now=time.time() - 60)
     worker = f"{project.name}-worker"
-    run(["docker", "run", "-d", "--init", "--network", "none", "--name", worker, "--label", "bosun.worker.job=it",
-         "--label", f"bosun.worker.run-id={run_id(project)}", "--label", f"bosun.stack={project.name}", TEST_IMAGE,
-         "sleep", "3600"])
+    run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--init",
+            "--network",
+            "none",
+            "--name",
+            worker,
+            "--label",
+            "bosun.worker.job=it",
+            "--label",
+            f"bosun.worker.run-id={run_id(project)}",
+            "--label",
+            f"bosun.stack={project.name}",
+            TEST_IMAGE,
+            "sleep",
+            "3600",
+        ]
+    )
     assert running(project) == set()
 
     t0 = time.time()
     checked = ansible_playbook(play(task("check", project, check=True, state="recovered")))
     assert checked.rc == 0 and checked.task("check").status == "changed", checked
     assert running(project) == set() and read_lease(api, project.name) is not None
-    result = ansible_playbook(play(task("recover", project, state="recovered"),
-                                   task("recover again", project, state="recovered")))
+    result = ansible_playbook(
+        play(task("recover", project, state="recovered"), task("recover again", project, state="recovered"))
+    )
     assert result.rc == 0, result
     r = result.task("recover").result
     assert r["recover"]["action"] == "recovered" and r["released"] and r["start"]["summary"] == "3/3 started"
@@ -271,11 +303,13 @@ def events_of(name, since):
 def test_recovered_leaves_a_live_run_alone(stack, ansible_playbook, api):
     project = stack(CHAIN)
     _stop_with_lease(api, project, Owner.current())  # this pytest process: alive
-    result = ansible_playbook(play(
-        task("any run", project, state="recovered"),
-        task("same run", project, state="recovered", run_id=run_id(project)),
-        task("other run", project, state="recovered", run_id="someone-else"),
-    ))
+    result = ansible_playbook(
+        play(
+            task("any run", project, state="recovered"),
+            task("same run", project, state="recovered", run_id=run_id(project)),
+            task("other run", project, state="recovered", run_id="someone-else"),
+        )
+    )
     assert result.rc == 0, result
     assert [result.task(n).status for n in ("any run", "same run", "other run")] == ["ok"] * 3
     assert result.task("any run").result["recover"]["action"] == "in_progress"
@@ -305,12 +339,17 @@ def test_explicit_containers_start_only_those(stack, ansible_playbook):
     project = stack(CHAIN)
     p = project.name
     project.compose("stop", "-t", "0")
-    result = ansible_playbook(play(
-        task("start", project, state="started", containers=[f"{p}-web-1", f"{p}-db-1"]),
-        task("start again", project, state="started", containers=[f"{p}-web-1", f"{p}-db-1"]),
-        {**task("start stranger", project, state="started", containers=["no-such-container"]),
-         "ignore_errors": True},
-    ), diff=True)
+    result = ansible_playbook(
+        play(
+            task("start", project, state="started", containers=[f"{p}-web-1", f"{p}-db-1"]),
+            task("start again", project, state="started", containers=[f"{p}-web-1", f"{p}-db-1"]),
+            {
+                **task("start stranger", project, state="started", containers=["no-such-container"]),
+                "ignore_errors": True,
+            },
+        ),
+        diff=True,
+    )
     assert result.rc == 0, result
     start = result.task("start")
     assert start.status == "changed" and start.result["summary"] == "2/2 started"

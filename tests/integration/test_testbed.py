@@ -23,11 +23,15 @@ def test_playbook_result_holds_both_container_ids(compose_project, ansible_playb
         "name": "inspect the stack",
         "hosts": "localhost",
         "gather_facts": False,
-        "tasks": [{
-            "name": "list container ids",
-            "ansible.builtin.command": {"argv": ["docker", "compose", "-p", project.name, "-f", str(project.file), "ps", "-q"]},
-            "changed_when": False,
-        }],
+        "tasks": [
+            {
+                "name": "list container ids",
+                "ansible.builtin.command": {
+                    "argv": ["docker", "compose", "-p", project.name, "-f", str(project.file), "ps", "-q"]
+                },
+                "changed_when": False,
+            }
+        ],
     }
     result = ansible_playbook([play])
     assert result.rc == 0, result
@@ -74,9 +78,25 @@ def test_adhoc_and_check_mode(compose_project, ansible_adhoc):
 def test_project_teardown_removes_containers_and_workers(compose_project):
     project = compose_project("two_sleepers.yml")
     # A stand-in worker container, labelled the way the collection labels its workers.
-    run(["docker", "run", "-d", "--init", "--network", "none", "--label", "bosun.worker.job=backup",
-         "--label", f"bosun.stack={project.name}", "--name", f"{project.name}-worker",
-         "bosun-test/busybox:latest", "sleep", "3600"])
+    run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--init",
+            "--network",
+            "none",
+            "--label",
+            "bosun.worker.job=backup",
+            "--label",
+            f"bosun.stack={project.name}",
+            "--name",
+            f"{project.name}-worker",
+            "bosun-test/busybox:latest",
+            "sleep",
+            "3600",
+        ]
+    )
     project.down()
     assert run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project.name}"]).stdout == ""
     assert run(["docker", "ps", "-aq", "--filter", f"name={project.name}-worker"]).stdout == ""

@@ -62,8 +62,23 @@ def volume() -> t.Iterator[t.Callable[..., str]]:
         run(["docker", "volume", "create", name])
         made.append(name)
         for fname, text in (files or {}).items():
-            run(["docker", "run", "--rm", "--network", "none", "-v", f"{name}:/v", "-e", f"TEXT={text}", TEST_IMAGE,
-                 "sh", "-c", f'printf "%s" "$TEXT" > /v/{fname}'])
+            run(
+                [
+                    "docker",
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    "-v",
+                    f"{name}:/v",
+                    "-e",
+                    f"TEXT={text}",
+                    TEST_IMAGE,
+                    "sh",
+                    "-c",
+                    f'printf "%s" "$TEXT" > /v/{fname}',
+                ]
+            )
         return name
 
     yield make
@@ -81,10 +96,19 @@ def exists(name: str) -> bool:
 
 
 def test_success_captures_output_and_writes_log(runner: WorkerRunner, job_name: str) -> None:
-    s = spec(job_name, ["sh", "-c", 'echo one; echo two; echo "job=$BOSUN_JOB_NAME run=$BOSUN_RUN_ID x=$X"; echo err >&2'],
-             env={"X": "42"})
+    s = spec(
+        job_name,
+        ["sh", "-c", 'echo one; echo two; echo "job=$BOSUN_JOB_NAME run=$BOSUN_RUN_ID x=$X"; echo err >&2'],
+        env={"X": "42"},
+    )
     result = runner.run(s)
-    assert (result.exit_code, result.ok, result.timed_out, result.cancelled, result.error) == (0, True, False, False, None)
+    assert (result.exit_code, result.ok, result.timed_out, result.cancelled, result.error) == (
+        0,
+        True,
+        False,
+        False,
+        None,
+    )
     # Demultiplexed: no 8-byte frame headers; stdout lines keep their order (stderr may interleave anywhere).
     assert [line for line in result.log_tail if line != "err"] == ["one", "two", f"job={job_name} run={s.run_id} x=42"]
     assert "err" in result.log_tail and len(result.log_tail) == 4
@@ -135,8 +159,11 @@ def test_keep_on_failure_keeps_a_hardened_container(runner: WorkerRunner, api: D
     assert host["SecurityOpt"] == ["no-new-privileges"]
     assert (host["Privileged"], host["Init"], host["NetworkMode"]) == (False, True, "none")
     assert not host.get("CapAdd") and not host.get("Devices") and not host.get("Binds")
-    assert info["Config"]["Labels"] == {"bosun.worker.job": job_name, "bosun.worker.run-id": s.run_id,
-                                        "bosun.worker.stack": "shop"}
+    assert info["Config"]["Labels"] == {
+        "bosun.worker.job": job_name,
+        "bosun.worker.run-id": s.run_id,
+        "bosun.worker.stack": "shop",
+    }
     assert info["Config"]["User"] == "1234:1234"
     assert not any("docker.sock" in str(m) for m in info["Mounts"])
     assert stop_workers(api, run_id=s.run_id, grace=1) == [s.name]
@@ -162,8 +189,11 @@ def test_default_bridge_network(runner: WorkerRunner, job_name: str) -> None:
 def test_volume_mounts_ro_and_rw(runner: WorkerRunner, job_name: str, volume: t.Callable[..., str]) -> None:
     src = volume({"hello.txt": "hello from the volume"})
     out = volume()
-    s = spec(job_name, ["sh", "-c", "cat /mnt/x/hello.txt; echo; cp /mnt/x/hello.txt /mnt/y/copy.txt && echo copied"],
-             mounts=[Mount(src, "/mnt/x", "ro"), Mount(out, "/mnt/y", "rw")])
+    s = spec(
+        job_name,
+        ["sh", "-c", "cat /mnt/x/hello.txt; echo; cp /mnt/x/hello.txt /mnt/y/copy.txt && echo copied"],
+        mounts=[Mount(src, "/mnt/x", "ro"), Mount(out, "/mnt/y", "rw")],
+    )
     result = runner.run(s)
     assert result.ok, result
     assert result.log_tail == ["hello from the volume", "copied"]
@@ -185,16 +215,20 @@ def test_missing_volume_is_refused_before_anything_runs(runner: WorkerRunner, jo
     s = spec(job_name, ["true"], mounts=[Mount(name, "/mnt/x")])
     with pytest.raises(VolumeMissingError) as info:
         runner.run(s)
-    assert info.value.message == (f"volume {name!r} (to be mounted at /mnt/x) does not exist on the Docker host: "
-                                  "workers only mount existing volumes, a missing one would be created empty")
+    assert info.value.message == (
+        f"volume {name!r} (to be mounted at /mnt/x) does not exist on the Docker host: "
+        "workers only mount existing volumes, a missing one would be created empty"
+    )
     assert not exists(s.name)
     assert run(["docker", "volume", "inspect", name], check=False).returncode != 0  # not created empty
 
 
 def test_missing_image_fails_before_anything_runs(runner: WorkerRunner, api: DockerApi, job_name: str) -> None:
     s = WorkerSpec(job=job_name, run_id=uuid.uuid4().hex, image=MISSING_IMAGE, network="none")
-    expected = (f"worker image {MISSING_IMAGE!r} is not present on the Docker host and pull is 'never': load or "
-                "pull it beforehand, or set pull to 'missing'")
+    expected = (
+        f"worker image {MISSING_IMAGE!r} is not present on the Docker host and pull is 'never': load or "
+        "pull it beforehand, or set pull to 'missing'"
+    )
     with pytest.raises(ImageMissingError) as info:
         runner.run(s)
     assert info.value.message == expected
@@ -264,8 +298,12 @@ def test_stop_workers_stops_a_running_worker(runner: WorkerRunner, api: DockerAp
 
 def test_secret_values_are_masked_in_tail_and_log(runner: WorkerRunner, job_name: str) -> None:
     secret = f"S3cret-{secrets.token_hex(6)}"
-    s = spec(job_name, ["sh", "-c", 'echo "pw=$PW"; echo "$PW" >&2'], env={"PW": secret, "OTHER": "visible"},
-             secret_env_names={"PW"})
+    s = spec(
+        job_name,
+        ["sh", "-c", 'echo "pw=$PW"; echo "$PW" >&2'],
+        env={"PW": secret, "OTHER": "visible"},
+        secret_env_names={"PW"},
+    )
     result = runner.run(s)
     assert sorted(result.log_tail) == ["********", "pw=********"]
     assert secret not in Path(result.log_path).read_text(encoding="utf-8")
@@ -280,19 +318,21 @@ def test_module_success(ansible_playbook: t.Any, job_name: str, tmp_path: Path, 
     play = {
         "hosts": "localhost",
         "gather_facts": False,
-        "tasks": [{
-            "name": "run worker",
-            "bosun.compose.worker": {
-                "image": TEST_IMAGE,
-                "command": "sh -c 'echo hello from worker; cat /mnt/x/f.txt; echo; echo \"$GREETING\"'",
-                "env": {"GREETING": "hi"},
-                "mounts": [{"volume": src, "path": "/mnt/x"}],
-                "network": "none",
-                "job": job_name,
-                "run_id": "feedc0de" * 4,
-                "state_dir": str(tmp_path / "state"),
-            },
-        }],
+        "tasks": [
+            {
+                "name": "run worker",
+                "bosun.compose.worker": {
+                    "image": TEST_IMAGE,
+                    "command": "sh -c 'echo hello from worker; cat /mnt/x/f.txt; echo; echo \"$GREETING\"'",
+                    "env": {"GREETING": "hi"},
+                    "mounts": [{"volume": src, "path": "/mnt/x"}],
+                    "network": "none",
+                    "job": job_name,
+                    "run_id": "feedc0de" * 4,
+                    "state_dir": str(tmp_path / "state"),
+                },
+            }
+        ],
     }
     outcome = ansible_playbook([play])
     assert outcome.rc == 0, outcome
@@ -313,17 +353,19 @@ def test_module_failure_hides_secrets(ansible_playbook: t.Any, job_name: str, tm
     play = {
         "hosts": "localhost",
         "gather_facts": False,
-        "tasks": [{
-            "name": "failing worker",
-            "bosun.compose.worker": {
-                "image": TEST_IMAGE,
-                "command": ["sh", "-c", 'echo "token is $TOKEN"; echo boom >&2; exit 3'],
-                "secret_env": {"TOKEN": secret},
-                "network": "none",
-                "job": job_name,
-                "state_dir": str(tmp_path / "state"),
-            },
-        }],
+        "tasks": [
+            {
+                "name": "failing worker",
+                "bosun.compose.worker": {
+                    "image": TEST_IMAGE,
+                    "command": ["sh", "-c", 'echo "token is $TOKEN"; echo boom >&2; exit 3'],
+                    "secret_env": {"TOKEN": secret},
+                    "network": "none",
+                    "job": job_name,
+                    "state_dir": str(tmp_path / "state"),
+                },
+            }
+        ],
     }
     outcome = ansible_playbook([play], args=["-vvv"])
     assert outcome.rc == 2, outcome
@@ -344,12 +386,25 @@ def test_module_check_mode_runs_nothing(ansible_playbook: t.Any, job_name: str, 
         "hosts": "localhost",
         "gather_facts": False,
         "tasks": [
-            {"name": "would run", "bosun.compose.worker": {
-                "image": TEST_IMAGE, "command": ["true"], "job": job_name, "state_dir": str(tmp_path / "state")}},
-            {"name": "image missing", "ignore_errors": True, "bosun.compose.worker": {
-                "image": MISSING_IMAGE, "job": job_name}},
-            {"name": "host network", "ignore_errors": True, "bosun.compose.worker": {
-                "image": TEST_IMAGE, "job": job_name, "network": "host"}},
+            {
+                "name": "would run",
+                "bosun.compose.worker": {
+                    "image": TEST_IMAGE,
+                    "command": ["true"],
+                    "job": job_name,
+                    "state_dir": str(tmp_path / "state"),
+                },
+            },
+            {
+                "name": "image missing",
+                "ignore_errors": True,
+                "bosun.compose.worker": {"image": MISSING_IMAGE, "job": job_name},
+            },
+            {
+                "name": "host network",
+                "ignore_errors": True,
+                "bosun.compose.worker": {"image": TEST_IMAGE, "job": job_name, "network": "host"},
+            },
         ],
     }
     outcome = ansible_playbook([play], check=True)
@@ -358,7 +413,11 @@ def test_module_check_mode_runs_nothing(ansible_playbook: t.Any, job_name: str, 
     assert would.result["spec"]["name"].startswith(f"bosun-worker-{job_name}-")
     assert not (tmp_path / "state").exists()
     missing = outcome.task("image missing")
-    assert missing.status == "failed" and missing.result["msg"].startswith(f"worker image {MISSING_IMAGE!r} is not present")
+    assert missing.status == "failed" and missing.result["msg"].startswith(
+        f"worker image {MISSING_IMAGE!r} is not present"
+    )
     host = outcome.task("host network")
-    assert host.status == "failed" and host.result["msg"].startswith("network 'host' must be a bridge or user-defined network")
+    assert host.status == "failed" and host.result["msg"].startswith(
+        "network 'host' must be a bridge or user-defined network"
+    )
     assert host.result["error"] == {"type": "WorkerSpecError", "network": "host"}

@@ -29,8 +29,12 @@ LOG = "/var/log/dockerd.log"
 
 
 def docker_answers() -> bool:
-    return subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          check=False, timeout=30).returncode == 0
+    return (
+        subprocess.run(
+            ["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=30
+        ).returncode
+        == 0
+    )
 
 
 def dockerd_pid() -> int | None:
@@ -55,8 +59,13 @@ def restart_dockerd() -> None:
             if dockerd_pid() is None and os.path.exists(PIDFILE):
                 os.unlink(PIDFILE)  # stale after a kill, as bootstrap.sh handles it
             with open(LOG, "ab") as log:
-                subprocess.Popen(["nohup", "dockerd"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 start_new_session=True)
+                subprocess.Popen(
+                    ["nohup", "dockerd"],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
             wait_for(docker_answers, 90, "the restarted dockerd to answer")
 
 
@@ -72,24 +81,58 @@ def module_pid(run_id: str) -> int | None:
     return None
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or dockerd_pid() is None,
-                    reason="needs root and a dockerd started by scripts/bootstrap.sh (pid file)")
-def test_dockerd_restart_mid_worker_is_recovered_exactly_from_the_lease(compose_project, ansible, ansible_playbook,
-                                                                        tmp_path):
+@pytest.mark.skipif(
+    os.geteuid() != 0 or dockerd_pid() is None,
+    reason="needs root and a dockerd started by scripts/bootstrap.sh (pid file)",
+)
+def test_dockerd_restart_mid_worker_is_recovered_exactly_from_the_lease(
+    compose_project, ansible, ansible_playbook, tmp_path
+):
     p = compose_project("rel_stack.yml")
     before = snapshot(p)
     run_id = f"dockerdr{os.getpid():08d}abcdef"
     d, env = ansible._prepare()  # pylint: disable=protected-access
     env["BOSUN_TEST_RUN"] = run_id
-    (d / "pb.yml").write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "run", "bosun.compose.job_run": {"name": "rel-a", "project": p.name, "run_id": run_id,
-                                                  "state_dir": str(tmp_path / "state")}}]}]), encoding="utf-8")
-    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "pb.yml")],
-                            cwd=d, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    (d / "pb.yml").write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "name": "run",
+                            "bosun.compose.job_run": {
+                                "name": "rel-a",
+                                "project": p.name,
+                                "run_id": run_id,
+                                "state_dir": str(tmp_path / "state"),
+                            },
+                        }
+                    ],
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "pb.yml")],
+        cwd=d,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
-        wait_for(lambda: run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.run-id={run_id}"]).stdout.strip()
-                 or proc.poll() is not None, 120, "the worker to run")
+        wait_for(
+            lambda: (
+                run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.run-id={run_id}"]).stdout.strip()
+                or proc.poll() is not None
+            ),
+            120,
+            "the worker to run",
+        )
         assert proc.poll() is None, proc.communicate()[0]
         restart_dockerd()
         out = proc.communicate(timeout=180)[0]
@@ -105,8 +148,9 @@ def test_dockerd_restart_mid_worker_is_recovered_exactly_from_the_lease(compose_
     assert labels["bosun.lease.run-id"] == run_id
     assert {n: s for n, (_i, s) in snapshot(p).items()} == {n: "exited" for n in before}
 
-    result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.recover"}],
-                              extra_vars={"project": p.name})
+    result = ansible_playbook(
+        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": p.name}
+    )
     assert result.rc == 0, str(result)
     rec = result.task("Recover the stacks").result["results"][0]["recover"]
     assert rec["action"] == "recovered" and rec["start"]["summary"] == "3/3 started" and rec["released"], rec

@@ -13,15 +13,36 @@ from ansible_collections.bosun.compose.plugins.filter.job_table import FilterMod
 
 def job(name: str, stack: str | None, members: list[str], **kw) -> dict:
     """One entry of job_info's RV jobs (Job.to_dict())."""
-    return {"name": name, "enabled": True, "runnable": True, "stack": stack,
-            "containers": [{"id": f"id-{m}", "name": m, "service": m.split("-")[1], "state": "running"} for m in members],
-            "image": "busybox:1.36", "command": ["sh", "-c", "true"], "env": {}, "user": None, "network": None,
-            "mounts": [], "timeout": 3600, "stop_timeout": None, "start_timeout": 300, "schedule": None,
-            "overlap_policy": "queue", "problems": [], **kw}
+    return {
+        "name": name,
+        "enabled": True,
+        "runnable": True,
+        "stack": stack,
+        "containers": [{"id": f"id-{m}", "name": m, "service": m.split("-")[1], "state": "running"} for m in members],
+        "image": "busybox:1.36",
+        "command": ["sh", "-c", "true"],
+        "env": {},
+        "user": None,
+        "network": None,
+        "mounts": [],
+        "timeout": 3600,
+        "stop_timeout": None,
+        "start_timeout": 300,
+        "schedule": None,
+        "overlap_policy": "queue",
+        "problems": [],
+        **kw,
+    }
 
 
-PROBLEM = {"severity": "error", "kind": "container", "object": "shop-cron-1", "label": "bosun.job.timeout",
-           "value": "soon", "message": "container 'shop-cron-1': label bosun.job.timeout='soon' must be a duration"}
+PROBLEM = {
+    "severity": "error",
+    "kind": "container",
+    "object": "shop-cron-1",
+    "label": "bosun.job.timeout",
+    "value": "soon",
+    "message": "container 'shop-cron-1': label bosun.job.timeout='soon' must be a duration",
+}
 
 
 def test_filter_module_names_the_filter():
@@ -29,10 +50,15 @@ def test_filter_module_names_the_filter():
 
 
 def test_jobs_table_rows_and_problems():
-    found = {"changed": False, "jobs": [
-        job("nightly-backup", "shop", ["shop-db-1", "shop-app-1"], schedule="0 2 * * *"),
-        job("vacuum", "shop", ["shop-cron-1"], runnable=False, problems=[PROBLEM]),
-    ], "problems": [PROBLEM, dict(PROBLEM, severity="warning", message="job 'x' is declared twice")], "leases": []}
+    found = {
+        "changed": False,
+        "jobs": [
+            job("nightly-backup", "shop", ["shop-db-1", "shop-app-1"], schedule="0 2 * * *"),
+            job("vacuum", "shop", ["shop-cron-1"], runnable=False, problems=[PROBLEM]),
+        ],
+        "problems": [PROBLEM, dict(PROBLEM, severity="warning", message="job 'x' is declared twice")],
+        "leases": [],
+    }
     assert jobs_table(found) == [
         "JOB                      STACK                    RUNNABLE  SCHEDULE       PROBLEMS MEMBERS",
         "nightly-backup           shop                     yes       0 2 * * *      0        shop-db-1, shop-app-1",
@@ -54,14 +80,19 @@ def test_jobs_table_cuts_trailing_blanks_of_a_job_without_members():
     assert row == "inline                   shop                     yes       -              0"
 
 
-@pytest.mark.parametrize(("found", "message"), [
-    ([], "jobs_table: the job_info result must be a dict, got list"),
-    ({"jobs": "nightly-backup"}, "jobs_table: jobs must be a list, got str"),
-    ({"jobs": [None]}, "jobs_table: each job must be a dict, got NoneType"),
-    ({"jobs": [{"name": "x", "stack": "s", "runnable": True, "problems": []}]},
-     "jobs_table: each job has no key 'containers'"),
-    ({"jobs": [], "problems": [{"severity": "error"}]}, "jobs_table: each problem has no key 'message'"),
-])
+@pytest.mark.parametrize(
+    ("found", "message"),
+    [
+        ([], "jobs_table: the job_info result must be a dict, got list"),
+        ({"jobs": "nightly-backup"}, "jobs_table: jobs must be a list, got str"),
+        ({"jobs": [None]}, "jobs_table: each job must be a dict, got NoneType"),
+        (
+            {"jobs": [{"name": "x", "stack": "s", "runnable": True, "problems": []}]},
+            "jobs_table: each job has no key 'containers'",
+        ),
+        ({"jobs": [], "problems": [{"severity": "error"}]}, "jobs_table: each problem has no key 'message'"),
+    ],
+)
 def test_jobs_table_refuses_what_is_not_a_job_info_result(found, message):
     with pytest.raises(AnsibleFilterError) as err:
         jobs_table(found)

@@ -15,9 +15,16 @@ RUN = "5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f"
 
 def lease(project: str, run_id: str, alive: bool) -> dict:
     """One entry of job_info's RV leases (Lease.to_dict() plus owner_alive)."""
-    return {"project": project, "run_id": run_id, "job": "nightly-backup", "stop_set": [],
-            "owner": {"hostname": "docker1", "pid": 4242}, "expires": 1772330400.0,
-            "expires_iso": "2026-03-01T02:00:00+00:00", "owner_alive": alive}
+    return {
+        "project": project,
+        "run_id": run_id,
+        "job": "nightly-backup",
+        "stop_set": [],
+        "owner": {"hostname": "docker1", "pid": 4242},
+        "expires": 1772330400.0,
+        "expires_iso": "2026-03-01T02:00:00+00:00",
+        "owner_alive": alive,
+    }
 
 
 def test_filter_module_names_every_filter():
@@ -31,20 +38,26 @@ def test_lease_lines_one_line_per_lease():
     ]
 
 
-@pytest.mark.parametrize(("projects", "line"), [
-    (["shop", "blog"], "no leases on this host; checking stacks: shop, blog"),
-    ([], "no leases on this host; checking stacks: none"),
-])
+@pytest.mark.parametrize(
+    ("projects", "line"),
+    [
+        (["shop", "blog"], "no leases on this host; checking stacks: shop, blog"),
+        ([], "no leases on this host; checking stacks: none"),
+    ],
+)
 def test_lease_lines_without_leases_names_the_stacks_checked(projects, line):
     assert lease_lines([], projects) == [line]
 
 
-@pytest.mark.parametrize(("leases", "projects", "message"), [
-    ({"project": "shop"}, [], "lease_lines: leases must be a list, got dict"),
-    (["shop"], [], "lease_lines: each lease must be a dict, got str"),
-    ([{"project": "shop", "run_id": RUN, "job": "x"}], [], "lease_lines: each lease has no key 'owner_alive'"),
-    ([], "shop", "lease_lines: projects must be a list, got str"),
-])
+@pytest.mark.parametrize(
+    ("leases", "projects", "message"),
+    [
+        ({"project": "shop"}, [], "lease_lines: leases must be a list, got dict"),
+        (["shop"], [], "lease_lines: each lease must be a dict, got str"),
+        ([{"project": "shop", "run_id": RUN, "job": "x"}], [], "lease_lines: each lease has no key 'owner_alive'"),
+        ([], "shop", "lease_lines: projects must be a list, got str"),
+    ],
+)
 def test_lease_lines_refuses_wrong_inputs(leases, projects, message):
     with pytest.raises(AnsibleFilterError) as err:
         lease_lines(leases, projects)
@@ -52,13 +65,29 @@ def test_lease_lines_refuses_wrong_inputs(leases, projects, message):
 
 
 def test_recover_lines_one_line_per_loop_item():
-    registered = {"changed": True, "msg": "All items completed", "skipped": False, "results": [
-        {"item": "shop", "ansible_loop_var": "item", "changed": True, "failed": False,
-         "summary": f"recovered stack 'shop' from run '{RUN}' of job 'nightly-backup' on host 'docker1': 3/3 started",
-         "recover": {"action": "recovered"}},
-        {"item": "blog", "ansible_loop_var": "item", "changed": False, "failed": False, "summary": "nothing to recover",
-         "recover": {"action": "none"}},
-    ]}
+    registered = {
+        "changed": True,
+        "msg": "All items completed",
+        "skipped": False,
+        "results": [
+            {
+                "item": "shop",
+                "ansible_loop_var": "item",
+                "changed": True,
+                "failed": False,
+                "summary": f"recovered stack 'shop' from run '{RUN}' of job 'nightly-backup' on host 'docker1': 3/3 started",
+                "recover": {"action": "recovered"},
+            },
+            {
+                "item": "blog",
+                "ansible_loop_var": "item",
+                "changed": False,
+                "failed": False,
+                "summary": "nothing to recover",
+                "recover": {"action": "none"},
+            },
+        ],
+    }
     assert recover_lines(registered) == [
         f"shop: recovered stack 'shop' from run '{RUN}' of job 'nightly-backup' on host 'docker1': 3/3 started",
         "blog: nothing to recover",
@@ -69,12 +98,15 @@ def test_recover_lines_of_an_empty_loop():
     assert recover_lines({"changed": False, "results": [], "skipped": True}) == []
 
 
-@pytest.mark.parametrize(("registered", "message"), [
-    ([{"item": "shop", "summary": "x"}], "recover_lines: the loop result must be a dict, got list"),
-    ({"changed": False}, "recover_lines: the loop result has no key 'results'"),
-    ({"results": [{"item": "shop"}]}, "recover_lines: each result has no key 'summary'"),
-    ({"results": "shop"}, "recover_lines: results must be a list, got str"),
-])
+@pytest.mark.parametrize(
+    ("registered", "message"),
+    [
+        ([{"item": "shop", "summary": "x"}], "recover_lines: the loop result must be a dict, got list"),
+        ({"changed": False}, "recover_lines: the loop result has no key 'results'"),
+        ({"results": [{"item": "shop"}]}, "recover_lines: each result has no key 'summary'"),
+        ({"results": "shop"}, "recover_lines: results must be a list, got str"),
+    ],
+)
 def test_recover_lines_refuses_wrong_inputs(registered, message):
     with pytest.raises(AnsibleFilterError) as err:
         recover_lines(registered)

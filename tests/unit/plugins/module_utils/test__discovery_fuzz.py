@@ -26,24 +26,62 @@ from ansible_collections.bosun.compose.plugins.module_utils._values import (
 )
 from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, VolumeRecord
 
-FUZZ = settings(derandomize=True, max_examples=150, database=None, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    derandomize=True, max_examples=150, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 KNOWN = sorted(_CONTAINER_FIELDS)
 ENV_PREFIX = "bosun.job.worker.env."
 MAX = 4096
 
 # Values: plausible ones, near misses, and hostile text (NUL, U+FFFD from non-UTF-8 bytes, huge, unicode).
-PLAUSIBLE = st.sampled_from([
-    "true", "no", "90s", "1h30m", "0", "-5", "604801", "99999999999999999999", "30 2 * * *", "@daily", "61 * * * *",
-    "queue", "skip", "host", "none", "bridge", "container:x", '["sh", "-c", "true"]', "sh -c 'oops", "[1, 2]", "[]",
-    "/mnt/x", "relative", "/", "/a/../b", "ro", "RW", "rwx", "", " ", "root:root", "a" * 5000, "x\x00y", "bad\ufffd",
-])
+PLAUSIBLE = st.sampled_from(
+    [
+        "true",
+        "no",
+        "90s",
+        "1h30m",
+        "0",
+        "-5",
+        "604801",
+        "99999999999999999999",
+        "30 2 * * *",
+        "@daily",
+        "61 * * * *",
+        "queue",
+        "skip",
+        "host",
+        "none",
+        "bridge",
+        "container:x",
+        '["sh", "-c", "true"]',
+        "sh -c 'oops",
+        "[1, 2]",
+        "[]",
+        "/mnt/x",
+        "relative",
+        "/",
+        "/a/../b",
+        "ro",
+        "RW",
+        "rwx",
+        "",
+        " ",
+        "root:root",
+        "a" * 5000,
+        "x\x00y",
+        "bad\ufffd",
+    ]
+)
 VALUES = st.one_of(PLAUSIBLE, st.text(max_size=40), st.text(min_size=4090, max_size=4100, alphabet="ab"))
-ENV_NAMES = st.one_of(st.sampled_from(["PATH", "path", "Path", "A_1", "1BAD", "with-dash", "", "ü"]),
-                      st.text(max_size=8))
-KEYS = st.one_of(st.sampled_from(KNOWN), ENV_NAMES.map(lambda n: ENV_PREFIX + n),
-                 st.text(max_size=12).map(lambda s: "bosun.job." + s))
+ENV_NAMES = st.one_of(
+    st.sampled_from(["PATH", "path", "Path", "A_1", "1BAD", "with-dash", "", "ü"]), st.text(max_size=8)
+)
+KEYS = st.one_of(
+    st.sampled_from(KNOWN),
+    ENV_NAMES.map(lambda n: ENV_PREFIX + n),
+    st.text(max_size=12).map(lambda s: "bosun.job." + s),
+)
 
 
 def member(name: str, labels: t.Mapping[str, str], project: str = "shop") -> ContainerRecord:
@@ -93,8 +131,15 @@ def test_discovery_never_raises_and_names_every_problem(labels, name):
 @given(attach=VALUES, path=VALUES, mode=VALUES)
 def test_volume_labels_never_raise_and_bad_ones_are_named(attach, path, mode):
     c = member("db", {"bosun.job.name": "job", "bosun.job.worker.image": "tools:1"})
-    v = VolumeRecord("shop_data", {"bosun.job.attach": attach, "bosun.job.mount.path": path, "bosun.job.mount.mode": mode,
-                                   "com.docker.compose.project": "shop"})
+    v = VolumeRecord(
+        "shop_data",
+        {
+            "bosun.job.attach": attach,
+            "bosun.job.mount.path": path,
+            "bosun.job.mount.mode": mode,
+            "com.docker.compose.project": "shop",
+        },
+    )
     jobs, stray = build_jobs([c], [v])
     [job] = jobs
     problems = stray + job.problems
@@ -174,14 +219,18 @@ def test_absurd_container_values_are_named_errors(label, value, why):
     assert len(problem.message) < 600  # a 10,000-character value is shown shortened
 
 
-@pytest.mark.parametrize("label, value, why", [
-    ("bosun.job.mount.path", "relative/path", "must be an absolute path"),
-    ("bosun.job.mount.path", "/", "must not be '/'"),
-    ("bosun.job.mount.path", "//./", "must not be '/'"),
-    ("bosun.job.mount.path", "/mnt/../etc", "must not contain '..'"),
-    ("bosun.job.mount.mode", "rwx", "must be 'ro' or 'rw'"),
-    ("bosun.job.mount.mode", "x" * 10_000, "must be at most 4096 characters"),
-], ids=["relative", "root", "root-dots", "dotdot", "mode", "huge"])
+@pytest.mark.parametrize(
+    "label, value, why",
+    [
+        ("bosun.job.mount.path", "relative/path", "must be an absolute path"),
+        ("bosun.job.mount.path", "/", "must not be '/'"),
+        ("bosun.job.mount.path", "//./", "must not be '/'"),
+        ("bosun.job.mount.path", "/mnt/../etc", "must not contain '..'"),
+        ("bosun.job.mount.mode", "rwx", "must be 'ro' or 'rw'"),
+        ("bosun.job.mount.mode", "x" * 10_000, "must be at most 4096 characters"),
+    ],
+    ids=["relative", "root", "root-dots", "dotdot", "mode", "huge"],
+)
 def test_absurd_volume_values_are_named_errors(label, value, why):
     c = member("db", {"bosun.job.name": "job", "bosun.job.worker.image": "tools:1"})
     v = VolumeRecord("shop_data", {"bosun.job.attach": "job", label: value})
@@ -193,8 +242,12 @@ def test_absurd_volume_values_are_named_errors(label, value, why):
 
 
 def test_duplicate_env_names_differing_in_case_are_an_error():
-    labels = {"bosun.job.name": "job", "bosun.job.worker.image": "tools:1",
-              ENV_PREFIX + "Token": "a", ENV_PREFIX + "TOKEN": "b"}
+    labels = {
+        "bosun.job.name": "job",
+        "bosun.job.worker.image": "tools:1",
+        ENV_PREFIX + "Token": "a",
+        ENV_PREFIX + "TOKEN": "b",
+    }
     [job] = build_jobs([member("db", labels)], [])[0]
     [problem] = job.errors
     assert "differs from" in problem.message and "only in case" in problem.message, problem.message

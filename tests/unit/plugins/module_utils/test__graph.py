@@ -94,8 +94,19 @@ S, H, C = "service_started", "service_healthy", "service_completed_successfully"
         ("   ", []),
         ("db:service_started:false,db:service_healthy:true", [Dependency("db", S, False)]),
     ],
-    ids=["real-3part", "real-healthy", "real-network-mode", "real-order", "empty", "bare", "bare-list",
-         "2part", "whitespace", "blank", "duplicate-first-wins"],
+    ids=[
+        "real-3part",
+        "real-healthy",
+        "real-network-mode",
+        "real-order",
+        "empty",
+        "bare",
+        "bare-list",
+        "2part",
+        "whitespace",
+        "blank",
+        "duplicate-first-wins",
+    ],
 )
 def test_parse_depends_on(value: str, expected: list[Dependency]) -> None:
     assert parse_depends_on(value) == expected
@@ -108,29 +119,47 @@ ALLOWED = "service_started, service_healthy, service_completed_successfully"
 @pytest.mark.parametrize(
     "value, message",
     [
-        ("db:service_ready:false",
-         f"invalid {L} entry 'db:service_ready:false' in 'db:service_ready:false': "
-         f"unknown condition 'service_ready'; allowed: {ALLOWED}"),
-        ("db::false",
-         f"invalid {L} entry 'db::false' in 'db::false': unknown condition ''; allowed: {ALLOWED}"),
-        ("db:service_started:maybe",
-         f"invalid {L} entry 'db:service_started:maybe' in 'db:service_started:maybe': "
-         "restart flag 'maybe' is not valid; allowed: true, false"),
-        ("db:service_started:false:x",
-         f"invalid {L} entry 'db:service_started:false:x' in 'db:service_started:false:x': "
-         "too many ':' parts; allowed: comma-separated 'service[:condition[:restart]]' entries"),
-        ("db,,cache",
-         f"invalid {L} entry '' in 'db,,cache': "
-         "empty entry; allowed: comma-separated 'service[:condition[:restart]]' entries"),
-        (":service_started:false",
-         f"invalid {L} entry ':service_started:false' in ':service_started:false': "
-         "service name '' is not valid; allowed: letters, digits, '.', '_' and '-'"),
-        ("my db",
-         f"invalid {L} entry 'my db' in 'my db': "
-         "service name 'my db' is not valid; allowed: letters, digits, '.', '_' and '-'"),
+        (
+            "db:service_ready:false",
+            f"invalid {L} entry 'db:service_ready:false' in 'db:service_ready:false': "
+            f"unknown condition 'service_ready'; allowed: {ALLOWED}",
+        ),
+        ("db::false", f"invalid {L} entry 'db::false' in 'db::false': unknown condition ''; allowed: {ALLOWED}"),
+        (
+            "db:service_started:maybe",
+            f"invalid {L} entry 'db:service_started:maybe' in 'db:service_started:maybe': "
+            "restart flag 'maybe' is not valid; allowed: true, false",
+        ),
+        (
+            "db:service_started:false:x",
+            f"invalid {L} entry 'db:service_started:false:x' in 'db:service_started:false:x': "
+            "too many ':' parts; allowed: comma-separated 'service[:condition[:restart]]' entries",
+        ),
+        (
+            "db,,cache",
+            f"invalid {L} entry '' in 'db,,cache': "
+            "empty entry; allowed: comma-separated 'service[:condition[:restart]]' entries",
+        ),
+        (
+            ":service_started:false",
+            f"invalid {L} entry ':service_started:false' in ':service_started:false': "
+            "service name '' is not valid; allowed: letters, digits, '.', '_' and '-'",
+        ),
+        (
+            "my db",
+            f"invalid {L} entry 'my db' in 'my db': "
+            "service name 'my db' is not valid; allowed: letters, digits, '.', '_' and '-'",
+        ),
     ],
-    ids=["unknown-condition", "empty-condition", "bad-restart", "too-many-parts", "empty-entry",
-         "empty-service", "space-in-service"],
+    ids=[
+        "unknown-condition",
+        "empty-condition",
+        "bad-restart",
+        "too-many-parts",
+        "empty-entry",
+        "empty-service",
+        "space-in-service",
+    ],
 )
 def test_parse_depends_on_errors(value: str, message: str) -> None:
     with pytest.raises(GraphError) as err:
@@ -165,14 +194,21 @@ REAL_STACK = [
 @pytest.mark.parametrize(
     "containers, expected",
     [
-        ([ctr("c", "b:service_started:false"), ctr("a"), ctr("b", "a:service_started:false")],
-         [["a"], ["b"], ["c"]]),
-        ([ctr("top", "left:service_started:false,right:service_healthy:false"),
-          ctr("left", "base:service_started:false"), ctr("right", "base:service_started:false"), ctr("base")],
-         [["base"], ["left", "right"], ["top"]]),
+        ([ctr("c", "b:service_started:false"), ctr("a"), ctr("b", "a:service_started:false")], [["a"], ["b"], ["c"]]),
+        (
+            [
+                ctr("top", "left:service_started:false,right:service_healthy:false"),
+                ctr("left", "base:service_started:false"),
+                ctr("right", "base:service_started:false"),
+                ctr("base"),
+            ],
+            [["base"], ["left", "right"], ["top"]],
+        ),
         ([ctr("z"), ctr("a"), ctr("m")], [["a", "m", "z"]]),
-        ([ctr("db"), ctr("web", "db", number=3), ctr("web", "db", number=1), ctr("web", "db", number=2)],
-         [["db"], ["web"]]),
+        (
+            [ctr("db"), ctr("web", "db", number=3), ctr("web", "db", number=1), ctr("web", "db", number=2)],
+            [["db"], ["web"]],
+        ),
         (REAL_STACK, [["db", "plain"], ["migrate", "vf"], ["app"], ["sidecar", "web"]]),
         ([ctr("app", "db:service_started:false,cache:service_started:false"), ctr("db")], [["db"], ["app"]]),
         ([], []),
@@ -206,13 +242,22 @@ def test_container_levels_unknown_service() -> None:
 @pytest.mark.parametrize(
     "containers, message",
     [
-        ([ctr("a", "b:service_started:false"), ctr("b", "a:service_started:false")],
-         "dependency cycle in stack 'p': a -> b -> a"),
-        ([ctr("c", "a:service_started:false"), ctr("a", "b:service_started:false"),
-          ctr("b", "c:service_healthy:false")],
-         "dependency cycle in stack 'p': a -> b -> c -> a"),
-        ([ctr("b", "c"), ctr("c", "d"), ctr("d", "b"), ctr("a", "b"), ctr("e")],
-         "dependency cycle in stack 'p': b -> c -> d -> b"),
+        (
+            [ctr("a", "b:service_started:false"), ctr("b", "a:service_started:false")],
+            "dependency cycle in stack 'p': a -> b -> a",
+        ),
+        (
+            [
+                ctr("c", "a:service_started:false"),
+                ctr("a", "b:service_started:false"),
+                ctr("b", "c:service_healthy:false"),
+            ],
+            "dependency cycle in stack 'p': a -> b -> c -> a",
+        ),
+        (
+            [ctr("b", "c"), ctr("c", "d"), ctr("d", "b"), ctr("a", "b"), ctr("e")],
+            "dependency cycle in stack 'p': b -> c -> d -> b",
+        ),
         ([ctr("a", "a:service_started:false"), ctr("b")], "dependency cycle in stack 'p': a -> a"),
     ],
     ids=["2-cycle", "3-cycle", "cycle-behind-dependent", "self-dependency"],

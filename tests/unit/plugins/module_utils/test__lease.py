@@ -32,19 +32,32 @@ STOP_SET = (
 
 
 def lease(owner: Owner, expires: int = NOW + 60, **kw) -> Lease:
-    return Lease(project="shop", run_id="run-1", job=kw.pop("job", "backup"), owner=owner, expires=expires,
-                 created=NOW - 10, stop_set=STOP_SET, **kw)
+    return Lease(
+        project="shop",
+        run_id="run-1",
+        job=kw.pop("job", "backup"),
+        owner=owner,
+        expires=expires,
+        created=NOW - 10,
+        stop_set=STOP_SET,
+        **kw,
+    )
 
 
 def test_labels_round_trip():
     original = lease(Owner("host-a", "boot-1", 4242, 987654))
     labels = original.to_labels()
-    assert Lease.from_labels(labels, container_id="c1") == lease(Owner("host-a", "boot-1", 4242, 987654),
-                                                                 container_id="c1")
+    assert Lease.from_labels(labels, container_id="c1") == lease(
+        Owner("host-a", "boot-1", 4242, 987654), container_id="c1"
+    )
     assert all(k.startswith("bosun.lease.") for k in labels)
     assert not any(k.startswith((COMPOSE_PROJECT.rsplit(".", 1)[0], LABEL_PREFIX)) for k in labels)
-    assert json.loads(labels[LEASE_OWNER]) == {"hostname": "host-a", "boot_id": "boot-1", "pid": 4242,
-                                               "pid_start": 987654}
+    assert json.loads(labels[LEASE_OWNER]) == {
+        "hostname": "host-a",
+        "boot_id": "boot-1",
+        "pid": 4242,
+        "pid_start": 987654,
+    }
     assert json.loads(labels[LEASE_STOP_SET]) == [dict(e) for e in STOP_SET]
 
 
@@ -53,12 +66,15 @@ def test_labels_round_trip_without_pid_or_job():
     assert Lease.from_labels(original.to_labels()) == original
 
 
-@pytest.mark.parametrize("broken", [
-    pytest.param({LEASE_OWNER: "not json"}, id="owner-not-json"),
-    pytest.param({LEASE_STOP_SET: "{}"}, id="stop-set-not-a-list"),
-    pytest.param({"bosun.lease.expires": "soon"}, id="expires-not-a-number"),
-    pytest.param({"bosun.lease.run-id": None}, id="run-id-missing"),
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param({LEASE_OWNER: "not json"}, id="owner-not-json"),
+        pytest.param({LEASE_STOP_SET: "{}"}, id="stop-set-not-a-list"),
+        pytest.param({"bosun.lease.expires": "soon"}, id="expires-not-a-number"),
+        pytest.param({"bosun.lease.run-id": None}, id="run-id-missing"),
+    ],
+)
 def test_broken_labels_raise_a_lease_error_naming_the_stack(broken):
     labels = lease(HERE).to_labels()
     for k, v in broken.items():
@@ -74,20 +90,23 @@ def fake_proc(table):
     return table.get
 
 
-@pytest.mark.parametrize("owner, expires, proc, alive", [
-    pytest.param(Owner("host-a", "boot-1", 10, 500), NOW + 60, {10: 500}, True, id="same-host-pid-alive"),
-    pytest.param(Owner("host-a", "boot-1", 10, 500), NOW - 1, {10: 500}, False, id="expired-though-pid-alive"),
-    pytest.param(Owner("host-a", "boot-1", 10, 500), NOW, {10: 500}, False, id="expires-exactly-now"),
-    pytest.param(Owner("host-a", "boot-1", 10, 500), NOW + 60, {}, False, id="dead-pid"),
-    pytest.param(Owner("host-a", "boot-1", 10, 500), NOW + 60, {10: 501}, False, id="pid-reused-other-start-time"),
-    pytest.param(Owner("host-a", "boot-1", 10, None), NOW + 60, {10: 501}, True, id="pid-without-start-time"),
-    pytest.param(Owner("host-a", "boot-0", 10, 500), NOW + 60, {}, True, id="other-boot-trust-expiry"),
-    pytest.param(Owner("host-a", "boot-0", 10, 500), NOW - 1, {}, False, id="other-boot-expired"),
-    pytest.param(Owner("host-b", "boot-9", 10, 500), NOW + 60, {}, True, id="other-host-trust-expiry"),
-    pytest.param(Owner("host-b", "boot-9", 10, 500), NOW - 1, {}, False, id="other-host-expired"),
-    pytest.param(Owner("host-a", "boot-1"), NOW + 60, {}, True, id="no-pid-trust-expiry"),
-    pytest.param(Owner("host-a", "boot-1"), NOW - 1, {}, False, id="no-pid-expired"),
-])
+@pytest.mark.parametrize(
+    "owner, expires, proc, alive",
+    [
+        pytest.param(Owner("host-a", "boot-1", 10, 500), NOW + 60, {10: 500}, True, id="same-host-pid-alive"),
+        pytest.param(Owner("host-a", "boot-1", 10, 500), NOW - 1, {10: 500}, False, id="expired-though-pid-alive"),
+        pytest.param(Owner("host-a", "boot-1", 10, 500), NOW, {10: 500}, False, id="expires-exactly-now"),
+        pytest.param(Owner("host-a", "boot-1", 10, 500), NOW + 60, {}, False, id="dead-pid"),
+        pytest.param(Owner("host-a", "boot-1", 10, 500), NOW + 60, {10: 501}, False, id="pid-reused-other-start-time"),
+        pytest.param(Owner("host-a", "boot-1", 10, None), NOW + 60, {10: 501}, True, id="pid-without-start-time"),
+        pytest.param(Owner("host-a", "boot-0", 10, 500), NOW + 60, {}, True, id="other-boot-trust-expiry"),
+        pytest.param(Owner("host-a", "boot-0", 10, 500), NOW - 1, {}, False, id="other-boot-expired"),
+        pytest.param(Owner("host-b", "boot-9", 10, 500), NOW + 60, {}, True, id="other-host-trust-expiry"),
+        pytest.param(Owner("host-b", "boot-9", 10, 500), NOW - 1, {}, False, id="other-host-expired"),
+        pytest.param(Owner("host-a", "boot-1"), NOW + 60, {}, True, id="no-pid-trust-expiry"),
+        pytest.param(Owner("host-a", "boot-1"), NOW - 1, {}, False, id="no-pid-expired"),
+    ],
+)
 def test_owner_alive(owner, expires, proc, alive):
     assert owner_alive(lease(owner, expires), NOW, here=HERE, start_time_of=fake_proc(proc)) is alive
 
@@ -105,26 +124,42 @@ def test_owner_current_is_alive_and_an_exited_pid_is_not(tmp_path):
     assert Owner.current(with_pid=False).pid is None
 
 
-@pytest.mark.parametrize("owner, job, alive, expected", [
-    pytest.param(Owner("host-a", "boot-1", 4242, 1), "backup", True,
-                 "stack 'shop' is held by run 'run-1' of job 'backup' on host 'host-a' pid 4242, "
-                 "expires 2027-01-15T08:01:00+00:00 (alive); allowed: one run per stack at a time", id="alive-with-pid"),
-    pytest.param(Owner("host-b"), "", False,
-                 "stack 'shop' is held by run 'run-1' on host 'host-b', expires 2027-01-15T08:01:00+00:00 "
-                 "(expired or dead: run state=recovered to restart its stop-set and release it); "
-                 "allowed: one run per stack at a time", id="dead-without-pid-or-job"),
-])
+@pytest.mark.parametrize(
+    "owner, job, alive, expected",
+    [
+        pytest.param(
+            Owner("host-a", "boot-1", 4242, 1),
+            "backup",
+            True,
+            "stack 'shop' is held by run 'run-1' of job 'backup' on host 'host-a' pid 4242, "
+            "expires 2027-01-15T08:01:00+00:00 (alive); allowed: one run per stack at a time",
+            id="alive-with-pid",
+        ),
+        pytest.param(
+            Owner("host-b"),
+            "",
+            False,
+            "stack 'shop' is held by run 'run-1' on host 'host-b', expires 2027-01-15T08:01:00+00:00 "
+            "(expired or dead: run state=recovered to restart its stop-set and release it); "
+            "allowed: one run per stack at a time",
+            id="dead-without-pid-or-job",
+        ),
+    ],
+)
 def test_holder_message(owner, job, alive, expected):
     assert held_message(lease(owner, job=job), alive) == expected
 
 
-@pytest.mark.parametrize("status, health", [
-    pytest.param("Up 5 seconds (healthy)", "healthy", id="healthy"),
-    pytest.param("Up 1 second (health: starting)", "starting", id="starting"),
-    pytest.param("Up 2 minutes (unhealthy)", "unhealthy", id="unhealthy"),
-    pytest.param("Up 5 seconds", None, id="no-healthcheck"),
-    pytest.param("Exited (0) 3 seconds ago", None, id="exited"),
-    pytest.param("", None, id="empty"),
-])
+@pytest.mark.parametrize(
+    "status, health",
+    [
+        pytest.param("Up 5 seconds (healthy)", "healthy", id="healthy"),
+        pytest.param("Up 1 second (health: starting)", "starting", id="starting"),
+        pytest.param("Up 2 minutes (unhealthy)", "unhealthy", id="unhealthy"),
+        pytest.param("Up 5 seconds", None, id="no-healthcheck"),
+        pytest.param("Exited (0) 3 seconds ago", None, id="exited"),
+        pytest.param("", None, id="empty"),
+    ],
+)
 def test_health_of_list_status(status, health):
     assert health_of(status) == health

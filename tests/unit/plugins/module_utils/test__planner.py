@@ -17,15 +17,25 @@ RUN = "0123456789abcdef0123456789abcdef"
 
 
 def c(service: str, depends: str = "", state: str = "running", n: int = 1) -> ContainerRecord:
-    return ContainerRecord(id=f"id-{service}-{n}", name=f"shop-{service}-{n}", state=state, labels={
-        "com.docker.compose.project": "shop", "com.docker.compose.service": service,
-        "com.docker.compose.container-number": str(n), "com.docker.compose.depends_on": depends})
+    return ContainerRecord(
+        id=f"id-{service}-{n}",
+        name=f"shop-{service}-{n}",
+        state=state,
+        labels={
+            "com.docker.compose.project": "shop",
+            "com.docker.compose.service": service,
+            "com.docker.compose.container-number": str(n),
+            "com.docker.compose.depends_on": depends,
+        },
+    )
 
 
 STACK = [
-    c("db"), c("cache"),
+    c("db"),
+    c("cache"),
     c("api", "db:service_healthy:false,cache:service_started:false"),
-    c("web", "api:service_started:false", n=1), c("web", "api:service_started:false", n=2),
+    c("web", "api:service_started:false", n=1),
+    c("web", "api:service_started:false", n=2),
     c("manual", "db:service_started:false", state="exited"),
 ]
 
@@ -64,8 +74,13 @@ def test_job_stop_timeout_overrides_container_graces() -> None:
 
 
 def test_worker_step_masks_secrets_and_names_the_worker() -> None:
-    plan = build_plan(job(env={"A": "1"}, mounts=[Mount("shop_data", "/mnt/data")]), STACK, run_id=RUN,
-                      secret_env={"TOKEN": "hunter2"}, container_stop_timeouts={})
+    plan = build_plan(
+        job(env={"A": "1"}, mounts=[Mount("shop_data", "/mnt/data")]),
+        STACK,
+        run_id=RUN,
+        secret_env={"TOKEN": "hunter2"},
+        container_stop_timeouts={},
+    )
     w = plan.to_dict()["steps"][1]["worker"]
     assert w["name"] == "bosun-worker-nightly-01234567"
     assert w["env"] == {"A": "1", "TOKEN": "********"} and "hunter2" not in str(plan.to_dict())
@@ -84,21 +99,55 @@ def test_plan_without_image_is_an_error() -> None:
 
 
 def test_overrides_win_over_labels() -> None:
-    [labelled] = build_jobs([ContainerRecord("i", "shop-db-1", "running", {
-        "com.docker.compose.project": "shop", "bosun.job.name": "nightly", "bosun.job.worker.image": "tools:1",
-        "bosun.job.worker.env.A": "label", "bosun.job.timeout": "10m"})], [])[0]
-    result, secret = apply_overrides(labelled, "nightly", {
-        "timeout": "2h", "env": {"A": "play", "B": "2"}, "secret_env": {"S": "x"}, "command": "sh -c 'echo hi'",
-        "mounts": [{"volume": "v", "mode": "rw"}], "start_timeout": 30, "user": None})
+    [labelled] = build_jobs(
+        [
+            ContainerRecord(
+                "i",
+                "shop-db-1",
+                "running",
+                {
+                    "com.docker.compose.project": "shop",
+                    "bosun.job.name": "nightly",
+                    "bosun.job.worker.image": "tools:1",
+                    "bosun.job.worker.env.A": "label",
+                    "bosun.job.timeout": "10m",
+                },
+            )
+        ],
+        [],
+    )[0]
+    result, secret = apply_overrides(
+        labelled,
+        "nightly",
+        {
+            "timeout": "2h",
+            "env": {"A": "play", "B": "2"},
+            "secret_env": {"S": "x"},
+            "command": "sh -c 'echo hi'",
+            "mounts": [{"volume": "v", "mode": "rw"}],
+            "start_timeout": 30,
+            "user": None,
+        },
+    )
     assert (result.timeout, result.start_timeout, result.env, result.command) == (
-        7200, 30, {"A": "play", "B": "2"}, ["sh", "-c", "echo hi"])
+        7200,
+        30,
+        {"A": "play", "B": "2"},
+        ["sh", "-c", "echo hi"],
+    )
     assert result.mounts == [Mount("v", "/mnt/v", "rw")] and secret == {"S": "x"}
     assert labelled.timeout == 600 and labelled.env == {"A": "label"}  # the discovered job is not changed
 
 
 def test_image_override_clears_the_missing_image_problem() -> None:
-    [labelled] = build_jobs([ContainerRecord("i", "shop-db-1", "running", {
-        "com.docker.compose.project": "shop", "bosun.job.name": "nightly"})], [])[0]
+    [labelled] = build_jobs(
+        [
+            ContainerRecord(
+                "i", "shop-db-1", "running", {"com.docker.compose.project": "shop", "bosun.job.name": "nightly"}
+            )
+        ],
+        [],
+    )[0]
     assert not labelled.runnable
     result, _secret = apply_overrides(labelled, "nightly", {"image": "tools:2"})
     assert result.runnable and result.image == "tools:2"
@@ -107,25 +156,44 @@ def test_image_override_clears_the_missing_image_problem() -> None:
 def test_inline_definition_needs_stack_and_image() -> None:
     with pytest.raises(PlanError) as exc:
         apply_overrides(None, "adhoc", {"image": "tools:1"})
-    assert exc.value.message == ("job 'adhoc' has no labels on this host, so the play must define it completely; "
-                                 "missing: stack")
+    assert exc.value.message == (
+        "job 'adhoc' has no labels on this host, so the play must define it completely; missing: stack"
+    )
     result, _secret = apply_overrides(None, "adhoc", {"image": "tools:1", "stack": "shop"})
     assert (result.name, result.stack, result.image, result.runnable) == ("adhoc", "shop", "tools:1", True)
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"colour": "red"}, "job 'j': unknown override(s) colour; allowed: command, env, image, mounts, network, "
-                        "overlap_policy, secret_env, stack, start_timeout, stop_timeout, timeout, user"),
-    ({"timeout": "-1"}, "job 'j': override 'timeout' has value '-1': must be a positive duration such as 90s, 30m or 1h30m"),
-    ({"timeout": True}, "job 'j': override 'timeout' has value True: must be a duration such as 90s, 30m or 1h30m, "
-                           "or a whole number of seconds"),
-    ({"network": "host"}, "job 'j': override 'network' has value 'host': must be a bridge or user-defined network, or "
-                          "'none'; host, container: and service: networking are not allowed for workers"),
-    ({"mounts": [{"volume": "v", "path": "/"}]},
-     "job 'j': override 'mounts' has value [{'volume': 'v', 'path': '/'}]: must not be '/': mount the volume below it, "
-     "such as /mnt/data"),
-    ({"env": ["A=1"]}, "job 'j': override 'env' has value ['A=1']: must be a dict of NAME: value"),
-], ids=["unknown", "negative-timeout", "bool-timeout", "host-network", "root-mount", "env-list"])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            {"colour": "red"},
+            "job 'j': unknown override(s) colour; allowed: command, env, image, mounts, network, "
+            "overlap_policy, secret_env, stack, start_timeout, stop_timeout, timeout, user",
+        ),
+        (
+            {"timeout": "-1"},
+            "job 'j': override 'timeout' has value '-1': must be a positive duration such as 90s, 30m or 1h30m",
+        ),
+        (
+            {"timeout": True},
+            "job 'j': override 'timeout' has value True: must be a duration such as 90s, 30m or 1h30m, "
+            "or a whole number of seconds",
+        ),
+        (
+            {"network": "host"},
+            "job 'j': override 'network' has value 'host': must be a bridge or user-defined network, or "
+            "'none'; host, container: and service: networking are not allowed for workers",
+        ),
+        (
+            {"mounts": [{"volume": "v", "path": "/"}]},
+            "job 'j': override 'mounts' has value [{'volume': 'v', 'path': '/'}]: must not be '/': mount the volume below it, "
+            "such as /mnt/data",
+        ),
+        ({"env": ["A=1"]}, "job 'j': override 'env' has value ['A=1']: must be a dict of NAME: value"),
+    ],
+    ids=["unknown", "negative-timeout", "bool-timeout", "host-network", "root-mount", "env-list"],
+)
 def test_bad_overrides_are_refused_with_the_value(overrides: dict, message: str) -> None:
     with pytest.raises(PlanError) as exc:
         apply_overrides(job(name="j"), "j", overrides)
@@ -138,12 +206,16 @@ def test_other_problems_survive_overrides() -> None:
     assert not result.runnable
 
 
-@pytest.mark.parametrize("image, patterns, allowed", [
-    ("registry.example.com/backup/tools:1", ["registry.example.com/backup/*"], True),
-    ("tools:1.4", ["tools:1.*"], True),
-    ("tools:2.0", ["tools:1.*"], False),
-    ("evil/tools:1", ["tools:*"], False),
-    ("tools:1", [], False),
-], ids=["registry-prefix", "tag-glob", "tag-mismatch", "no-implicit-prefix", "empty-list"])
+@pytest.mark.parametrize(
+    "image, patterns, allowed",
+    [
+        ("registry.example.com/backup/tools:1", ["registry.example.com/backup/*"], True),
+        ("tools:1.4", ["tools:1.*"], True),
+        ("tools:2.0", ["tools:1.*"], False),
+        ("evil/tools:1", ["tools:*"], False),
+        ("tools:1", [], False),
+    ],
+    ids=["registry-prefix", "tag-glob", "tag-mismatch", "no-implicit-prefix", "empty-list"],
+)
 def test_image_allowed(image: str, patterns: list[str], allowed: bool) -> None:
     assert image_allowed(image, patterns) is allowed

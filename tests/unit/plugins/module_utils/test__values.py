@@ -24,8 +24,12 @@ REFUSED = object()
 def via_label(label: str, value: str) -> t.Any:
     """The value as discovery reads it from a container label; REFUSED when it is a problem of that label."""
     labels = {"bosun.job.name": "j", "bosun.job.worker.image": "tools:1", label: value}
-    c = ContainerRecord(id="c1", name="shop-db-1", state="running",
-                        labels={"com.docker.compose.project": "shop", "com.docker.compose.service": "db", **labels})
+    c = ContainerRecord(
+        id="c1",
+        name="shop-db-1",
+        state="running",
+        labels={"com.docker.compose.project": "shop", "com.docker.compose.service": "db", **labels},
+    )
     [job] = build_jobs([c], [])[0]
     if any(p.label == label for p in job.problems):
         return REFUSED
@@ -48,8 +52,19 @@ def via_spec(**kw: t.Any) -> t.Any:
 
 def via_worker_module(**options: t.Any) -> t.Any:
     p: dict[str, t.Any] = dict(
-        job="j", run_id=RUN_ID, image="tools:1", command=None, env={}, secret_env={}, mounts=[], network=None,
-        user=None, run_timeout=3600, stop_grace=10, stack=None)
+        job="j",
+        run_id=RUN_ID,
+        image="tools:1",
+        command=None,
+        env={},
+        secret_env={},
+        mounts=[],
+        network=None,
+        user=None,
+        run_timeout=3600,
+        stop_grace=10,
+        stack=None,
+    )
     p.update(options)
     try:
         return worker_module_spec(p)
@@ -57,28 +72,48 @@ def via_worker_module(**options: t.Any) -> t.Any:
         return REFUSED
 
 
-NETWORKS = [("bridge", "bridge"), ("none", "none"), ("shop_default", "shop_default"), ("host", REFUSED),
-            ("container:db", REFUSED), ("service:db", REFUSED), (" ", REFUSED)]
+NETWORKS = [
+    ("bridge", "bridge"),
+    ("none", "none"),
+    ("shop_default", "shop_default"),
+    ("host", REFUSED),
+    ("container:db", REFUSED),
+    ("service:db", REFUSED),
+    (" ", REFUSED),
+]
 
 
 @pytest.mark.parametrize(("value", "expected"), NETWORKS, ids=[v for v, _e in NETWORKS])
 def test_network_rule_is_the_same_everywhere(value: str, expected: t.Any) -> None:
-    got = [via_label("bosun.job.worker.network", value), via_override("network", value),
-           via_spec(network=value), via_worker_module(network=value)]
+    got = [
+        via_label("bosun.job.worker.network", value),
+        via_override("network", value),
+        via_spec(network=value),
+        via_worker_module(network=value),
+    ]
     if expected is REFUSED:
         assert got == [REFUSED] * 4
     else:
         assert [g.network for g in got] == [expected] * 4
 
 
-COMMANDS = [("sh -c 'echo hi'", ["sh", "-c", "echo hi"]), ('["a", "b c"]', ["a", "b c"]), ("", REFUSED),
-            ("sh -c 'oops", REFUSED), ("[1, 2]", REFUSED)]
+COMMANDS = [
+    ("sh -c 'echo hi'", ["sh", "-c", "echo hi"]),
+    ('["a", "b c"]', ["a", "b c"]),
+    ("", REFUSED),
+    ("sh -c 'oops", REFUSED),
+    ("[1, 2]", REFUSED),
+]
 
 
 @pytest.mark.parametrize(("value", "expected"), COMMANDS, ids=["shell", "json", "empty", "unclosed", "json-ints"])
 def test_command_rule_is_the_same_everywhere(value: str, expected: t.Any) -> None:
-    got = [via_label("bosun.job.worker.command", value), via_override("command", value),
-           via_spec(command=value), via_worker_module(command=value)]
+    got = [
+        via_label("bosun.job.worker.command", value),
+        via_override("command", value),
+        via_spec(command=value),
+        via_worker_module(command=value),
+    ]
     if expected is REFUSED:
         assert got == [REFUSED] * 4
     else:
@@ -90,8 +125,11 @@ def test_command_lists_from_a_play_are_the_same_in_override_and_worker_module() 
     assert via_override("command", argv).command == via_worker_module(command=argv).command == ["sleep", "5"]
 
 
-@pytest.mark.parametrize(("value", "text"), [(True, "true"), (False, "false"), (5, "5"), (1.5, "1.5"), ("x", "x")],
-                         ids=["true", "false", "int", "float", "str"])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(True, "true"), (False, "false"), (5, "5"), (1.5, "1.5"), ("x", "x")],
+    ids=["true", "false", "int", "float", "str"],
+)
 def test_env_values_become_the_same_text_through_job_run_and_worker(value: t.Any, text: str) -> None:
     # 0.1.0 gave "True" through job_run's overrides and "true" through the worker module.
     assert via_override("env", {"FLAG": value}).env == {"FLAG": text}
@@ -116,8 +154,15 @@ def test_env_names_follow_one_rule() -> None:
     assert via_worker_module(env={"A-B": "x"}) is REFUSED
 
 
-DURATIONS = [("90s", 90), ("1h30m", 5400), ("120", 120), ("0", REFUSED), ("-5m", REFUSED), ("8d", REFUSED),
-             ("604801", REFUSED)]
+DURATIONS = [
+    ("90s", 90),
+    ("1h30m", 5400),
+    ("120", 120),
+    ("0", REFUSED),
+    ("-5m", REFUSED),
+    ("8d", REFUSED),
+    ("604801", REFUSED),
+]
 
 
 @pytest.mark.parametrize(("value", "expected"), DURATIONS, ids=[v for v, _e in DURATIONS])
@@ -139,14 +184,22 @@ def test_spec_normalizes_a_duration_text_to_seconds() -> None:
     assert via_spec(timeout="1h30m").timeout == 5400
 
 
-MOUNTS = [("/mnt/data/", "/mnt/data"), ("/mnt//x/./y", "/mnt/x/y"), ("relative", REFUSED), ("/", REFUSED),
-          ("/a/../b", REFUSED)]
+MOUNTS = [
+    ("/mnt/data/", "/mnt/data"),
+    ("/mnt//x/./y", "/mnt/x/y"),
+    ("relative", REFUSED),
+    ("/", REFUSED),
+    ("/a/../b", REFUSED),
+]
 
 
 @pytest.mark.parametrize(("path", "expected"), MOUNTS, ids=[p for p, _e in MOUNTS])
 def test_mount_path_rule_is_the_same_for_overrides_spec_and_worker_module(path: str, expected: t.Any) -> None:
-    got = [via_override("mounts", [{"volume": "data", "path": path}]), via_spec(mounts=[Mount("data", path)]),
-           via_worker_module(mounts=[{"volume": "data", "path": path, "mode": "ro"}])]
+    got = [
+        via_override("mounts", [{"volume": "data", "path": path}]),
+        via_spec(mounts=[Mount("data", path)]),
+        via_worker_module(mounts=[{"volume": "data", "path": path, "mode": "ro"}]),
+    ]
     if expected is REFUSED:
         assert got == [REFUSED] * 3
     else:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 
 import pytest
@@ -39,13 +40,22 @@ def test_name_and_labels() -> None:
 
 def test_container_env_adds_bosun_variables() -> None:
     assert spec(env={"A": "1"}, stack="shop").container_env == {
-        "A": "1", "BOSUN_JOB_NAME": "backup", "BOSUN_RUN_ID": RUN_ID, "BOSUN_STACK": "shop"}
+        "A": "1",
+        "BOSUN_JOB_NAME": "backup",
+        "BOSUN_RUN_ID": RUN_ID,
+        "BOSUN_STACK": "shop",
+    }
     assert "BOSUN_STACK" not in spec().container_env
 
 
 def test_to_dict_always_masks_secrets() -> None:
-    s = spec(env={"USER_NAME": "bob", "PASSWORD": "hunter2"}, secret_env_names={"PASSWORD"},
-             mounts=[Mount("shop_data", "/mnt/data")], network="none", command=["sh", "-c", "true"])
+    s = spec(
+        env={"USER_NAME": "bob", "PASSWORD": "hunter2"},
+        secret_env_names={"PASSWORD"},
+        mounts=[Mount("shop_data", "/mnt/data")],
+        network="none",
+        command=["sh", "-c", "true"],
+    )
     d = s.to_dict()
     assert d["env"] == {"USER_NAME": "bob", "PASSWORD": SECRET_MASK}
     assert "hunter2" not in repr(d)
@@ -59,17 +69,21 @@ def test_to_dict_always_masks_secrets() -> None:
 def test_spec_is_frozen_and_normalized() -> None:
     s = spec(secret_env_names={"X"}, env={"X": "y"})
     assert isinstance(s.secret_env_names, frozenset)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         s.image = "other"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("network", [None, "none", "bridge", "shop_default"], ids=["default", "none", "bridge", "user-defined"])
+@pytest.mark.parametrize(
+    "network", [None, "none", "bridge", "shop_default"], ids=["default", "none", "bridge", "user-defined"]
+)
 def test_allowed_networks(network: str | None) -> None:
     assert spec(network=network).network == network
 
 
 NETWORK_RULE = "must be a bridge or user-defined network, or 'none'; host, container: and service: networking are not allowed for workers"
-VOLUME_RULE = "must be a volume name: a letter or digit first, then letters, digits, '_', '.', '-' (host paths are not allowed)"
+VOLUME_RULE = (
+    "must be a volume name: a letter or digit first, then letters, digits, '_', '.', '-' (host paths are not allowed)"
+)
 REFUSED: list[tuple[str, dict[str, t.Any], str]] = [
     ("network-host", dict(network="host"), f"network 'host' {NETWORK_RULE}"),
     ("network-container", dict(network="container:db"), f"network 'container:db' {NETWORK_RULE}"),
@@ -77,40 +91,76 @@ REFUSED: list[tuple[str, dict[str, t.Any], str]] = [
     ("network-empty", dict(network=" "), "network ' ' must name a Docker network, or 'none'"),
     ("host-path", dict(mounts=[Mount("/etc", "/mnt/etc")]), f"mount source '/etc' {VOLUME_RULE}"),
     ("relative-host-path", dict(mounts=[Mount("./data", "/mnt/d")]), f"mount source './data' {VOLUME_RULE}"),
-    ("dotdot-host-path", dict(mounts=[Mount("/srv/backup/../../etc", "/mnt/d")]),
-     f"mount source '/srv/backup/../../etc' {VOLUME_RULE}"),
+    (
+        "dotdot-host-path",
+        dict(mounts=[Mount("/srv/backup/../../etc", "/mnt/d")]),
+        f"mount source '/srv/backup/../../etc' {VOLUME_RULE}",
+    ),
     ("home-path", dict(mounts=[Mount("~", "/mnt/d")]), f"mount source '~' {VOLUME_RULE}"),
     ("bad-volume-name", dict(mounts=[Mount("-data", "/mnt/d")]), f"mount source '-data' {VOLUME_RULE}"),
-    ("relative-target", dict(mounts=[Mount("data", "mnt/d")]),
-     "mount path of volume 'data': 'mnt/d' must be an absolute path inside the worker, such as /mnt/data"),
-    ("dotdot-target", dict(mounts=[Mount("data", "/mnt/../etc")]),
-     "mount path of volume 'data': '/mnt/../etc' must not contain '..'"),
-    ("root-target", dict(mounts=[Mount("data", "//")]),
-     "mount path of volume 'data': '//' must not be '/': mount the volume below it, such as /mnt/data"),
-    ("bad-mode", dict(mounts=[Mount("data", "/mnt/d", "wo")]),  # type: ignore[arg-type]
-     "mount mode of volume 'data': 'wo' must be 'ro' or 'rw'"),
-    ("duplicate-target", dict(mounts=[Mount("a", "/mnt/x"), Mount("b", "/mnt/x/")]),
-     "mount path '/mnt/x' is used twice (volumes 'a' and 'b'): each mount needs its own path"),
-    ("job-name", dict(job="bad job"),
-     "job name 'bad job' must start with a letter or digit and use only letters, digits, '_', '.', '-' (at most 63)"),
-    ("run-id-short", dict(run_id="abc"),
-     "run id 'abc' must be 8 to 128 letters, digits, '_', '.', '-', starting with a letter or digit (a uuid4 hex is typical)"),
-    ("run-id-path", dict(run_id="../../../etc/x"),
-     "run id '../../../etc/x' must be 8 to 128 letters, digits, '_', '.', '-', starting with a letter or digit "
-     "(a uuid4 hex is typical)"),
+    (
+        "relative-target",
+        dict(mounts=[Mount("data", "mnt/d")]),
+        "mount path of volume 'data': 'mnt/d' must be an absolute path inside the worker, such as /mnt/data",
+    ),
+    (
+        "dotdot-target",
+        dict(mounts=[Mount("data", "/mnt/../etc")]),
+        "mount path of volume 'data': '/mnt/../etc' must not contain '..'",
+    ),
+    (
+        "root-target",
+        dict(mounts=[Mount("data", "//")]),
+        "mount path of volume 'data': '//' must not be '/': mount the volume below it, such as /mnt/data",
+    ),
+    (
+        "bad-mode",
+        dict(mounts=[Mount("data", "/mnt/d", "wo")]),  # type: ignore[arg-type]
+        "mount mode of volume 'data': 'wo' must be 'ro' or 'rw'",
+    ),
+    (
+        "duplicate-target",
+        dict(mounts=[Mount("a", "/mnt/x"), Mount("b", "/mnt/x/")]),
+        "mount path '/mnt/x' is used twice (volumes 'a' and 'b'): each mount needs its own path",
+    ),
+    (
+        "job-name",
+        dict(job="bad job"),
+        "job name 'bad job' must start with a letter or digit and use only letters, digits, '_', '.', '-' (at most 63)",
+    ),
+    (
+        "run-id-short",
+        dict(run_id="abc"),
+        "run id 'abc' must be 8 to 128 letters, digits, '_', '.', '-', starting with a letter or digit (a uuid4 hex is typical)",
+    ),
+    (
+        "run-id-path",
+        dict(run_id="../../../etc/x"),
+        "run id '../../../etc/x' must be 8 to 128 letters, digits, '_', '.', '-', starting with a letter or digit "
+        "(a uuid4 hex is typical)",
+    ),
     ("image-empty", dict(image=""), "image '' must be a non-empty image reference without spaces"),
     ("command-empty", dict(command=[]), "command [] must name at least the program to run"),
-    ("command-not-text", dict(command=["sh", None]),
-     "command ['sh', None] must be a list of strings, a JSON array of strings or a shell-quoted string"),
-    ("reserved-env", dict(env={"BOSUN_RUN_ID": "x"}),
-     "environment variable 'BOSUN_RUN_ID' is set by bosun itself and cannot be given; reserved names are "
-     "BOSUN_JOB_NAME, BOSUN_RUN_ID, BOSUN_STACK"),
+    (
+        "command-not-text",
+        dict(command=["sh", None]),
+        "command ['sh', None] must be a list of strings, a JSON array of strings or a shell-quoted string",
+    ),
+    (
+        "reserved-env",
+        dict(env={"BOSUN_RUN_ID": "x"}),
+        "environment variable 'BOSUN_RUN_ID' is set by bosun itself and cannot be given; reserved names are "
+        "BOSUN_JOB_NAME, BOSUN_RUN_ID, BOSUN_STACK",
+    ),
     ("env-name", dict(env={"A=B": "x"}), "environment variable name 'A=B' must match [A-Za-z_][A-Za-z0-9_]*"),
     ("env-value", dict(env={"N": 3}), "environment variable 'N' must have a string value, not int"),
     ("timeout-zero", dict(timeout=0), "timeout 0 must be a positive duration such as 90s, 30m or 1h30m"),
     ("timeout-too-long", dict(timeout=604801), "timeout 604801 must be at most 7 days (604800 seconds)"),
-    ("timeout-bool", dict(timeout=True),
-     "timeout True must be a duration such as 90s, 30m or 1h30m, or a whole number of seconds"),
+    (
+        "timeout-bool",
+        dict(timeout=True),
+        "timeout True must be a duration such as 90s, 30m or 1h30m, or a whole number of seconds",
+    ),
     ("grace-negative", dict(stop_grace=-1), "stop_grace -1 must be a whole number of seconds from 0 to 3600"),
     ("user-empty", dict(user=""), "user '' must not be empty"),
 ]
@@ -143,10 +193,26 @@ def test_command_string_is_split_like_a_shell() -> None:
 @pytest.mark.parametrize(
     ("mount", "config"),
     [
-        (Mount("data", "/mnt/data"), {"Type": "volume", "Source": "data", "Target": "/mnt/data", "ReadOnly": True,
-                                      "VolumeOptions": {"NoCopy": True}}),
-        (Mount("data", "/mnt/data", "rw"), {"Type": "volume", "Source": "data", "Target": "/mnt/data",
-                                            "ReadOnly": False, "VolumeOptions": {"NoCopy": True}}),
+        (
+            Mount("data", "/mnt/data"),
+            {
+                "Type": "volume",
+                "Source": "data",
+                "Target": "/mnt/data",
+                "ReadOnly": True,
+                "VolumeOptions": {"NoCopy": True},
+            },
+        ),
+        (
+            Mount("data", "/mnt/data", "rw"),
+            {
+                "Type": "volume",
+                "Source": "data",
+                "Target": "/mnt/data",
+                "ReadOnly": False,
+                "VolumeOptions": {"NoCopy": True},
+            },
+        ),
     ],
     ids=["ro", "rw"],
 )
@@ -165,8 +231,9 @@ def test_volume_mount_config(mount: Mount, config: dict[str, t.Any]) -> None:
     ],
     ids=["root", "user-default", "user-xdg", "user-relative-xdg-ignored", "user-empty-xdg"],
 )
-def test_default_state_dir(monkeypatch: pytest.MonkeyPatch, euid: int, env: dict[str, str], home: str,
-                           expected: str) -> None:
+def test_default_state_dir(
+    monkeypatch: pytest.MonkeyPatch, euid: int, env: dict[str, str], home: str, expected: str
+) -> None:
     monkeypatch.setattr("os.geteuid", lambda: euid)
     monkeypatch.delenv("XDG_STATE_HOME", raising=False)
     monkeypatch.setenv("HOME", home)
