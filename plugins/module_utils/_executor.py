@@ -15,6 +15,7 @@ PRIVATE: this is a private part of the collection; its API may change in any rel
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import typing as t
@@ -241,7 +242,8 @@ class Executor:
         while True:
             held = read_lease(self.api, plan.stack)
             if held is not None and not owner_alive(held, self.wall()):
-                rec = recover(self.api, plan.stack)
+                control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
+                rec = recover(self.api, plan.stack, start_timeout=plan.start_budget, control=control)
                 if not rec.ok:
                     raise RunAbort(
                         "start_failed",
@@ -306,7 +308,8 @@ class Executor:
         message = ""
         try:
             stop = self._stop(plan, control, cancel, result)
-            may_be_down = stop.stopped
+            # A failed stop may still have taken effect (the daemon stopped it, the answer was lost).
+            may_be_down = stop.stopped + [f.container for f in stop.failed if not f.gone]
             if not stop.ok:
                 raise RunAbort(
                     "stop_failed",
@@ -322,12 +325,13 @@ class Executor:
         except Exception as exc:  # pylint: disable=broad-exception-caught
             outcome, message = PHASE_FAILURE[phase], error_text(exc)
         finally:
-            if worker_id is not None:  # the worker never ran
-                runner.discard(worker_id)
             failed_start = self._restart(plan, lease, control, may_be_down, result)
+            result.downtime_seconds = round(self.wall() - down_from, 3)
+            if worker_id is not None:  # the worker never ran; removed once the stack runs again
+                with contextlib.suppress(Exception):
+                    runner.discard(worker_id)
             if failed_start:
                 outcome, message = "start_failed", failed_start + (f"; before that: {message}" if message else "")
-            result.downtime_seconds = round(self.wall() - down_from, 3)
             result.outcome, result.changed = outcome, True
             result.message = message or (
                 f"job {plan.job.name!r} succeeded; stack {plan.stack!r} was down {result.downtime_seconds:.1f}s"

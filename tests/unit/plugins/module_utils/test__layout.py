@@ -34,7 +34,7 @@ def imports(path: pathlib.Path) -> tuple[set[str], set[str]]:
             names = [a.name for a in node.names]
         for name in names:
             if name.startswith(PREFIX):
-                core.add(name[len(PREFIX):])
+                core.add(name[len(PREFIX) :])
             elif name:
                 other.add(name.split(".")[0])
     return core, other

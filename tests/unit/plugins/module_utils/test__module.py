@@ -38,8 +38,9 @@ def fail_inside(exc: BaseException, **result: t.Any) -> dict[str, t.Any]:
 
 
 def test_a_core_error_puts_its_context_under_error() -> None:
-    failed = fail_inside(LeaseHeldError("stack 'shop' is held by run 'r1'", project="shop", owner_alive=True),
-                         changed=False)
+    failed = fail_inside(
+        LeaseHeldError("stack 'shop' is held by run 'r1'", project="shop", owner_alive=True), changed=False
+    )
     assert failed["msg"] == "stack 'shop' is held by run 'r1'"
     assert failed["error"] == {"type": "LeaseHeldError", "project": "shop", "owner_alive": True}
     assert failed["changed"] is False

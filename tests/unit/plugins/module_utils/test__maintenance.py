@@ -1,0 +1,245 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of the stack module's core (stop, start, recover a maintenance window) against the FakeEngine."""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+
+import pytest
+
+from ansible_collections.bosun.compose.plugins.module_utils._errors import (
+    DockerUnavailableError,
+    EngineError,
+    LeaseHeldError,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._lease import Owner, acquire_lease, lease_name, read_lease
+from ansible_collections.bosun.compose.plugins.module_utils._maintenance import (
+    WindowResult,
+    recover_stack,
+    start_stop_set,
+    stop_for_maintenance,
+)
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
+from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engine import (
+    PROJECT,
+    STOP_ORDER,
+    FakeClock,
+    FakeEngine,
+    build_shop,
+)
+
+LEASE = lease_name(PROJECT)
+RUN = "m" * 32
+ALL = sorted(n for level in STOP_ORDER for n in level)
+
+
+@pytest.fixture
+def engine() -> FakeEngine:
+    return build_shop(FakeEngine(FakeClock(time.time())))
+
+
+def control_of(engine: FakeEngine) -> StackControl:
+    return StackControl(engine, PROJECT, clock=engine.clock.monotonic, sleep=engine.clock.sleep)
+
+
+def stop(engine: FakeEngine, **kw: t.Any) -> WindowResult:
+    return stop_for_maintenance(control_of(engine), run_id=RUN, job="maint", lease_ttl=600, start_timeout=30, **kw)
+
+
+def start(engine: FakeEngine, **kw: t.Any) -> WindowResult:
+    kw.setdefault("run_id", None)
+    kw.setdefault("containers", None)
+    return start_stop_set(control_of(engine), start_timeout=30, **kw)
+
+
+def briefs(items: list[dict[str, t.Any]]) -> list[str]:
+    return sorted(str(b["name"]) for b in items)
+
+
+# stop_for_maintenance
+
+
+def test_stop_takes_a_lease_without_pid_and_stops_dependents_first(engine):
+    result = stop(engine)
+    assert result.error is None and result.changed and result.summary == "5/5 stopped"
+    stops = engine.names("stop_container")
+    assert stops[0] == "shop-web-1" and sorted(stops[1:3]) == STOP_ORDER[1] and sorted(stops[3:]) == STOP_ORDER[2]
+    assert engine.running(PROJECT) == [] and engine.running("other") == ["other-app-1"]
+    lease = read_lease(engine, PROJECT)
+    assert lease is not None and lease.run_id == RUN and lease.owner.pid is None
+    assert sorted(e["name"] for e in lease.stop_set) == ALL
+    assert engine.calls.index(next(c for c in engine.calls if c.method == "create_container")) < engine.calls.index(
+        next(c for c in engine.calls if c.method == "stop_container")
+    )
+    assert result.diff == {"before": dict.fromkeys(ALL, "running"), "after": dict.fromkeys(ALL, "stopped")}
+
+
+def test_stop_of_services_adds_dependents_and_leaves_the_rest_running(engine):
+    result = stop(engine, services=["api"])
+    assert result.added_services == ["web"]
+    assert briefs(result.stopped) == ["shop-api-1", "shop-api-2", "shop-web-1"]
+    assert engine.running(PROJECT) == ["shop-cache-1", "shop-db-1"]
+
+
+def test_stop_in_check_mode_touches_nothing(engine):
+    result = stop(engine, check=True)
+    assert result.changed and result.summary == "would stop 5 container(s)"
+    assert engine.mutations() == []
+
+
+def test_stop_with_nothing_running_takes_no_lease(engine):
+    for n in ALL:
+        engine.get(n).state = "exited"
+    result = stop(engine)
+    assert not result.changed and result.stopped == [] and engine.mutations() == []
+
+
+def test_stop_refuses_a_held_stack(engine):
+    web = engine.get("shop-web-1")
+    acquire_lease(engine, PROJECT, "h" * 32, "job", [web.record()], 600, Owner.current(), web.image_id)
+    engine.calls.clear()
+    with pytest.raises(LeaseHeldError):
+        stop(engine)
+    assert engine.names("stop_container") == []
+
+
+def test_failed_stop_is_rolled_back_and_the_lease_released(engine):
+    engine.fail_on("stop_container", "shop-api-1", EngineError("no", status=500, explanation="device busy"))
+    result = stop(engine)
+    assert result.error is not None and "device busy" in result.error and "started again" in result.error
+    assert briefs(result.stopped) == ["shop-api-2", "shop-web-1"]
+    assert engine.names("start_container") == ["shop-api-2", "shop-web-1"]
+    assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None and result.released
+    assert engine.state_of("shop-adminer-1") == "exited"
+
+
+def test_failed_stop_that_took_effect_is_rolled_back_too(engine):
+    # The daemon stopped shop-api-1 but the answer was lost; the rollback starts the whole stop-set.
+    engine.fail_on("stop_container", "shop-api-1", DockerUnavailableError("read timed out"), effect=True)
+    result = stop(engine)
+    assert result.error is not None and "read timed out" in result.error
+    assert sorted(engine.names("start_container")) == ["shop-api-1", "shop-api-2", "shop-web-1"]
+    assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None
+
+
+def test_cancelled_stop_is_rolled_back(engine):
+    cancel = threading.Event()
+    engine.on("stop_container", "shop-web-1", lambda _e, _c: cancel.set())
+    result = stop(engine, cancel=cancel)
+    assert result.error is not None and "interrupted" in result.error
+    assert engine.names("stop_container") == ["shop-web-1"] and engine.names("start_container") == ["shop-web-1"]
+    assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None
+
+
+def test_stop_interrupted_by_a_lost_engine_starts_the_whole_stop_set(engine):
+    engine.fail_on(
+        "list_containers", "com.docker.compose.project=shop", DockerUnavailableError("reset"), after=2, times=1
+    )  # plan, level 1, then the list of level 2 fails
+    result = stop(engine)
+    assert result.error is not None and "reset" in result.error and result.summary.startswith("stop interrupted")
+    assert engine.names("stop_container") == ["shop-web-1"] and engine.names("start_container") == ["shop-web-1"]
+    assert result.start is not None and result.start["summary"] == "5/5 started"
+    assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None
+
+
+# start_stop_set
+
+
+def test_start_from_the_lease_starts_its_stop_set_and_releases(engine):
+    stop(engine)
+    engine.calls.clear()
+    result = start(engine)
+    assert result.error is None and result.released and result.changed and result.run_id == RUN
+    starts = engine.names("start_container")
+    assert sorted(starts[:2]) == STOP_ORDER[2] and sorted(starts[2:4]) == STOP_ORDER[1] and starts[4] == "shop-web-1"
+    assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None
+    assert "shop-adminer-1" not in starts
+
+
+def test_start_of_given_containers_with_the_lease_run_id_releases(engine):
+    stop(engine, services=["web"])
+    result = start(engine, run_id=RUN, containers=["shop-web-1"])
+    assert result.error is None and result.released and engine.find(LEASE) is None
+
+
+def test_start_of_given_containers_without_run_id_keeps_the_lease(engine):
+    stop(engine)
+    engine.calls.clear()
+    result = start(engine, containers=["shop-db-1"])
+    assert engine.names("start_container") == ["shop-db-1"] and not result.released
+    assert engine.find(LEASE) is not None
+
+
+def test_start_refuses_a_live_processs_lease_without_run_id(engine):
+    web = engine.get("shop-web-1")
+    acquire_lease(engine, PROJECT, "j" * 32, "backup", [web.record()], 600, Owner.current(), web.image_id)
+    web.state = "exited"
+    engine.calls.clear()
+    result = start(engine)
+    assert result.error is not None and "live process" in result.error
+    assert engine.mutations() == [] and engine.state_of("shop-web-1") == "exited"
+    ok = start(engine, run_id="j" * 32)
+    assert ok.error is None and ok.released and engine.state_of("shop-web-1") == "running"
+
+
+def test_start_of_another_runs_lease_is_refused(engine):
+    stop(engine)
+    engine.calls.clear()
+    result = start(engine, run_id="z" * 32)
+    assert result.error is not None and "not by run" in result.error and engine.mutations() == []
+
+
+def test_start_without_lease_or_containers_does_nothing(engine):
+    result = start(engine)
+    assert not result.changed and "nothing to start" in result.summary and engine.mutations() == []
+
+
+def test_start_in_check_mode_touches_nothing(engine):
+    stop(engine)
+    engine.calls.clear()
+    result = start(engine, check=True)
+    assert result.changed and result.summary == "would start 5 of 5" and engine.mutations() == []
+
+
+def test_start_failure_keeps_the_lease_and_says_so(engine):
+    stop(engine)
+    engine.fail_on("start_container", "shop-db-1", EngineError("no", status=500, explanation="disk full"))
+    result = start(engine)
+    assert result.error is not None and "disk full" in result.error and "lease is kept" in result.error
+    assert not result.released and engine.find(LEASE) is not None
+
+
+# recover_stack
+
+
+def test_recover_stack_restarts_an_expired_window(engine):
+    records = [engine.get(n).record() for n in ALL]
+    acquire_lease(
+        engine,
+        PROJECT,
+        RUN,
+        "maint",
+        records,
+        1,
+        Owner.current(with_pid=False),
+        records[0].image_id,
+        now=time.time() - 60,
+    )
+    for n in ALL:
+        engine.get(n).state = "exited"
+    result = recover_stack(control_of(engine), run_id=None, start_timeout=30)
+    assert result.error is None and result.released and result.changed and result.run_id == RUN
+    assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None
+    assert briefs(result.stop_set) == ALL
+
+
+def test_recover_stack_leaves_an_open_window_alone(engine):
+    stop(engine)
+    engine.calls.clear()
+    result = recover_stack(control_of(engine), run_id=None, start_timeout=30)
+    assert not result.changed and result.recover is not None and result.recover["action"] == "in_progress"
+    assert engine.mutations() == [] and engine.running(PROJECT) == []
