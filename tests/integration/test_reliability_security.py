@@ -142,10 +142,11 @@ def test_no_label_widens_the_worker(compose_project, ansible, ansible_playbook, 
 @pytest.mark.parametrize(
     "labels, problem",
     [
-        ({"bosun.job.worker.network": "host"}, "host and container: networking are not allowed"),
-        ({"bosun.job.worker.network": "container:abcdef"}, "host and container: networking are not allowed"),
+        ({"bosun.job.worker.network": "host"}, "host, container: and service: networking are not allowed"),
+        ({"bosun.job.worker.network": "container:abcdef"}, "host, container: and service: networking are not allowed"),
+        ({"bosun.job.worker.network": "service:db"}, "host, container: and service: networking are not allowed"),
     ],
-    ids=["network-host", "network-container"],
+    ids=["network-host", "network-container", "network-service"],
 )
 def test_labels_asking_for_host_namespaces_are_refused_before_anything_stops(
     compose_project, ansible_playbook, tmp_path, labels, problem
