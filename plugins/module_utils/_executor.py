@@ -55,6 +55,7 @@ Outcome = t.Literal[
     "preflight_failed",
     "stop_failed",
     "start_failed",
+    "lease_lost",
     "locked",
     "skipped",
     "not_found",
@@ -243,7 +244,7 @@ class Executor:
             held = read_lease(self.api, plan.stack)
             if held is not None and not owner_alive(held, self.wall()):
                 control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
-                rec = recover(self.api, plan.stack, start_timeout=plan.start_budget, control=control)
+                rec = recover(self.api, plan.stack, start_timeout=plan.start_budget, control=control, sleep=self.sleep)
                 if not rec.ok:
                     raise RunAbort(
                         "start_failed",
@@ -279,6 +280,7 @@ class Executor:
                     plan.deadline + LEASE_MARGIN,
                     owner,
                     image,
+                    stop_budget=plan.stop_budget,
                 )
             except LeaseHeldError:
                 waited = True
@@ -315,6 +317,8 @@ class Executor:
                     "stop_failed",
                     "could not stop " + "; ".join(f"{f.container.name!r}: {f.error}" for f in stop.failed),
                 )
+            if stop.fenced:
+                raise RunAbort("lease_lost", f"{stop.fenced}; this run stopped no further container")
             if cancel.is_set:
                 raise RunAbort("cancelled", f"{cancel.reason} while stopping the stack")
             phase = "worker"
@@ -325,13 +329,14 @@ class Executor:
         except Exception as exc:  # pylint: disable=broad-exception-caught
             outcome, message = PHASE_FAILURE[phase], error_text(exc)
         finally:
-            failed_start = self._restart(plan, lease, control, may_be_down, result)
+            restart_problem = self._restart(plan, lease, control, may_be_down, result)
             result.downtime_seconds = round(self.wall() - down_from, 3)
             if worker_id is not None:  # the worker never ran; removed once the stack runs again
                 with contextlib.suppress(Exception):
                     runner.discard(worker_id)
-            if failed_start:
-                outcome, message = "start_failed", failed_start + (f"; before that: {message}" if message else "")
+            if restart_problem:
+                outcome = restart_problem[0]
+                message = restart_problem[1] + (f"; before that: {message}" if message else "")
             result.outcome, result.changed = outcome, True
             result.message = message or (
                 f"job {plan.job.name!r} succeeded; stack {plan.stack!r} was down {result.downtime_seconds:.1f}s"
@@ -342,13 +347,19 @@ class Executor:
         step = plan.stop_step
         t0, at = self.clock(), utc_iso(self.wall())
         try:
-            stop = control.stop(step.levels, step.timeout, step.container_stop_timeouts, cancel=cancel.event)
+            stop = control.stop(
+                step.levels,
+                step.timeout,
+                step.container_stop_timeouts,
+                cancel=cancel.event,
+                fence=lambda: self._fence(plan),
+            )
         except Exception as exc:
             self._step(result, step.type, "failed", at, t0, [], error_text(exc))
             raise
         result.stopped = [c.brief() for c in stop.stopped]
-        status: StepStatus = "failed" if not stop.ok else "cancelled" if stop.cancelled else "ok"
-        detail = "; ".join(f.error for f in stop.failed) or (cancel.reason if stop.cancelled else "")
+        status: StepStatus = "failed" if not stop.ok or stop.fenced else "cancelled" if stop.cancelled else "ok"
+        detail = "; ".join(f.error for f in stop.failed) or stop.fenced or (cancel.reason if stop.cancelled else "")
         self._step(result, step.type, status, at, t0, stop.stopped, detail)
         return stop
 
@@ -383,14 +394,29 @@ class Executor:
 
     def _restart(
         self, plan: Plan, lease: Lease, control: StackControl, stopped: t.Sequence[ContainerRecord], result: RunResult
-    ) -> str | None:
-        """Start exactly what was stopped and release the lease; a message when something failed."""
+    ) -> tuple[Outcome, str] | None:
+        """Start exactly what was stopped and release the lease; the outcome and message when that went wrong.
+
+        Fenced: when another run holds the stack now (this run's lease expired and that run recovered the
+        stack and took it), nothing is started. A lease that is merely gone (pruned) does not stop the restart.
+        """
         t0, at = self.clock(), utc_iso(self.wall())
+        try:
+            held = read_lease(self.api, plan.stack)
+        except BosunError:
+            held = None  # the restart below meets the same engine and reports it
+        if held is not None and held.run_id != plan.run_id:
+            reason = self._fence(plan) or f"stack {plan.stack!r} is held by another run"
+            self._step(result, "start_containers", "skipped", at, t0, [], reason)
+            return "lease_lost", f"{reason}; this run started nothing (that run restores and holds the stack)"
         try:
             start, _released = restart_and_release(control, stopped, plan.start_budget, lease)
         except BaseException as exc:  # the lease stays: recovery retries from the daemon-side record
             self._step(result, "start_containers", "failed", at, t0, [], error_text(exc))
-            return f"restarting stack {plan.stack!r} failed: {error_text(exc)}; the lease is kept for recovery"
+            return (
+                "start_failed",
+                f"restarting stack {plan.stack!r} failed: {error_text(exc)}; the lease is kept for recovery",
+            )
         result.restarted = [c.brief() for c in start.running]
         failed = start.failures
         self._step(
@@ -403,7 +429,18 @@ class Executor:
             start.summary + (f"; failed: {failed}" if failed else ""),
         )
         if not start.ok:
-            return f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}"
+            return "start_failed", f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}"
+        return None
+
+    def _fence(self, plan: Plan) -> str | None:
+        """Why this run may no longer touch its stack, or None while it still holds the lease it took."""
+        held = read_lease(self.api, plan.stack)
+        if held is None:
+            return (
+                f"the lease of run {plan.run_id!r} on stack {plan.stack!r} is gone (removed, or expired and recovered)"
+            )
+        if held.run_id != plan.run_id:
+            return f"stack {plan.stack!r} is now held by {held.describe()}: this run's lease expired and another run took it"
         return None
 
     def _step(

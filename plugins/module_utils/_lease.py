@@ -40,6 +40,8 @@ LEASE_OWNER = "bosun.lease.owner"
 LEASE_EXPIRES = "bosun.lease.expires"
 LEASE_CREATED = "bosun.lease.created"
 LEASE_STOP_SET = "bosun.lease.stop-set"
+# Seconds after creation by which every stop the run may have begun has ended (the plan's stop budget).
+LEASE_STOP_BUDGET = "bosun.lease.stop-budget"
 LEASE_NAME_PREFIX = "bosun-lease-"
 
 
@@ -121,6 +123,12 @@ class Lease:
     stop_set: tuple[t.Mapping[str, t.Any], ...] = ()
     # The id of the lease container; set when read from the daemon.
     container_id: str | None = None
+    stop_budget: int = 0
+
+    @property
+    def stops_settled_at(self) -> int:
+        """When every stop this run may have begun has ended (Docker finishes a stop its client left)."""
+        return self.created + self.stop_budget
 
     def to_labels(self) -> dict[str, str]:
         return {
@@ -131,6 +139,7 @@ class Lease:
             LEASE_EXPIRES: str(self.expires),
             LEASE_CREATED: str(self.created),
             LEASE_STOP_SET: json.dumps([dict(e) for e in self.stop_set], sort_keys=True),
+            LEASE_STOP_BUDGET: str(self.stop_budget),
         }
 
     @classmethod
@@ -152,6 +161,7 @@ class Lease:
                     {"id": e.get("id"), "name": e.get("name"), "service": e.get("service")} for e in stop_set
                 ),
                 container_id=container_id,
+                stop_budget=int(labels.get(LEASE_STOP_BUDGET) or 0),
             )
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise LeaseError(
@@ -176,6 +186,7 @@ class Lease:
             "expires_iso": utc_iso(self.expires, timespec="seconds"),
             "created": self.created,
             "stop_set": [dict(e) for e in self.stop_set],
+            "stop_budget": self.stop_budget,
             "container": lease_name(self.project),
         }
 
@@ -244,6 +255,7 @@ def acquire_lease(
     owner: Owner,
     image: str,
     *,
+    stop_budget: int = 0,
     now: float | None = None,
 ) -> Lease:
     """Record the stop-set and its owner on the daemon before anything is stopped; atomic by name.
@@ -251,7 +263,7 @@ def acquire_lease(
     The lease is a container named ``bosun-lease-<project>`` that is created and never started, from
     ``image`` (the image id of one of the stack's own containers, so it is present locally). Its labels
     (``bosun.lease.*``) hold project, run id, job, owner (host, boot id, pid, pid start time), expiry,
-    creation time and the stop-set. Names are unique per daemon, so a 409 Conflict on create means the
+    creation time, the stop-set and the stop budget. Names are unique per daemon, so a 409 Conflict on create means the
     stack is held: :class:`LeaseHeldError` names the holder. It carries no ``com.docker.compose.*``
     label (Compose never sees it) and no ``bosun.job.*`` label (discovery ignores it). It survives
     controller crashes and host reboots; ``docker container prune`` would remove it.
@@ -263,7 +275,16 @@ def acquire_lease(
             ttl=ttl,
         )
     created = int(time.time() if now is None else now)
-    lease = Lease(project, run_id, job or "", owner, created + int(ttl), created, tuple(c.brief() for c in stop_set))
+    lease = Lease(
+        project,
+        run_id,
+        job or "",
+        owner,
+        created + int(ttl),
+        created,
+        tuple(c.brief() for c in stop_set),
+        stop_budget=stop_budget,
+    )
     name = lease_name(project)
     for attempt in range(10):
         try:

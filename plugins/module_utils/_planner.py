@@ -421,6 +421,7 @@ def plan_job(
     if image_id:
         plan.worker_step.worker = dataclasses.replace(plan.worker, image_id=image_id)
     checks.extend(_volume_checks(api, job))
+    checks.extend(_network_parent_checks(plan.stop_set, containers))
     checks.append(_lease_check(job, lease))
     plan.preflight = checks
     return plan
@@ -433,6 +434,36 @@ def _image_check(api: DockerApi, worker: WorkerSpec, pull: PullPolicy, check_mod
     except ImageMissingError as exc:
         return Check("image", worker.image, False, exc.message), None
     return Check("image", worker.image, True, info.summary), info.id
+
+
+def _network_parent_checks(
+    stop_set: t.Sequence[ContainerRecord], containers: t.Sequence[ContainerRecord]
+) -> list[Check]:
+    """A container of the stop-set that shares the network of a stack container which is not running.
+
+    Docker cannot start it again once stopped ("cannot join network of a non running container"), so the
+    job is refused before anything stops, naming both.
+    """
+    checks = []
+    for c in stop_set:
+        if not c.network_mode.startswith("container:"):
+            continue
+        ref = c.network_mode.removeprefix("container:").lstrip("/")
+        parent = next(
+            (p for p in containers if ref in (p.id, p.name) or (len(ref) >= 12 and p.id.startswith(ref))), None
+        )
+        if parent is not None and parent.state != "running":
+            checks.append(
+                Check(
+                    "network",
+                    c.name,
+                    False,
+                    f"container {c.name!r} shares the network of {parent.name!r} (network_mode), which is "
+                    f"{parent.state or 'not running'}: once stopped, {c.name!r} could not be started again; start "
+                    f"{parent.name!r} or stop {c.name!r} before the job",
+                )
+            )
+    return checks
 
 
 def _volume_checks(api: DockerApi, job: Job) -> list[Check]:

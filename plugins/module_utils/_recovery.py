@@ -88,11 +88,15 @@ def recover(
     check: bool = False,
     now: float | None = None,
     control: StackControl | None = None,
+    sleep: t.Callable[[float], None] = time.sleep,
 ) -> RecoverResult:
     """Restart the stop-set of a lease whose owner is dead or expired, then release the lease.
 
     The run's worker containers (label ``bosun.worker.run-id``) are stopped (SIGTERM, ``grace``
-    seconds, then SIGKILL) and removed first, so the stack never runs beside that run's worker.
+    seconds, then SIGKILL) and removed first, so the stack never runs beside that run's worker. A stop
+    the dead run began may still be in progress (Docker finishes it without its client, up to the
+    container's grace): the start waits until the lease's stop budget has passed, so that such a
+    container is not taken for running and then killed.
     """
     lease = read_lease(api, project)
     if lease is None:
@@ -129,6 +133,9 @@ def recover(
             "as it must never run beside that run's worker",
             project=project,
         ) from exc
+    settle = lease.stops_settled_at - time.time()
+    if settle > 0:
+        sleep(settle)
     result.start, result.released = restart_and_release(
         control or StackControl(api, project), list(lease.stop_set), start_timeout, lease
     )

@@ -86,6 +86,8 @@ class StopResult:
     skipped: list[ContainerRecord] = dataclasses.field(default_factory=list)
     duration: float = 0.0
     cancelled: bool = False
+    # Why the stop ended early because the caller lost the right to touch the stack (see stop's fence).
+    fenced: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -98,6 +100,7 @@ class StopResult:
             "skipped": _briefs(self.skipped),
             "duration": round(self.duration, 3),
             "cancelled": self.cancelled,
+            "fenced": self.fenced,
         }
 
 
@@ -207,12 +210,15 @@ class StackControl:
         timeout: int | None,
         stop_timeouts: t.Mapping[str, int] | None = None,
         cancel: threading.Event | None = None,
+        fence: t.Callable[[], str | None] | None = None,
     ) -> StopResult:
         """Stop the containers level by level (the given order), each level in parallel.
 
         Only containers running right now are stopped (one list request per level). After a level with a
         failure (other than a container that vanished), or once ``cancel`` is set, deeper levels are not
         touched: they hold what the still-running containers depend on. What was stopped is always reported.
+        ``fence`` runs before each level; when it returns a reason (the caller may no longer touch the stack),
+        the stop ends there and ``fenced`` holds that reason.
         """
         t0 = self.clock()
         result = StopResult()
@@ -220,6 +226,10 @@ class StackControl:
             failed_hard = any(not f.gone for f in result.failed)
             if failed_hard or (cancel is not None and cancel.is_set()):
                 result.cancelled = not failed_hard
+                result.skipped.extend(c for row in levels[index:] for c in row)
+                break
+            result.fenced = fence() if fence is not None else None
+            if result.fenced:
                 result.skipped.extend(c for row in levels[index:] for c in row)
                 break
             current = self._current()

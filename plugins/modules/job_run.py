@@ -53,7 +53,7 @@ options:
     default: 3600
 notes:
   - The outcome is one of V(success), V(worker_failed), V(timeout), V(cancelled), V(image_missing), V(preflight_failed),
-    V(stop_failed), V(start_failed), V(locked), V(skipped), V(not_found), V(invalid). Any outcome but V(success) and
+    V(stop_failed), V(start_failed), V(lease_lost), V(locked), V(skipped), V(not_found), V(invalid). Any outcome but V(success) and
     V(skipped) fails the task with a message naming the outcome and its cause; the full result is still returned.
 seealso:
   - module: bosun.compose.job_plan

@@ -580,3 +580,40 @@ def test_a_container_vanishing_during_its_stop_aborts_the_run_and_restarts_the_r
     assert WORKER not in engine.names("start_container")
     assert engine.running(PROJECT) == ["shop-api-1", "shop-cache-1", "shop-db-1", "shop-web-1"]
     assert engine.find(LEASE) is None and engine.workers() == []
+
+
+# Fencing: a run touches the stack only while it holds the lease it took
+
+
+def take_over(engine: FakeEngine) -> None:
+    """Another run takes the stack: this run's lease is gone, a live one of another run id is there."""
+    engine.remove_container(LEASE)
+    records = [engine.get("shop-web-1").record()]
+    acquire_lease(engine, PROJECT, "a" * 32, "other-job", records, 3600, Owner.current(), records[0].image_id)
+
+
+def test_a_run_whose_stack_another_run_took_mid_worker_starts_nothing(engine, tmp_path):
+    engine.on("start_container", WORKER, lambda e, _c: take_over(e))
+    result = run(engine, tmp_path)
+    assert result.outcome == "lease_lost", result.message
+    assert "held by run 'aaaaaaaa" in result.message and "started nothing" in result.message
+    assert steps(result)[-1] == ("start_containers", "skipped")
+    assert stack_starts(engine) == []
+    assert (read_lease(engine, PROJECT) or pytest.fail("lease gone")).run_id == "a" * 32
+
+
+def test_a_run_whose_stack_another_run_took_between_stop_levels_stops_no_further_level(engine, tmp_path):
+    engine.on("stop_container", "shop-web-1", lambda e, _c: take_over(e))
+    result = run(engine, tmp_path)
+    assert result.outcome == "lease_lost", result.message
+    assert stack_stops(engine) == ["shop-web-1"] and stack_starts(engine) == []
+    assert steps(result) == [("stop_containers", "failed"), ("start_containers", "skipped")]
+    assert WORKER not in engine.names("start_container")
+
+
+def test_a_lease_pruned_between_stop_levels_ends_the_stop_and_restarts_what_was_stopped(engine, tmp_path):
+    engine.on("stop_container", "shop-web-1", lambda e, _c: e.remove_container(LEASE))
+    result = run(engine, tmp_path)
+    assert result.outcome == "lease_lost" and "is gone" in result.message, result.message
+    assert stack_stops(engine) == ["shop-web-1"] and stack_starts(engine) == ["shop-web-1"]
+    assert_restored(engine)

@@ -202,3 +202,31 @@ def test_recover_starts_nothing_when_the_worker_cannot_be_stopped(engine):
     with pytest.raises(LeaseError, match="never run beside"):
         recover(engine, PROJECT)
     assert engine.names("start_container") == [] and engine.find(LEASE) is not None
+
+
+def test_recovery_waits_until_every_stop_the_dead_run_began_has_ended() -> None:
+    engine = build_shop(FakeEngine(FakeClock(time.time())))
+    here = Owner.current()
+    dead = Owner(here.hostname, here.boot_id, here.pid, (here.pid_start or 0) + 12345)
+    record = engine.get("shop-web-1").record()
+    acquire_lease(engine, PROJECT, "d" * 32, "backup", [record], 3600, dead, record.image_id, stop_budget=30)
+    engine.get("shop-web-1").state = "exited"
+    slept: list[tuple[float, list[str]]] = []
+    result = recover(engine, PROJECT, sleep=lambda s: slept.append((s, engine.names("start_container"))))
+    assert result.action == "recovered" and result.released
+    [(seconds, started_before)] = slept
+    assert 25 < seconds <= 30  # until created + stop budget, measured from now
+    assert started_before == [] and engine.names("start_container") == ["shop-web-1"]
+
+
+def test_recovery_does_not_wait_once_the_stop_budget_has_passed() -> None:
+    engine = build_shop(FakeEngine(FakeClock(time.time())))
+    here = Owner.current()
+    dead = Owner(here.hostname, here.boot_id, here.pid, (here.pid_start or 0) + 12345)
+    record = engine.get("shop-web-1").record()
+    acquire_lease(
+        engine, PROJECT, "d" * 32, "backup", [record], 3600, dead, record.image_id, stop_budget=30, now=time.time() - 60
+    )
+    slept: list[float] = []
+    assert recover(engine, PROJECT, sleep=slept.append).action == "recovered"
+    assert slept == []
