@@ -81,7 +81,7 @@ error:
   description:
     - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
       V(APIError)) and its context, such as the container, label, value, image or holder concerned.
-  returned: on failure
+  returned: when the task failed on an error
   type: dict
   sample: {type: LeaseHeldError, project: shop, owner_alive: true}
 """
