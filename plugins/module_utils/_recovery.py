@@ -162,7 +162,7 @@ def _recovered_concurrently(result: RecoverResult, project: str) -> RecoverResul
     result.released = False
     started = f" ({result.start.summary} here)" if result.start is not None else ""
     result.message = (
-        f"stack {project!r} was recovered from {lease.describe()} by a concurrent recovery, "
-        f"which released the lease{started}: nothing left to do"
+        f"another recovery, running at the same time, recovered stack {project!r} and released the lease of "
+        f"{lease.describe()}{started}: nothing left to do"
     )
     return result

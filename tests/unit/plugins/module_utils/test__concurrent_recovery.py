@@ -73,7 +73,7 @@ def test_lease_removal_already_in_progress_reports_recovered_concurrently(engine
     engine.fail_on("remove_container", LEASE, in_progress(LEASE), times=1, effect=True)
     result = recover(engine, PROJECT, control=control_of(engine))
     assert result.action == "recovered_concurrently" and result.ok and not result.released
-    assert "by a concurrent recovery" in result.message and "3/3 started here" in result.message
+    assert "another recovery, running at the same time" in result.message and "3/3 started here" in result.message
     assert result.changed  # this recovery started the stop-set too
     assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None
 
