@@ -73,7 +73,7 @@ def test_two_stack_recovered_processes_at_once_both_succeed(compose_project, ans
     kill_mid_worker(p, ansible, tmp_path, run_id)
     procs = []
     dirs = []
-    for _ in range(2):
+    for _proc in range(2):
         d, env = ansible._prepare()  # pylint: disable=protected-access
         pb = d / "playbook.yml"
         task = {"name": "recover", "bosun.compose.stack": {"project": p.name, "state": "recovered"}}
