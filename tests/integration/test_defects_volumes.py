@@ -244,3 +244,27 @@ def test_recovered_run_leaves_no_volume_behind(compose_project, ansible, tmp_pat
     assert volumes(p) == before
     assert named(p) <= volumes(p)
     assert snapshot(p) == before_stack and project_workers(p.name) == [] and lease(p.name) is None
+
+
+@pytest.mark.parametrize("all_volume_images", [False, True], ids=["mixed-images", "volume-images-only"])
+def test_stack_module_window_leaves_no_volume_behind(compose_project, ansible, volume_image, all_volume_images):
+    """`stack state=stopped` (it takes the lease) then `state=started` (it releases it): no volume left."""
+    p = compose_project(stack_spec(volume_image, all_volume_images=all_volume_images))
+    before_stack, before = snapshot(p), volumes(p)
+    run_id = f"volwin{secrets.token_hex(8)}"
+    stop = {"name": "stop", "bosun.compose.stack": {"project": p.name, "state": "stopped", "run_id": run_id}}
+    argv, d, env = playbook(ansible, [stop])
+    done = subprocess.run(argv, cwd=d, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    held = json.loads(run(["docker", "inspect", f"bosun-lease-{p.name}"]).stdout)[0]
+    if not all_volume_images:
+        assert held["Mounts"] == [], held["Mounts"]
+    else:
+        assert [m["Destination"] for m in held["Mounts"]] == [ANON_PATH]
+    start = {"name": "start", "bosun.compose.stack": {"project": p.name, "state": "started", "run_id": run_id}}
+    argv, d, env = playbook(ansible, [start])
+    done = subprocess.run(argv, cwd=d, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert results(d)[0].result["released"] is True
+    assert volumes(p) == before
+    assert snapshot(p) == before_stack and lease(p.name) is None
