@@ -10,8 +10,9 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-ROW = "%-24s %-24s %-9s %-14s %-8s %s"
 HEADER = ("JOB", "STACK", "RUNNABLE", "SCHEDULE", "PROBLEMS", "MEMBERS")
+# The narrowest width of each column but the last; a column is widened to its longest value.
+MIN_WIDTHS = (24, 24, 9, 14, 8)
 
 
 def _mapping(value: t.Any, what: str) -> cabc.Mapping[str, t.Any]:
@@ -38,23 +39,24 @@ def jobs_table(found: t.Any) -> list[str]:
     found = _mapping(found, "the job_info result")
     jobs = [_mapping(j, "each job") for j in _list(found.get("jobs", []), "jobs")]
     problems = [_mapping(p, "each problem") for p in _list(found.get("problems", []), "problems")]
-    rows = [ROW % HEADER]
+    cells: list[tuple[str, ...]] = [HEADER]
     for j in jobs:
         members = ", ".join(
             str(_mapping(c, "each container").get("name"))
             for c in _list(_field(j, "containers", "each job"), "a job's containers")
         )
-        rows.append(
-            ROW
-            % (
-                _field(j, "name", "each job"),
-                _field(j, "stack", "each job"),
+        cells.append(
+            (
+                str(_field(j, "name", "each job")),
+                str(_field(j, "stack", "each job")),
                 "yes" if _field(j, "runnable", "each job") else "NO",
-                j.get("schedule") or "-",
-                len(_list(_field(j, "problems", "each job"), "a job's problems")),
+                str(j.get("schedule") or "-"),
+                str(len(_list(_field(j, "problems", "each job"), "a job's problems"))),
                 members,
             )
         )
+    widths = [max(w, *(len(row[i]) for row in cells)) for i, w in enumerate(MIN_WIDTHS)]
+    rows = [" ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[-1]]) for row in cells]
     if not jobs:
         rows.append("(no jobs found)")
     rows += [

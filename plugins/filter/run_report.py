@@ -172,7 +172,8 @@ def report_lines(report: t.Any) -> list[str]:
         words.append(_text(_key(s, "duration", name, "each step")) + "s")
         words.append(_text(s.get("detail") or ""))
         lines.append("step: " + " ".join(words).strip())
-    downtime = get("downtime_seconds")
+    # A check-mode run stops nothing: its 0.0 s is no downtime measured.
+    downtime = None if get("check_mode") else get("downtime_seconds")
     lines.append(
         f"Downtime: {'n/a' if downtime is None else _text(downtime) + 's'} (deadline {_text(get('deadline_seconds'))}s)"
     )

@@ -15,6 +15,7 @@ PRIVATE: this is a private part of the collection; its API may change in any rel
 from __future__ import annotations
 
 import dataclasses
+import time
 import traceback
 import typing as t
 
@@ -208,6 +209,24 @@ class DockerApi:
         except NotFoundError:
             return False
         return True
+
+    def remove_container_settled(
+        self, cid: str, *, volumes: bool = False, what: str = "", within: float = 5.0, interval: float = 0.2
+    ) -> bool:
+        """remove_container(), where a removal already in progress elsewhere (HTTP 409) counts as done.
+
+        True when this call removed it; False when it did not exist or someone else's removal made it vanish
+        within ``within`` seconds. A conflict that does not settle is raised (ConflictError).
+        """
+        try:
+            return self.remove_container(cid, volumes=volumes, what=what)
+        except ConflictError:
+            deadline = time.monotonic() + within
+            while self.container_exists(cid):
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(interval)
+            return False
 
     def wait_container(self, cid: str, timeout: float, what: str = "") -> int | None:
         """The exit code once the container has stopped, or None when it still runs after ``timeout`` seconds."""

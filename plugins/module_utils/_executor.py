@@ -31,6 +31,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     Lease,
     Owner,
     acquire_lease,
+    lease_image,
     owner_alive,
     read_lease,
     release_lease,
@@ -269,7 +270,7 @@ class Executor:
                 continue
             if waited:  # the stack may have changed while we waited: plan again from what runs now
                 plan, waited = self._plan(job, o, plan.run_id, result), False
-            image = next((c.image_id for c in plan.stop_set if c.image_id), "")
+            image = lease_image(self.api, plan.stop_set)
             try:
                 lease = acquire_lease(
                     self.api,

@@ -321,10 +321,31 @@ def acquire_lease(
 
 
 def release_lease(api: DockerApi, lease: Lease) -> bool:
-    """Remove the lease if it is still ours (same run id); False if it is gone or someone else's."""
+    """Remove the lease if it is still ours (same run id); False if it is gone or someone else's.
+
+    The lease goes with its anonymous volumes (an image's VOLUME, see lease_image()). False too when another
+    caller (a concurrent recovery of the same lease) removed it first, or was removing it (HTTP 409).
+    """
     current = read_lease(api, lease.project)
     if current is None or current.run_id != lease.run_id:
         return False
-    return api.remove_container(
-        current.container_id or lease_name(lease.project), what=f"remove the lease {lease_name(lease.project)}"
+    return api.remove_container_settled(
+        current.container_id or lease_name(lease.project),
+        volumes=True,
+        what=f"remove the lease {lease_name(lease.project)}",
     )
+
+
+def lease_image(api: DockerApi, candidates: t.Sequence[ContainerRecord]) -> str:
+    """The image to create the lease from: the first image of ``candidates`` that declares no VOLUME.
+
+    The lease is created, never started, but Docker still gives it an anonymous volume for each VOLUME of its
+    image. One image inspect per distinct image, before anything stops. When every image declares volumes
+    (or none can be inspected) the first one is used: the release removes its anonymous volumes.
+    """
+    refs = list(dict.fromkeys(c.image_id or c.image for c in candidates if c.image_id or c.image))
+    for ref in refs:
+        info = api.inspect_image(ref)
+        if info is not None and not (info.get("Config") or {}).get("Volumes"):
+            return ref
+    return refs[0] if refs else ""

@@ -22,6 +22,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     Lease,
     Owner,
     acquire_lease,
+    lease_image,
     owner_alive,
     read_lease,
 )
@@ -107,7 +108,7 @@ def stop_for_maintenance(
         stop_set,
         lease_ttl,
         Owner.current(with_pid=False),
-        stop_set[0].image_id or stop_set[0].image,
+        lease_image(control.api, stop_set),
     )
     result.lease = lease.to_dict()
     try:

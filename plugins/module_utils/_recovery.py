@@ -29,7 +29,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._worker_runner impor
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
-RecoverAction = t.Literal["none", "in_progress", "other_run", "recovered", "would_recover"]
+RecoverAction = t.Literal["none", "in_progress", "other_run", "recovered", "recovered_concurrently", "would_recover"]
 
 
 def must_keep_lease(result: StartResult) -> bool:
@@ -97,6 +97,10 @@ def recover(
     the dead run began may still be in progress (Docker finishes it without its client, up to the
     container's grace): the start waits until the lease's stop budget has passed, so that such a
     container is not taken for running and then killed.
+
+    Safe to run twice at once on one lease: a worker or lease that the other recovery is removing (HTTP 409)
+    counts as removed once it is gone, and the recovery that finds the lease released by the other one
+    reports ``recovered_concurrently`` (not a failure) and starts nothing more once it sees that.
     """
     lease = read_lease(api, project)
     if lease is None:
@@ -136,10 +140,36 @@ def recover(
     settle = lease.stops_settled_at - time.time()
     if settle > 0:
         sleep(settle)
+    # Another recovery of the same lease may have finished meanwhile (and a new run may hold the stack now):
+    # then its stop-set must not be started again from here.
+    if _released_elsewhere(api, lease):
+        return _recovered_concurrently(result, project)
     result.start, result.released = restart_and_release(
         control or StackControl(api, project), list(lease.stop_set), start_timeout, lease
     )
+    if not result.released and not must_keep_lease(result.start) and _released_elsewhere(api, lease):
+        return _recovered_concurrently(result, project)
     result.message = f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}" + (
         "" if result.released else "; the lease is kept so that a later run can retry"
+    )
+    return result
+
+
+def _released_elsewhere(api: DockerApi, lease: Lease) -> bool:
+    """Whether ``lease`` is gone from the daemon (or replaced by another run's): released by someone else."""
+    current = read_lease(api, lease.project)
+    return current is None or current.run_id != lease.run_id
+
+
+def _recovered_concurrently(result: RecoverResult, project: str) -> RecoverResult:
+    """The result of a recovery that another recovery of the same lease finished first: done, not failed."""
+    lease = t.cast(Lease, result.lease)
+    result.action = "recovered_concurrently"
+    result.changed = bool(result.workers_stopped) or (result.start is not None and result.start.changed)
+    result.released = False
+    started = f" ({result.start.summary} here)" if result.start is not None else ""
+    result.message = (
+        f"another recovery, running at the same time, recovered stack {project!r} and released the lease of "
+        f"{lease.describe()}{started}: nothing left to do"
     )
     return result

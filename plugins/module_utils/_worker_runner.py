@@ -335,7 +335,8 @@ class WorkerRunner:
 
     def _remove(self, cid: str, result: WorkerResult) -> None:
         try:
-            self.api.remove_container(cid, what="remove worker container")
+            # With its anonymous volumes (an image's VOLUME); named volumes are never removed by Docker's v=1.
+            self.api.remove_container(cid, volumes=True, what="remove worker container")
             result.removed = True  # or removed by someone else (stop_workers, a person) just before
         except BosunError as exc:
             if self._vanishes(cid):
@@ -350,7 +351,9 @@ def stop_workers(
     """Stop (SIGTERM, SIGKILL after grace) and remove bosun workers; returns their names.
 
     Selects by run id and/or job through the worker labels; with neither, every bosun worker on the host.
-    Volumes are never removed.
+    A worker goes with its anonymous volumes (an image's VOLUME), never with a named one. A worker that
+    another caller is removing at the same time (HTTP 409, a concurrent recovery) counts as removed once
+    it is gone.
     """
     labels = [f"{LABEL_WORKER_RUN_ID}={run_id}" if run_id else LABEL_WORKER_RUN_ID]
     if job:
@@ -359,8 +362,10 @@ def stop_workers(
     for c in api.list_containers(labels):
         try:
             if c.state in UP_STATES:
-                api.stop_container(c.id, grace, what=f"stop worker container {c.name!r}")
-            api.remove_container(c.id, what=f"remove worker container {c.name!r}")
+                # ConflictError: being removed elsewhere; the forced removal below waits for it or kills it.
+                with contextlib.suppress(ConflictError):
+                    api.stop_container(c.id, grace, what=f"stop worker container {c.name!r}")
+            api.remove_container_settled(c.id, volumes=True, what=f"remove worker container {c.name!r}")
         except NotFoundError:
             pass
         names.append(c.name)

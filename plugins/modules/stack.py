@@ -199,7 +199,8 @@ summary:
 recover:
   description:
     - What V(recovered) did, C(action) one of V(none), V(in_progress), V(other_run), V(recovered),
-      V(would_recover), with C(message) and C(workers_stopped); null for the other states.
+      V(recovered_concurrently) (another recovery of the same lease, running at the same time, did it and
+      released the lease), V(would_recover), with C(message) and C(workers_stopped); null for the other states.
   returned: always
   type: dict
 error:

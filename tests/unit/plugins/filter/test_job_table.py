@@ -80,6 +80,34 @@ def test_jobs_table_cuts_trailing_blanks_of_a_job_without_members():
     assert row == "inline                   shop                     yes       -              0"
 
 
+def test_jobs_table_sizes_the_columns_to_names_longer_than_24_characters():
+    long_job = "nightly-backup-of-the-orders-database"  # 37 characters
+    long_stack = "shop-production-eu-west-1a"  # 26 characters
+    rows = jobs_table(
+        {
+            "jobs": [
+                job(long_job, long_stack, ["shop-db-1"], schedule="0 2 * * *"),
+                job("vacuum", "shop", ["shop-cron-1"]),
+            ],
+            "problems": [],
+        }
+    )
+    assert rows == [
+        "JOB                                   STACK                      RUNNABLE  SCHEDULE       PROBLEMS MEMBERS",
+        "nightly-backup-of-the-orders-database shop-production-eu-west-1a yes       0 2 * * *      0        shop-db-1",
+        "vacuum                                shop                       yes       -              0        shop-cron-1",
+    ]
+    # Every column starts at the same offset on every row.
+    for title in ("STACK", "RUNNABLE", "SCHEDULE", "PROBLEMS", "MEMBERS"):
+        start = rows[0].index(title)
+        assert all(row[start - 1] == " " and row[start] != " " for row in rows[1:])
+
+
+def test_jobs_table_widens_a_long_schedule_column():
+    rows = jobs_table({"jobs": [job("x", "s", ["shop-a-1"], schedule="*/5 8-18 * * mon-fri")], "problems": []})
+    assert rows[0].index("PROBLEMS") == rows[1].index("0        shop-a-1")
+
+
 @pytest.mark.parametrize(
     ("found", "message"),
     [

@@ -307,10 +307,23 @@ def test_report_lines_of_a_timed_out_worker_in_check_mode_without_log_tail():
     )
     assert report_lines(rep) == [
         f"Run {RUN} of job nightly-backup on stack shop: timeout (check mode, nothing was touched)",
-        "Downtime: 6.8s (deadline 3950s)",
+        "Downtime: n/a (deadline 3950s)",
         "Worker: exit code 137, timed out, 3.4s, log -",
         "Safety net: recovered",
     ]
+
+
+def test_report_lines_of_a_check_mode_run_say_downtime_n_a():
+    # job_run in check mode stops nothing and returns downtime_seconds 0.0: that is no measured downtime.
+    rep = run_report(
+        dict(RESULT, downtime_seconds=0.0, worker={}, steps=[]),
+        plan=PLAN,
+        recovered={"recover": {"action": "none"}},
+        host="web1",
+        check_mode=True,
+    )
+    assert "Downtime: n/a (deadline 3950s)" in report_lines(rep)
+    assert not any(line.startswith("Downtime: 0.0s") for line in report_lines(rep))
 
 
 def test_report_lines_without_a_result():

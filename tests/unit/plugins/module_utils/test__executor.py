@@ -492,9 +492,7 @@ def test_dead_runs_lease_is_recovered_first_then_the_job_runs(engine, tmp_path):
     # Recovery: the dead run's worker goes, then web starts; then the run itself.
     assert starts[0] == "shop-web-1"
     first_start = engine.calls.index(next(c for c in engine.calls if c.method == "start_container"))
-    assert (
-        engine.calls.index(Call("remove_container", "bosun-worker-backup-dddddddd", {"volumes": False})) < first_start
-    )
+    assert engine.calls.index(Call("remove_container", "bosun-worker-backup-dddddddd", {"volumes": True})) < first_start
     assert engine.calls.index(next(c for c in engine.calls if c.method == "create_container")) > first_start
     assert levels(starts[1:], START_ORDER) == START_ORDER
     assert names(result.stopped) == SHOP_RUNNING

@@ -47,9 +47,10 @@ def control_of(engine: FakeEngine) -> StackControl:
 
 
 def take(
-    engine: FakeEngine, owner: Owner, run_id: str = DEAD_RUN, stopped: t.Sequence[str] = STOPPED, **kw: t.Any
+    engine: FakeEngine, owner: Owner, run_id: str = DEAD_RUN, stopped: t.Sequence[str] | None = None, **kw: t.Any
 ) -> Lease:
-    """A lease on the stop-set, whose containers are then down."""
+    """A lease on the stop-set (default STOPPED), whose containers are then down."""
+    stopped = STOPPED if stopped is None else stopped
     records = [engine.get(n).record() for n in stopped]
     lease = acquire_lease(
         engine, PROJECT, run_id, "backup", records, kw.pop("ttl", 3600), owner, records[0].image_id, **kw

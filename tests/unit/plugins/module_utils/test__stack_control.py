@@ -35,8 +35,8 @@ def control_of(engine: FakeEngine) -> StackControl:
     return StackControl(engine, PROJECT, clock=engine.clock.monotonic, sleep=engine.clock.sleep)
 
 
-def records(engine: FakeEngine, order: list[list[str]] = STOP_ORDER) -> list[list[ContainerRecord]]:
-    return [[engine.get(n).record() for n in level] for level in order]
+def records(engine: FakeEngine, order: list[list[str]] | None = None) -> list[list[ContainerRecord]]:
+    return [[engine.get(n).record() for n in level] for level in (STOP_ORDER if order is None else order)]
 
 
 def flat(order: list[list[str]]) -> list[str]:
