@@ -5,53 +5,36 @@
 
 from __future__ import annotations
 
-import collections.abc as cabc
 import typing as t
 
-from ansible.errors import AnsibleFilterError
+
+from ansible_collections.bosun.compose.plugins.plugin_utils._filter_input import field, mapping, sequence
 
 HEADER = ("JOB", "STACK", "RUNNABLE", "SCHEDULE", "PROBLEMS", "MEMBERS")
 # The narrowest width of each column but the last; a column is widened to its longest value.
 MIN_WIDTHS = (24, 24, 9, 14, 8)
 
 
-def _mapping(value: t.Any, what: str) -> cabc.Mapping[str, t.Any]:
-    if not isinstance(value, cabc.Mapping):
-        raise AnsibleFilterError(f"jobs_table: {what} must be a dict, got {type(value).__name__}")
-    return value
-
-
-def _list(value: t.Any, what: str) -> list[t.Any]:
-    if isinstance(value, (str, bytes, cabc.Mapping)) or not isinstance(value, cabc.Sequence):
-        raise AnsibleFilterError(f"jobs_table: {what} must be a list, got {type(value).__name__}")
-    return list(value)
-
-
-def _field(value: cabc.Mapping[str, t.Any], key: str, what: str) -> t.Any:
-    try:
-        return value[key]
-    except KeyError:
-        raise AnsibleFilterError(f"jobs_table: {what} has no key {key!r}") from None
-
-
 def jobs_table(found: t.Any) -> list[str]:
     """A header, one row per job (or "(no jobs found)") and one line per problem, from job_info's result."""
-    found = _mapping(found, "the job_info result")
-    jobs = [_mapping(j, "each job") for j in _list(found.get("jobs", []), "jobs")]
-    problems = [_mapping(p, "each problem") for p in _list(found.get("problems", []), "problems")]
+    found = mapping(found, "jobs_table", "the job_info result")
+    jobs = [mapping(j, "jobs_table", "each job") for j in sequence(found.get("jobs", []), "jobs_table", "jobs")]
+    problems = [
+        mapping(p, "jobs_table", "each problem") for p in sequence(found.get("problems", []), "jobs_table", "problems")
+    ]
     cells: list[tuple[str, ...]] = [HEADER]
     for j in jobs:
         members = ", ".join(
-            str(_mapping(c, "each container").get("name"))
-            for c in _list(_field(j, "containers", "each job"), "a job's containers")
+            str(mapping(c, "jobs_table", "each container").get("name"))
+            for c in sequence(field(j, "containers", "jobs_table", "each job"), "jobs_table", "a job's containers")
         )
         cells.append(
             (
-                str(_field(j, "name", "each job")),
-                str(_field(j, "stack", "each job")),
-                "yes" if _field(j, "runnable", "each job") else "NO",
+                str(field(j, "name", "jobs_table", "each job")),
+                str(field(j, "stack", "jobs_table", "each job")),
+                "yes" if field(j, "runnable", "jobs_table", "each job") else "NO",
                 str(j.get("schedule") or "-"),
-                str(len(_list(_field(j, "problems", "each job"), "a job's problems"))),
+                str(len(sequence(field(j, "problems", "jobs_table", "each job"), "jobs_table", "a job's problems"))),
                 members,
             )
         )
@@ -60,7 +43,7 @@ def jobs_table(found: t.Any) -> list[str]:
     if not jobs:
         rows.append("(no jobs found)")
     rows += [
-        f"{str(_field(p, 'severity', 'each problem')).upper()}: {_field(p, 'message', 'each problem')}"
+        f"{str(field(p, 'severity', 'jobs_table', 'each problem')).upper()}: {field(p, 'message', 'jobs_table', 'each problem')}"
         for p in problems
     ]
     # A job without members would end its row in blanks.

@@ -13,6 +13,8 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.bosun.compose.plugins.plugin_utils._filter_input import field, mapping, sequence
+
 # The keys of the published report bosun_run.<host>, in this order.
 REPORT_KEYS = (
     "host",
@@ -36,25 +38,6 @@ REPORT_KEYS = (
 )
 
 
-def _mapping(value: t.Any, filter_name: str, what: str) -> cabc.Mapping[str, t.Any]:
-    if not isinstance(value, cabc.Mapping):
-        raise AnsibleFilterError(f"{filter_name}: {what} must be a dict, got {type(value).__name__}")
-    return value
-
-
-def _list(value: t.Any, filter_name: str, what: str) -> list[t.Any]:
-    if isinstance(value, (str, bytes, cabc.Mapping)) or not isinstance(value, cabc.Sequence):
-        raise AnsibleFilterError(f"{filter_name}: {what} must be a list, got {type(value).__name__}")
-    return list(value)
-
-
-def _key(value: cabc.Mapping[str, t.Any], key: str, filter_name: str, what: str) -> t.Any:
-    try:
-        return value[key]
-    except KeyError:
-        raise AnsibleFilterError(f"{filter_name}: {what} has no key {key!r}") from None
-
-
 def _text(value: t.Any) -> str:
     """A value as Jinja's ~ renders it (None as 'None', numbers as Python prints them)."""
     return value if isinstance(value, str) else str(value)
@@ -63,34 +46,34 @@ def _text(value: t.Any) -> str:
 def plan_lines(plan: t.Any) -> list[str]:
     """The lines of "Show the plan": header, numbered steps, stop order, deadline, one line per preflight check."""
     name = "plan_lines"
-    plan = _mapping(plan, name, "the plan")
-    steps = [_mapping(s, name, "each step") for s in _list(_key(plan, "steps", name, "the plan"), name, "steps")]
+    plan = mapping(plan, name, "the plan")
+    steps = [mapping(s, name, "each step") for s in sequence(field(plan, "steps", name, "the plan"), name, "steps")]
     checks = [
-        _mapping(c, name, "each preflight check")
-        for c in _list(_key(plan, "preflight", name, "the plan"), name, "preflight")
+        mapping(c, name, "each preflight check")
+        for c in sequence(field(plan, "preflight", name, "the plan"), name, "preflight")
     ]
     lines = [
-        f"Job {_text(_key(plan, 'job', name, 'the plan'))} on stack {_text(_key(plan, 'stack', name, 'the plan'))}"
-        f" (run id {_text(_key(plan, 'run_id', name, 'the plan'))})"
+        f"Job {_text(field(plan, 'job', name, 'the plan'))} on stack {_text(field(plan, 'stack', name, 'the plan'))}"
+        f" (run id {_text(field(plan, 'run_id', name, 'the plan'))})"
     ]
-    lines += [f"{n}. {_text(_key(s, 'description', name, 'each step'))}" for n, s in enumerate(steps, start=1)]
+    lines += [f"{n}. {_text(field(s, 'description', name, 'each step'))}" for n, s in enumerate(steps, start=1)]
     stop = next((s for s in steps if s.get("type") == "stop_containers"), {})
-    levels = _list(stop.get("levels", []), name, "the stop step's levels")
+    levels = sequence(stop.get("levels", []), name, "the stop step's levels")
     order = " -> ".join(
         " + ".join(
-            _text(_mapping(c, name, "each container of a level").get("service"))
-            for c in _list(level, name, "each level")
+            _text(mapping(c, name, "each container of a level").get("service"))
+            for c in sequence(level, name, "each level")
         )
         for level in levels
     )
     lines.append(f"Stop order: {order}")
     lines.append(
-        f"Deadline (maximum downtime): {_text(_key(plan, 'deadline', name, 'the plan'))}s"
-        f" (stop budget {_text(_key(plan, 'stop_budget', name, 'the plan'))}s,"
-        f" start budget {_text(_key(plan, 'start_budget', name, 'the plan'))}s)"
+        f"Deadline (maximum downtime): {_text(field(plan, 'deadline', name, 'the plan'))}s"
+        f" (stop budget {_text(field(plan, 'stop_budget', name, 'the plan'))}s,"
+        f" start budget {_text(field(plan, 'start_budget', name, 'the plan'))}s)"
     )
     lines += [
-        ("preflight ok:   " if c.get("ok") else "preflight FAIL: ") + _text(_key(c, "message", name, "each check"))
+        ("preflight ok:   " if c.get("ok") else "preflight FAIL: ") + _text(field(c, "message", name, "each check"))
         for c in checks
     ]
     return lines
@@ -109,9 +92,9 @@ def run_report(
     `result` and `recovered` may be empty dicts when their task never registered a result.
     """
     name = "run_report"
-    r = _mapping(result, name, "the job_run result")
-    plan = _mapping(plan, name, "plan")
-    rec = _mapping({} if recovered is None else recovered, name, "recovered")
+    r = mapping(result, name, "the job_run result")
+    plan = mapping(plan, name, "plan")
+    rec = mapping({} if recovered is None else recovered, name, "recovered")
     if not isinstance(host, str) or not host:
         raise AnsibleFilterError(f"{name}: host must be a non-empty string (the inventory hostname), got {host!r}")
     if job is not None and not isinstance(job, str):
@@ -125,9 +108,9 @@ def run_report(
         safety_net = "failed: " + _text(rec.get("msg", "did not run"))
     report = {
         "host": host,
-        "run_id": _key(plan, "run_id", name, "plan"),
+        "run_id": field(plan, "run_id", name, "plan"),
         "job": r.get("job") or job,
-        "stack": r.get("stack") or _key(plan, "stack", name, "plan"),
+        "stack": r.get("stack") or field(plan, "stack", name, "plan"),
         "check_mode": check_mode,
         "outcome": r.get("outcome", "unknown"),
         "message": r["message"] if "message" in r else r.get("msg", ""),
@@ -135,15 +118,15 @@ def run_report(
         "started_at": r.get("started_at"),
         "finished_at": r.get("finished_at"),
         "downtime_seconds": r.get("downtime_seconds"),
-        "deadline_seconds": _key(plan, "deadline", name, "plan"),
-        "steps": _list(r.get("steps", []), name, "the result's steps"),
+        "deadline_seconds": field(plan, "deadline", name, "plan"),
+        "steps": sequence(r.get("steps", []), name, "the result's steps"),
         "stopped": [
-            _mapping(c, name, "each stopped container").get("name")
-            for c in _list(r.get("stopped", []), name, "the result's stopped")
+            mapping(c, name, "each stopped container").get("name")
+            for c in sequence(r.get("stopped", []), name, "the result's stopped")
         ],
         "restarted": [
-            _mapping(c, name, "each restarted container").get("name")
-            for c in _list(r.get("restarted", []), name, "the result's restarted")
+            mapping(c, name, "each restarted container").get("name")
+            for c in sequence(r.get("restarted", []), name, "the result's restarted")
         ],
         "worker": r.get("worker", {}),
         "safety_net": safety_net,
@@ -155,10 +138,10 @@ def run_report(
 def report_lines(report: t.Any) -> list[str]:
     """The lines of "Show the run report", from the dict that run_report makes."""
     name = "report_lines"
-    rep = _mapping(report, name, "the report")
+    rep = mapping(report, name, "the report")
 
     def get(key: str) -> t.Any:
-        return _key(rep, key, name, "the report")
+        return field(rep, key, name, "the report")
 
     head = (
         f"Run {_text(get('run_id'))} of job {_text(get('job'))} on stack {_text(get('stack'))}: {_text(get('outcome'))}"
@@ -166,10 +149,10 @@ def report_lines(report: t.Any) -> list[str]:
     lines = [head + (" (check mode, nothing was touched)" if get("check_mode") else "")]
     if get("message"):
         lines.append(_text(get("message")))
-    for step in _list(get("steps"), name, "steps"):
-        s = _mapping(step, name, "each step")
-        words = [_text(_key(s, k, name, "each step")) for k in ("type", "status")]
-        words.append(_text(_key(s, "duration", name, "each step")) + "s")
+    for step in sequence(get("steps"), name, "steps"):
+        s = mapping(step, name, "each step")
+        words = [_text(field(s, k, name, "each step")) for k in ("type", "status")]
+        words.append(_text(field(s, "duration", name, "each step")) + "s")
         words.append(_text(s.get("detail") or ""))
         lines.append("step: " + " ".join(words).strip())
     # A check-mode run stops nothing: its 0.0 s is no downtime measured.
@@ -180,7 +163,7 @@ def report_lines(report: t.Any) -> list[str]:
     worker = get("worker")
     if worker is None:
         worker = {}
-    worker = _mapping(worker, name, "the report's worker")
+    worker = mapping(worker, name, "the report's worker")
     if "exit_code" in worker:
         lines.append(
             f"Worker: exit code {_text(worker['exit_code'])}{', timed out' if worker.get('timed_out') else ''}"
@@ -189,7 +172,7 @@ def report_lines(report: t.Any) -> list[str]:
     tail = worker.get("log_tail") or []
     if tail:
         lines.append("Worker log tail:")
-        lines += ["  | " + _text(line) for line in _list(tail, name, "the worker's log_tail")]
+        lines += ["  | " + _text(line) for line in sequence(tail, name, "the worker's log_tail")]
     lines.append(f"Safety net: {_text(get('safety_net'))}")
     return lines
 
