@@ -6,7 +6,9 @@
 plan -> preflight -> lease -> create the worker -> phase "stop" -> phase "worker", and in a finally:
 start exactly what was stopped and release the lease. Each phase records its own step, a failed one
 included. Early exits raise RunAbort(outcome, message), caught once in run(). Cancellation (a signal
-turned into an event, see _cancel.py) ends the current phase and goes straight to the restart. The
+turned into an event, see _cancel.py) ends the current phase and goes straight to the restart. A
+restart that leaves a container unhealthy, or not ready when the start timeout runs out, ends
+``start_unhealthy``: everything was started, nothing is stopped again, the lease is released. The
 lease on the daemon records the stop-set before the first stop, so a run killed outright is recovered
 by the next run or by ``stack state=recovered``.
 
@@ -55,6 +57,7 @@ Outcome = t.Literal[
     "preflight_failed",
     "stop_failed",
     "start_failed",
+    "start_unhealthy",
     "locked",
     "skipped",
     "not_found",
@@ -325,13 +328,15 @@ class Executor:
         except Exception as exc:  # pylint: disable=broad-exception-caught
             outcome, message = PHASE_FAILURE[phase], error_text(exc)
         finally:
-            failed_start = self._restart(plan, lease, control, may_be_down, result)
+            restart_outcome, failed_start = self._restart(plan, lease, control, may_be_down, result)
             result.downtime_seconds = round(self.wall() - down_from, 3)
             if worker_id is not None:  # the worker never ran; removed once the stack runs again
                 with contextlib.suppress(Exception):
                     runner.discard(worker_id)
-            if failed_start:
-                outcome, message = "start_failed", failed_start + (f"; before that: {message}" if message else "")
+            if restart_outcome is not None:
+                # What the stack is left in is what to act on first; the job's own end follows in the message.
+                outcome = restart_outcome
+                message = failed_start + (f"; before that: {message}" if message else "")
             result.outcome, result.changed = outcome, True
             result.message = message or (
                 f"job {plan.job.name!r} succeeded; stack {plan.stack!r} was down {result.downtime_seconds:.1f}s"
@@ -383,28 +388,40 @@ class Executor:
 
     def _restart(
         self, plan: Plan, lease: Lease, control: StackControl, stopped: t.Sequence[ContainerRecord], result: RunResult
-    ) -> str | None:
-        """Start exactly what was stopped and release the lease; a message when something failed."""
+    ) -> tuple[Outcome | None, str]:
+        """Start exactly what was stopped and release the lease; the outcome and message when it went wrong.
+
+        ``start_failed`` when a container could not be started (the lease is kept if it still exists),
+        ``start_unhealthy`` when everything was started but a container came back unhealthy, or was not
+        running and healthy when the start timeout ran out (its dependents were started anyway).
+        """
         t0, at = self.clock(), utc_iso(self.wall())
         try:
             start, _released = restart_and_release(control, stopped, plan.start_budget, lease)
         except BaseException as exc:  # the lease stays: recovery retries from the daemon-side record
             self._step(result, "start_containers", "failed", at, t0, [], error_text(exc))
-            return f"restarting stack {plan.stack!r} failed: {error_text(exc)}; the lease is kept for recovery"
+            return "start_failed", (
+                f"restarting stack {plan.stack!r} failed: {error_text(exc)}; the lease is kept for recovery"
+            )
         result.restarted = [c.brief() for c in start.running]
-        failed = start.failures
-        self._step(
-            result,
-            "start_containers",
-            "ok" if start.ok else "failed",
-            at,
-            t0,
-            start.running,
-            start.summary + (f"; failed: {failed}" if failed else ""),
+        failed, unwell = start.failures, start.health_problems
+        restored = [f"{len(start.paused)} paused again"] if start.paused else []
+        if start.restarting:
+            restored.append(f"{len(start.restarting)} left to its restart policy (it was restarting)")
+        detail = "; ".join(
+            [start.summary, *restored, *([f"failed: {failed}"] if failed else []), *([unwell] if unwell else [])]
         )
+        status: StepStatus = "ok" if start.ok and start.healthy else "failed"
+        self._step(result, "start_containers", status, at, t0, start.running, detail)
         if not start.ok:
-            return f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}"
-        return None
+            return "start_failed", f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}" + (
+                f"; {unwell}" if unwell else ""
+            )
+        if not start.healthy:
+            return "start_unhealthy", (
+                f"restart of stack {plan.stack!r}: {start.summary}, but {unwell}; the stack is left running"
+            )
+        return None, ""
 
     def _step(
         self,
