@@ -6,9 +6,11 @@
 plan -> preflight -> lease -> create the worker -> phase "stop" -> phase "worker", and in a finally:
 start exactly what was stopped and release the lease. Each phase records its own step, a failed one
 included. Early exits raise RunAbort(outcome, message), caught once in run(). Cancellation (a signal
-turned into an event, see _cancel.py) ends the current phase and goes straight to the restart. A
-restart that leaves a container unhealthy, or not ready when the start timeout runs out, ends
-``start_unhealthy``: everything was started, nothing is stopped again, the lease is released. The
+turned into an event, see _cancel.py) before the first stop ends the run with nothing stopped (no lease
+taken, or the lease released); during the stop or the worker it ends that phase and goes straight to the
+restart; during the restart it is absorbed (the restart is never interrupted and the outcome stays what
+the job did). A restart that leaves a container unhealthy, or not ready when the start timeout runs out,
+ends ``start_unhealthy``: everything was started, nothing is stopped again, the lease is released. The
 lease on the daemon records the stop-set before the first stop, so a run killed outright is recovered
 by the next run or by ``stack state=recovered``.
 
@@ -201,6 +203,7 @@ class Executor:
                     "nothing was touched"
                 )
                 return result
+            self._not_cancelled(cancel, "the lease was never taken")
             plan, lease = self._take_lease(job, plan, o, cancel, result)
             self._transaction(plan, lease, cancel, o, result)
         except RunAbort as abort:
@@ -210,6 +213,12 @@ class Executor:
             if not o.check_mode and result.outcome not in ("invalid", "not_found"):
                 result.record_path = write_record(self.state_dir, result.job, result.run_id, result.record())
         return result
+
+    @staticmethod
+    def _not_cancelled(cancel: Cancellation, then: str) -> None:
+        """RunAbort ``cancelled`` when a signal came before the first stop; ``then`` tells what was undone."""
+        if cancel.is_set:
+            raise RunAbort("cancelled", f"{cancel.reason} before anything was stopped; {then}")
 
     def _plan(self, job: Job, o: RunOptions, run_id: str | None, result: RunResult) -> Plan:
         """The plan, also put into the result; RunAbort when it cannot be made or its preflight failed."""
@@ -252,6 +261,8 @@ class Executor:
                         "start_failed",
                         f"a dead run left stack {plan.stack!r} stopped and it could not be restarted: {rec.message}",
                     )
+                # A signal during the recovery: it finished (a restart is never interrupted); take nothing more.
+                self._not_cancelled(cancel, "the dead run's stack was recovered and the lease was never taken")
                 waited = True
                 continue
             if held is not None:
@@ -271,6 +282,7 @@ class Executor:
                 continue
             if waited:  # the stack may have changed while we waited: plan again from what runs now
                 plan, waited = self._plan(job, o, plan.run_id, result), False
+            self._not_cancelled(cancel, "the lease was never taken")
             image = next((c.image_id for c in plan.stop_set if c.image_id), "")
             try:
                 lease = acquire_lease(
@@ -297,12 +309,20 @@ class Executor:
         """
         control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
         runner = WorkerRunner(self.api, self.state_dir)
+        if cancel.is_set:
+            release_lease(self.api, lease)
+            self._not_cancelled(cancel, "the lease was released")
         # Created before the downtime window: a create failure (a name conflict, a refused mount) costs no downtime.
         try:
             worker_id: str | None = runner.create(plan.worker)
         except BosunError as exc:
             release_lease(self.api, lease)
             raise RunAbort("preflight_failed", f"nothing was stopped: {exc.message}") from exc
+        if cancel.is_set:
+            with contextlib.suppress(Exception):
+                runner.discard(t.cast(str, worker_id))
+            release_lease(self.api, lease)
+            self._not_cancelled(cancel, "the unused worker was removed and the lease released")
         # Until the stop returns, any container of the stop-set may be down.
         may_be_down: list[ContainerRecord] = list(plan.stop_set)
         down_from = self.wall()
@@ -319,7 +339,8 @@ class Executor:
                     "could not stop " + "; ".join(f"{f.container.name!r}: {f.error}" for f in stop.failed),
                 )
             if cancel.is_set:
-                raise RunAbort("cancelled", f"{cancel.reason} while stopping the stack")
+                what = "before anything was stopped" if not stop.stopped else "while stopping the stack"
+                raise RunAbort("cancelled", f"{cancel.reason} {what}")
             phase = "worker"
             cid, worker_id = worker_id, None  # the runner removes it from here on
             self._run_worker(plan, runner, t.cast(str, cid), cancel, o, result)
