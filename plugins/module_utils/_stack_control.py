@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import functools
 import re
 import threading
 import time
@@ -233,6 +234,11 @@ class StackControl:
             futures = [pool.submit(fn, c) for c in items]
             return [f.exception() or f.result() for f in futures]
 
+    def _stop_level_one(
+        self, timeout: int | None, stop_timeouts: t.Mapping[str, int], states: t.Mapping[str, str], c: ContainerRecord
+    ) -> None:
+        self._stop_one(c, timeout, stop_timeouts, states.get(c.id, "running"))
+
     def _stop_one(
         self, c: ContainerRecord, timeout: int | None, stop_timeouts: t.Mapping[str, int], state: str = "running"
     ) -> None:
@@ -276,9 +282,8 @@ class StackControl:
                     states[c.id] = now.state
                 else:
                     result.skipped.append(c)
-            outcomes = self._parallel(
-                lambda c, up=states: self._stop_one(c, timeout, stop_timeouts or {}, up[c.id]), running
-            )
+            stop_one = functools.partial(self._stop_level_one, timeout, stop_timeouts or {}, states)
+            outcomes = self._parallel(stop_one, running)
             for c, outcome in zip(running, outcomes):
                 if isinstance(outcome, BaseException):
                     result.failed.append(
