@@ -46,7 +46,7 @@ def control_of(engine: FakeEngine) -> StackControl:
     return StackControl(engine, PROJECT, clock=engine.clock.monotonic, sleep=engine.clock.sleep)
 
 
-def take(
+def take(  # pylint: disable=dangerous-default-value  # read only
     engine: FakeEngine, owner: Owner, run_id: str = DEAD_RUN, stopped: t.Sequence[str] = STOPPED, **kw: t.Any
 ) -> Lease:
     """A lease on the stop-set, whose containers are then down."""

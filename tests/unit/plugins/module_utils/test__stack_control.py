@@ -35,7 +35,7 @@ def control_of(engine: FakeEngine) -> StackControl:
     return StackControl(engine, PROJECT, clock=engine.clock.monotonic, sleep=engine.clock.sleep)
 
 
-def records(engine: FakeEngine, order: list[list[str]] = STOP_ORDER) -> list[list[ContainerRecord]]:
+def records(engine: FakeEngine, order: list[list[str]] = STOP_ORDER) -> list[list[ContainerRecord]]:  # pylint: disable=dangerous-default-value
     return [[engine.get(n).record() for n in level] for level in order]
 
 
