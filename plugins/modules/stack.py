@@ -188,7 +188,8 @@ stop:
 start:
   description:
     - The start result (V(started), V(recovered), or the rollback of a failed V(stopped)), with C(summary) such as
-      C(3/4 started), C(started), C(already_running), C(failed), C(unhealthy), C(timed_out) and C(duration).
+      C(3/4 started), C(started), C(already_running), C(failed), C(unhealthy), C(timed_out), C(paused) and
+      C(restarting) (started and returned to the state they had before the stop) and C(duration).
   returned: always
   type: dict
 summary:
