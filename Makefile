@@ -17,12 +17,11 @@ export ANSIBLE_FORCE_COLOR := 0
 # Serial by default: the modules discover jobs daemon-wide, so parallel tests see each other's stacks.
 PYTEST_WORKERS ?= 0
 PYTEST_ARGS ?=
-LINT_DIRS := $(wildcard roles playbooks extensions)
 
-.PHONY: help bootstrap farm sanity sanity-matrix lint format unit integration molecule pytest test demo bench build sweep clean distclean
+.PHONY: help bootstrap farm sanity sanity-matrix lint reuse-lint galaxy-import format unit integration molecule pytest test demo bench build sweep clean distclean
 
 help:
-	@echo "targets: bootstrap sanity lint format unit integration test demo bench build sweep clean distclean"
+	@echo "targets: bootstrap sanity sanity-matrix lint reuse-lint galaxy-import build format unit integration test demo bench build sweep clean distclean"
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -34,23 +33,30 @@ farm:
 sanity:
 	bash scripts/sanity.sh
 
-# ansible-test sanity on the machine's own Python (Debian 12: 3.11) with the newest ansible-core it can run.
+# ansible-test sanity on the other controller versions we claim (floor, Debian 12 Python, next release): see the script.
 sanity-matrix:
 	bash scripts/sanity-matrix.sh
 
-# Python gates: ruff (lint), ruff format (check only; `make format` rewrites) and mypy over plugins/.
+# Python gates: ruff (lint), ruff format (check only; `make format` rewrites) and mypy over plugins/; then
+# ansible-lint (production profile) on the whole repository, the changelog and docs linters, reuse, galaxy-importer.
 lint: farm
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd $(FARM) && $(VENV)/bin/mypy --config-file $(CURDIR)/.mypy.ini ansible_collections/bosun/compose/plugins
-ifneq ($(strip $(LINT_DIRS)),)
-	$(VENV)/bin/ansible-lint --offline $(LINT_DIRS)
-else
-	@echo "lint: no roles/, playbooks/ or extensions/ yet, ansible-lint has nothing to check"
-endif
+	$(VENV)/bin/ansible-lint --offline --profile production
 	$(VENV)/bin/antsibull-changelog lint
 	cd $(FARM)/ansible_collections/bosun/compose && $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
 	$(VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+	@$(MAKE) --no-print-directory reuse-lint galaxy-import
+
+# REUSE (licensing metadata) compliance: REUSE.toml + LICENSES/. reuse lives in build/venv-reuse.
+REUSE_PIN := reuse==6.2.0
+reuse-lint:
+	"$$(bash scripts/tool-venv.sh reuse 3.12 $(REUSE_PIN))/bin/reuse" lint --lines
+
+# galaxy-importer on the built tarball, Galaxy's checks and Automation Hub's strict ones (scripts/galaxy-import.sh).
+galaxy-import: build
+	bash scripts/galaxy-import.sh
 
 format:
 	$(VENV)/bin/ruff format .

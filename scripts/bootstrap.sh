@@ -90,7 +90,8 @@ if [ ! -x "$VENV/bin/ansible-playbook" ] || [ "$(cat "$stamp" 2>/dev/null)" != "
 fi
 
 # 6. ansible-test downloads get-pip.py from a host CI cannot reach: give it an offline stand-in.
-for pv in 24_2 25_2; do
+#    23_1_2: ansible-core 2.17/2.18 (the floor in meta/runtime.yml); 24_2, 25_2: 2.19 to 2.22.
+for pv in 23_1_2 24_2 25_2; do
   f=$HOME/.ansible/test/cache/get_pip_${pv}.py
   [ -f "$f" ] && continue
   mkdir -p "$(dirname "$f")"

@@ -33,12 +33,13 @@ git -C "$DEST" init -q
 
 pyver=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 cd "$DEST"
-log=$ROOT/build/sanity.log
+log=${SANITY_LOG:-$ROOT/build/sanity.log}
 rc=0
 "$VENV/bin/ansible-test" sanity --venv --python "$pyver" --color no "$@" 2>&1 | tee "$log" || rc=$?
 # ansible-test only warns when a test's tool is missing (e.g. shellcheck): treat that as a failure.
 if grep -q 'Required program .* not found' "$log"; then
   grep 'Required program' "$log" >&2; [ "$rc" -ne 0 ] || rc=1
 fi
-echo "[sanity] ansible-test sanity --venv --python $pyver: rc=$rc in $((SECONDS - t0)) s"
+core=$("$VENV/bin/python" -c "import ansible.release as r; print(r.__version__)")
+echo "[sanity] ansible-core $core, ansible-test sanity --venv --python $pyver $*: rc=$rc in $((SECONDS - t0)) s"
 exit "$rc"

@@ -66,7 +66,9 @@ options:
     type: int
     default: 60
 requirements:
-  - Docker SDK for Python (C(docker)) 7.0 or newer, on the host where the module runs (the Docker host).
+  - Docker SDK for Python (C(docker)) 7.1.0 or newer, on the host where the module runs (the Docker host), with
+    C(requests) 2.32 or newer (the tested combination). Older SDKs are refused with a message naming the installed C(docker) and
+    C(requests) versions (SDK 7.0 and older cannot talk to the Engine with C(requests) 2.32 or newer).
 notes:
   - The Docker SDK is needed on the target that runs the module, not on the controller.
 """

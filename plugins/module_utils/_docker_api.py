@@ -15,6 +15,8 @@ PRIVATE: this is a private part of the collection; its API may change in any rel
 from __future__ import annotations
 
 import dataclasses
+import re
+import sys
 import time
 import traceback
 import typing as t
@@ -36,6 +38,7 @@ try:
     import docker.constants
     import docker.errors
     import docker.tls
+    import requests
     import requests.adapters
     import requests.exceptions
 
@@ -46,6 +49,10 @@ except ImportError:
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+# The oldest Docker SDK the collection supports. Older ones break with requests 2.32 and newer (which dropped the
+# http+docker scheme they rely on: "Not supported URL scheme http+docker"), and are not tested with older requests.
+SDK_FLOOR = (7, 1, 0)
+REQUESTS_WITHOUT_HTTP_DOCKER = (2, 32, 0)
 Labels = t.Union[str, t.Sequence[str]]
 
 
@@ -62,6 +69,35 @@ class ConnectionOptions:
     tls_hostname: str | None = None
     api_version: str = "auto"
     timeout: int = 60
+
+
+def _version_tuple(version: str) -> tuple[int, ...] | None:
+    """(7, 1, 0) from "7.1.0" or "7.1.0.dev3+g1a2b"; None when there is no leading number."""
+    numbers = []
+    for part in version.split(".")[:3]:
+        m = re.match(r"\d+", part)
+        if not m:
+            break
+        numbers.append(int(m.group()))
+    return tuple(numbers) if numbers else None
+
+
+def sdk_version_problem(docker_version: str, requests_version: str, python: str = "") -> str | None:
+    """Why this Docker SDK / requests pair cannot be used, or None when it can (or a version is unreadable)."""
+    sdk, req = _version_tuple(docker_version), _version_tuple(requests_version)
+    if sdk is None or req is None or sdk >= SDK_FLOOR:
+        return None
+    floor = ".".join(map(str, SDK_FLOOR))
+    where = f" for {python}" if python else ""
+    if req >= REQUESTS_WITHOUT_HTTP_DOCKER:
+        return (
+            f"Docker SDK for Python {docker_version} with requests {requests_version} cannot talk to the Engine "
+            f"(requests 2.32 dropped the http+docker scheme it uses); install docker>={floor}{where}"
+        )
+    return (
+        f"Docker SDK for Python {docker_version} (with requests {requests_version}) is older than the supported "
+        f"{floor}; install docker>={floor}{where}"
+    )
 
 
 def _tls_config(o: ConnectionOptions) -> t.Any:
@@ -108,6 +144,11 @@ class DockerApi:
             raise DockerUnavailableError(
                 "the Docker SDK for Python (docker) is not installed", import_error=DOCKER_IMPORT_ERROR
             )
+        sdk_version = str(getattr(docker, "__version__", ""))
+        requests_version = str(getattr(requests, "__version__", ""))
+        problem = sdk_version_problem(sdk_version, requests_version, sys.executable)
+        if problem:
+            raise DockerUnavailableError(problem, docker_version=sdk_version, requests_version=requests_version)
         auto = options.api_version == "auto"
         try:
             # The version is negotiated below, after the TLS set-up: with "auto" the SDK would ask in __init__.

@@ -119,11 +119,8 @@ class WorkerSpec:
         if self.user is not None:
             object.__setattr__(self, "user", _rule("user", self.user, parse_text, user=repr(self.user)))
         object.__setattr__(self, "timeout", _rule("timeout", self.timeout, parse_duration, timeout=repr(self.timeout)))
-        if (
-            isinstance(self.stop_grace, bool)
-            or not isinstance(self.stop_grace, int)
-            or not 0 <= self.stop_grace <= MAX_STOP_GRACE
-        ):
+        grace_ok = isinstance(self.stop_grace, int) and not isinstance(self.stop_grace, bool)
+        if not grace_ok or not 0 <= self.stop_grace <= MAX_STOP_GRACE:
             raise WorkerSpecError(
                 f"stop_grace {self.stop_grace!r} must be a whole number of seconds from 0 to {MAX_STOP_GRACE}",
                 stop_grace=repr(self.stop_grace),

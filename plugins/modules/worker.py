@@ -381,10 +381,10 @@ def main() -> None:
     if result.error and result.ok:
         module.warn(result.error)
     if not result.ok:
+        detail = f"; {result.error}" if result.error and result.exit_code is not None else ""
         module.fail_json(
-            msg=f"worker {spec.name!r} failed (rc={result.exit_code}): it {result.reason}"
-            + (f"; {result.error}" if result.error and result.exit_code is not None else "")
-            + "; the last log lines are in worker.log_tail",
+            msg=f"worker {spec.name!r} failed (rc={result.exit_code}): it {result.reason}{detail}; "
+            "the last log lines are in worker.log_tail",
             changed=True,
             rc=result.exit_code,
             spec=spec.to_dict(),

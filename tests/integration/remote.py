@@ -70,11 +70,12 @@ def _installed_docker_version() -> str:
 # Interpreters: the target's (SDK, no Ansible) and the controller's (Ansible, no SDK)
 
 
-def target_python() -> Path:
-    """The target's interpreter: a venv of the system Python 3.11 with only the Docker SDK (same version as the
-    dev venv's), cached under build/remote-target/. Built atomically, so concurrent sessions do not clash."""
+def target_python(docker_version: str | None = None) -> Path:
+    """The target's interpreter: a venv of the system Python 3.11 with only the Docker SDK (by default the same
+    version as the dev venv's; pip picks the newest requests it allows), cached under build/remote-target/.
+    Built atomically, so concurrent sessions do not clash."""
     base = TARGET_BASE_PYTHON if TARGET_BASE_PYTHON.exists() else Path(sys.base_prefix) / "bin" / "python3"
-    version = _installed_docker_version()
+    version = docker_version or _installed_docker_version()
     pyver = run([base, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).stdout.strip()
     venv = TARGET_CACHE / f"py{pyver}-docker{version}"
     python = venv / "bin" / "python"

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from harness import project_workers
-from remote import TARGET_HOST, bare_python, wait_until
+from harness import project_workers, run
+from remote import TARGET_HOST, bare_python, target_python, wait_until
 from stackcheck import (
     ids_and_states,
     lease_exists,
@@ -63,6 +63,21 @@ def test_module_reports_which_interpreter_lacks_the_sdk(ssh_ansible, tmp_path):
     assert result.rc == 2, str(result)
     msg = result.task("bosun.compose.job_info", TARGET_HOST).result["msg"]
     assert "Failed to import the required Python library (docker)" in msg and str(python) in msg, msg
+
+
+def test_module_refuses_an_sdk_below_the_floor_naming_both_versions(ssh_ansible):
+    """Docker SDK 7.0.0 (PyPI) with the current requests (2.32 or newer): the module fails before any Engine call,
+    naming both installed versions and what to install, instead of "Not supported URL scheme http+docker"."""
+    python = target_python("7.0.0")
+    req = run([python, "-c", "import requests; print(requests.__version__)"]).stdout.strip()
+    result = ssh_ansible(python=python).adhoc("bosun.compose.job_info")
+    assert result.rc == 2, str(result)
+    task = result.task("bosun.compose.job_info", TARGET_HOST).result
+    assert task["msg"] == (
+        f"Docker SDK for Python 7.0.0 with requests {req} cannot talk to the Engine (requests 2.32 dropped the "
+        f"http+docker scheme it uses); install docker>=7.1.0 for {python}"
+    ), task["msg"]
+    assert task["error"] == {"type": "DockerUnavailableError", "docker_version": "7.0.0", "requests_version": req}
 
 
 @pytest.mark.parametrize("run_async", [True, False], ids=["async", "sync"])
