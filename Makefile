@@ -19,10 +19,10 @@ PYTEST_WORKERS ?= 0
 PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard roles playbooks extensions)
 
-.PHONY: help bootstrap farm sanity sanity-matrix lint format unit integration molecule pytest test demo bench build sweep clean distclean
+.PHONY: help bootstrap farm sanity sanity-matrix lint format unit integration molecule pytest test demo bench build docs sweep clean distclean
 
 help:
-	@echo "targets: bootstrap sanity lint format unit integration test demo bench build sweep clean distclean"
+	@echo "targets: bootstrap sanity lint format unit integration test demo bench build docs sweep clean distclean"
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -49,7 +49,7 @@ else
 	@echo "lint: no roles/, playbooks/ or extensions/ yet, ansible-lint has nothing to check"
 endif
 	$(VENV)/bin/antsibull-changelog lint
-	cd $(FARM)/ansible_collections/bosun/compose && $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
+	cd $(FARM)/ansible_collections/bosun/compose && $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
 	$(VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 format:
@@ -83,6 +83,11 @@ demo: bootstrap farm
 # BENCH_ROUNDS, BENCH_ONLY, ... are read from the environment.
 bench: bootstrap farm
 	$(PY) bench/run.py
+
+# The HTML docsite (plugin, role and docs/docsite/rst guide pages) in build/docsite/build/html, with
+# antsibull-docs and Sphinx from their own venv in build/docs-venv (docs/docsite/requirements.txt).
+docs: bootstrap
+	bash scripts/docs.sh
 
 build:
 	@mkdir -p build

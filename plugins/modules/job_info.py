@@ -11,7 +11,8 @@ short_description: Discover the maintenance jobs declared with labels on a Docke
 version_added: 0.1.0
 description:
   - Lists the jobs that Compose stacks on the Docker host declare with C(bosun.job.*) container labels and
-    C(bosun.job.attach) volume labels (the label contract v1, see the collection's C(docs/labels.md)).
+    C(bosun.job.attach) volume labels (the label contract v1, see
+    R(the label contract guide,ansible_collections.bosun.compose.docsite.labels)).
   - Each job is returned normalized (stack, member containers, worker image, command, environment, user,
     network, mounts, timeouts in seconds, schedule, overlap policy) together with its problems.
   - Bad labels never fail the task; each one is reported in RV(problems) naming the container or volume,
