@@ -19,10 +19,10 @@ PYTEST_WORKERS ?= 0
 PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard roles playbooks extensions)
 
-.PHONY: help bootstrap farm sanity sanity-matrix lint format unit integration molecule pytest test demo bench build docs sweep clean distclean
+.PHONY: help bootstrap farm sanity sanity-matrix lint format unit integration molecule pytest ansible-test-units ansible-test-integration test demo bench build docs sweep clean distclean
 
 help:
-	@echo "targets: bootstrap sanity lint format unit integration test demo bench build docs sweep clean distclean"
+	@echo "targets: bootstrap sanity lint format unit integration ansible-test-units ansible-test-integration test demo bench build docs sweep clean distclean"
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -72,8 +72,16 @@ pytest: farm
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) tests/unit tests/integration || { \
 	  rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests: failing on purpose" >&2; exit $$rc; }
 
+# The standard runners on a copy of the collection (scripts/ansible-test.sh): ansible-test units (about 45 s) and
+# the smoke targets of tests/integration/targets against the local Docker Engine (about 100 s).
+ansible-test-units:
+	bash scripts/ansible-test.sh units
+
+ansible-test-integration:
+	bash scripts/ansible-test.sh integration
+
 test: bootstrap
-	@$(MAKE) --no-print-directory sanity sanity-matrix lint molecule
+	@$(MAKE) --no-print-directory sanity sanity-matrix lint molecule ansible-test-units ansible-test-integration
 	@$(MAKE) --no-print-directory pytest
 
 demo: bootstrap farm
