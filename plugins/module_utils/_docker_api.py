@@ -202,6 +202,14 @@ class DockerApi:
         """SIGTERM (the container's stop signal), SIGKILL after ``timeout`` seconds; returns once it is down."""
         self._call(what or f"stop container {cid[:12]}", self.client.stop, cid, timeout=timeout)
 
+    def pause_container(self, cid: str, what: str = "") -> None:
+        """Freeze every process of a running container (``docker pause``)."""
+        self._call(what or f"pause container {cid[:12]}", self.client.pause, cid)
+
+    def unpause_container(self, cid: str, what: str = "") -> None:
+        """Thaw a paused container (``docker unpause``)."""
+        self._call(what or f"unpause container {cid[:12]}", self.client.unpause, cid)
+
     def remove_container(self, cid: str, *, volumes: bool = False, what: str = "") -> bool:
         """Force-remove a container (with its anonymous volumes if ``volumes``); False when it did not exist."""
         try:

@@ -6,7 +6,11 @@
 plan -> preflight -> lease -> create the worker -> phase "stop" -> phase "worker", and in a finally:
 start exactly what was stopped and release the lease. Each phase records its own step, a failed one
 included. Early exits raise RunAbort(outcome, message), caught once in run(). Cancellation (a signal
-turned into an event, see _cancel.py) ends the current phase and goes straight to the restart. The
+turned into an event, see _cancel.py) before the first stop ends the run with nothing stopped (no lease
+taken, or the lease released); during the stop or the worker it ends that phase and goes straight to the
+restart; during the restart it is absorbed (the restart is never interrupted and the outcome stays what
+the job did). A restart that leaves a container unhealthy, or not ready when the start timeout runs out,
+ends ``start_unhealthy``: everything was started, nothing is stopped again, the lease is released. The
 lease on the daemon records the stop-set before the first stop, so a run killed outright is recovered
 by the next run or by ``stack state=recovered``.
 
@@ -57,6 +61,7 @@ Outcome = t.Literal[
     "stop_failed",
     "start_failed",
     "lease_lost",
+    "start_unhealthy",
     "locked",
     "skipped",
     "not_found",
@@ -200,6 +205,7 @@ class Executor:
                     "nothing was touched"
                 )
                 return result
+            self._not_cancelled(cancel, "the lease was never taken")
             plan, lease = self._take_lease(job, plan, o, cancel, result)
             self._transaction(plan, lease, cancel, o, result)
         except RunAbort as abort:
@@ -209,6 +215,12 @@ class Executor:
             if not o.check_mode and result.outcome not in ("invalid", "not_found"):
                 result.record_path = write_record(self.state_dir, result.job, result.run_id, result.record())
         return result
+
+    @staticmethod
+    def _not_cancelled(cancel: Cancellation, then: str) -> None:
+        """RunAbort ``cancelled`` when a signal came before the first stop; ``then`` tells what was undone."""
+        if cancel.is_set:
+            raise RunAbort("cancelled", f"{cancel.reason} before anything was stopped; {then}")
 
     def _plan(self, job: Job, o: RunOptions, run_id: str | None, result: RunResult) -> Plan:
         """The plan, also put into the result; RunAbort when it cannot be made or its preflight failed."""
@@ -251,6 +263,8 @@ class Executor:
                         "start_failed",
                         f"a dead run left stack {plan.stack!r} stopped and it could not be restarted: {rec.message}",
                     )
+                # A signal during the recovery: it finished (a restart is never interrupted); take nothing more.
+                self._not_cancelled(cancel, "the dead run's stack was recovered and the lease was never taken")
                 waited = True
                 continue
             if held is not None:
@@ -270,6 +284,7 @@ class Executor:
                 continue
             if waited:  # the stack may have changed while we waited: plan again from what runs now
                 plan, waited = self._plan(job, o, plan.run_id, result), False
+            self._not_cancelled(cancel, "the lease was never taken")
             image = lease_image(self.api, plan.stop_set)
             try:
                 lease = acquire_lease(
@@ -297,12 +312,20 @@ class Executor:
         """
         control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
         runner = WorkerRunner(self.api, self.state_dir)
+        if cancel.is_set:
+            release_lease(self.api, lease)
+            self._not_cancelled(cancel, "the lease was released")
         # Created before the downtime window: a create failure (a name conflict, a refused mount) costs no downtime.
         try:
             worker_id: str | None = runner.create(plan.worker)
         except BosunError as exc:
             release_lease(self.api, lease)
             raise RunAbort("preflight_failed", f"nothing was stopped: {exc.message}") from exc
+        if cancel.is_set:
+            with contextlib.suppress(Exception):
+                runner.discard(t.cast(str, worker_id))
+            release_lease(self.api, lease)
+            self._not_cancelled(cancel, "the unused worker was removed and the lease released")
         # Until the stop returns, any container of the stop-set may be down.
         may_be_down: list[ContainerRecord] = list(plan.stop_set)
         down_from = self.wall()
@@ -321,7 +344,8 @@ class Executor:
             if stop.fenced:
                 raise RunAbort("lease_lost", f"{stop.fenced}; this run stopped no further container")
             if cancel.is_set:
-                raise RunAbort("cancelled", f"{cancel.reason} while stopping the stack")
+                what = "before anything was stopped" if not stop.stopped else "while stopping the stack"
+                raise RunAbort("cancelled", f"{cancel.reason} {what}")
             phase = "worker"
             cid, worker_id = worker_id, None  # the runner removes it from here on
             self._run_worker(plan, runner, t.cast(str, cid), cancel, o, result)
@@ -330,14 +354,15 @@ class Executor:
         except Exception as exc:  # pylint: disable=broad-exception-caught
             outcome, message = PHASE_FAILURE[phase], error_text(exc)
         finally:
-            restart_problem = self._restart(plan, lease, control, may_be_down, result)
+            restart_outcome, failed_start = self._restart(plan, lease, control, may_be_down, result)
             result.downtime_seconds = round(self.wall() - down_from, 3)
             if worker_id is not None:  # the worker never ran; removed once the stack runs again
                 with contextlib.suppress(Exception):
                     runner.discard(worker_id)
-            if restart_problem:
-                outcome = restart_problem[0]
-                message = restart_problem[1] + (f"; before that: {message}" if message else "")
+            if restart_outcome is not None:
+                # What the stack is left in is what to act on first; the job's own end follows in the message.
+                outcome = restart_outcome
+                message = failed_start + (f"; before that: {message}" if message else "")
             result.outcome, result.changed = outcome, True
             result.message = message or (
                 f"job {plan.job.name!r} succeeded; stack {plan.stack!r} was down {result.downtime_seconds:.1f}s"
@@ -395,11 +420,15 @@ class Executor:
 
     def _restart(
         self, plan: Plan, lease: Lease, control: StackControl, stopped: t.Sequence[ContainerRecord], result: RunResult
-    ) -> tuple[Outcome, str] | None:
-        """Start exactly what was stopped and release the lease; the outcome and message when that went wrong.
+    ) -> tuple[Outcome | None, str]:
+        """Start exactly what was stopped and release the lease; the outcome and message when it went wrong.
 
-        Fenced: when another run holds the stack now (this run's lease expired and that run recovered the
-        stack and took it), nothing is started. A lease that is merely gone (pruned) does not stop the restart.
+        ``start_failed`` when a container could not be started (the lease is kept if it still exists),
+        ``start_unhealthy`` when everything was started but a container came back unhealthy, or was not
+        running and healthy when the start timeout ran out (its dependents were started anyway).
+        Fenced (``lease_lost``): when another run holds the stack now (this run's lease expired and that run
+        recovered the stack and took it), nothing is started. A lease that is merely gone (pruned) does not stop
+        the restart.
         """
         t0, at = self.clock(), utc_iso(self.wall())
         try:
@@ -414,24 +443,28 @@ class Executor:
             start, _released = restart_and_release(control, stopped, plan.start_budget, lease)
         except BaseException as exc:  # the lease stays: recovery retries from the daemon-side record
             self._step(result, "start_containers", "failed", at, t0, [], error_text(exc))
-            return (
-                "start_failed",
-                f"restarting stack {plan.stack!r} failed: {error_text(exc)}; the lease is kept for recovery",
+            return "start_failed", (
+                f"restarting stack {plan.stack!r} failed: {error_text(exc)}; the lease is kept for recovery"
             )
         result.restarted = [c.brief() for c in start.running]
-        failed = start.failures
-        self._step(
-            result,
-            "start_containers",
-            "ok" if start.ok else "failed",
-            at,
-            t0,
-            start.running,
-            start.summary + (f"; failed: {failed}" if failed else ""),
+        failed, unwell = start.failures, start.health_problems
+        restored = [f"{len(start.paused)} paused again"] if start.paused else []
+        if start.restarting:
+            restored.append(f"{len(start.restarting)} left to its restart policy (it was restarting)")
+        detail = "; ".join(
+            [start.summary, *restored, *([f"failed: {failed}"] if failed else []), *([unwell] if unwell else [])]
         )
+        status: StepStatus = "ok" if start.ok and start.healthy else "failed"
+        self._step(result, "start_containers", status, at, t0, start.running, detail)
         if not start.ok:
-            return "start_failed", f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}"
-        return None
+            return "start_failed", f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}" + (
+                f"; {unwell}" if unwell else ""
+            )
+        if not start.healthy:
+            return "start_unhealthy", (
+                f"restart of stack {plan.stack!r}: {start.summary}, but {unwell}; the stack is left running"
+            )
+        return None, ""
 
     def _fence(self, plan: Plan) -> str | None:
         """Why this run may no longer touch its stack, or None while it still holds the lease it took."""

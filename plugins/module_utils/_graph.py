@@ -29,6 +29,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     COMPOSE_DEPENDS_ON,
     COMPOSE_NUMBER,
     COMPOSE_ONEOFF,
+    UP_STATES,
     ContainerRecord,
 )
 
@@ -289,7 +290,10 @@ def dependents_closure(graph: StackGraph, services: t.Iterable[str]) -> set[str]
 def running_stop_levels(
     graph: StackGraph, services: t.Iterable[str] | None = None
 ) -> tuple[list[list[ContainerRecord]], list[str]]:
-    """The running containers to stop, in stop levels (empty levels dropped), and the dependents added.
+    """The up containers to stop, in stop levels (empty levels dropped), and the dependents added.
+
+    Up means running, but also ``restarting`` (crash-looping under a restart policy: Docker would start it
+    again beside the worker) and ``paused`` (its processes still hold their files open).
 
     Without ``services`` the whole stack; with them, those services and every service depending on
     them (a dependent must never keep running while what it depends on is stopped).
@@ -302,7 +306,7 @@ def running_stop_levels(
         added = sorted(wanted - asked)
     levels = []
     for level in container_levels(graph, stop_levels(graph)):
-        row = [c for c in level if c.service in wanted and c.state == "running"]
+        row = [c for c in level if c.service in wanted and c.state in UP_STATES]
         if row:
             levels.append(row)
     return levels, added

@@ -26,7 +26,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     owner_alive,
     read_lease,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord
+from ansible_collections.bosun.compose.plugins.module_utils._model import UP_STATES, ContainerRecord
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import (
     must_keep_lease,
     recover,
@@ -180,7 +180,7 @@ def start_stop_set(
     members, unknown = control.resolve(stop_set, control.containers())
     result.stop_set = [c.brief() for c in members] + [{"id": None, "name": u, "service": None} for u in unknown]
     if check:
-        to_start = [c for c in members if c.state != "running"]
+        to_start = [c for c in members if c.state not in UP_STATES]  # as the start: an up one is left as it is
         result.changed = bool(to_start) or (releasable and lease is not None)
         summary = f"would start {len(to_start)} of {len(members) + len(unknown)}"
         result.start = {"summary": summary, "started": [c.brief() for c in to_start]}

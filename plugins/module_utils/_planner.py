@@ -11,6 +11,7 @@ PRIVATE: this is a private part of the collection; its API may change in any rel
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import time
 import typing as t
@@ -30,6 +31,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     COMPOSE_PROJECT,
     DEFAULT_STOP_TIMEOUT,
     LABEL_IMAGE,
+    UP_STATES,
     ContainerRecord,
     Job,
     Mount,
@@ -106,7 +108,11 @@ class Step:
         if self.worker is not None:
             d["worker"] = self.worker.to_dict()
         else:
-            d["levels"] = [[c.brief() for c in level] for level in self.levels]
+            # A container that is up but not running (restarting, paused) shows its state: it is returned to it.
+            d["levels"] = [
+                [c.brief() if c.state == "running" else {**c.brief(), "state": c.state} for c in level]
+                for level in self.levels
+            ]
         return d
 
 
@@ -320,10 +326,12 @@ def build_plan(
     except WorkerSpecError as exc:
         raise PlanError(f"job {job.name!r}: the worker is not allowed: {exc.message}", job=job.name) from None
     n = sum(len(lv) for lv in levels)
+    odd = collections.Counter(c.state for lv in levels for c in lv if c.state != "running")
+    also = f" ({', '.join(f'{k} {s}' for s, k in sorted(odd.items()))}: returned to that state)" if odd else ""
     steps = [
         Step(
             "stop_containers",
-            f"stop {n} running container(s) of stack {job.stack!r} in {len(levels)} level(s)",
+            f"stop {n} running container(s) of stack {job.stack!r} in {len(levels)} level(s){also}",
             levels=levels,
             timeout=job.stop_timeout,
             container_stop_timeouts=dict(container_stop_timeouts),
@@ -382,7 +390,7 @@ def plan_job(
     held = {str(e.get("id")) for e in lease.stop_set} if lease is not None else set()
     # Containers another run stopped run again once it is done (or recovered): plan with them running.
     containers = [dataclasses.replace(c, state="running") if c.id in held else c for c in containers]
-    running = [c for c in containers if c.state == "running" and not c.is_worker]
+    running = [c for c in containers if c.state in UP_STATES and not c.is_worker]
     stop_timeouts = {} if job.stop_timeout is not None else {c.id: api.stop_timeout(c.id) for c in running}
     try:
         plan = build_plan(

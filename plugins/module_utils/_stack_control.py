@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import functools
 import re
 import threading
 import time
@@ -46,6 +47,9 @@ HEALTHY = "healthy"
 UNHEALTHY = "unhealthy"
 HEALTH_STARTING = "starting"
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+# States a container of the stop-set is returned to after its start, instead of being waited for: a paused one
+# is paused again; a crash-looping one is left to its restart policy (it may well keep crash-looping).
+RESTORED_STATES = ("paused", "restarting")
 _MAX_THREADS = 16
 _POLL_INTERVAL = 0.25
 
@@ -113,6 +117,12 @@ class StartResult:
     # Started, but reported unhealthy, or not healthy / not running when the start timeout ran out.
     unhealthy: list[ContainerRecord] = dataclasses.field(default_factory=list)
     timed_out: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    # Started and returned to the state they had before the stop (RESTORED_STATES); not waited for.
+    paused: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    restarting: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    # What the last poll saw of each timed-out container: "health: starting", or its state ("restarting", ...).
+    seen: dict[str, str] = dataclasses.field(default_factory=dict)
+    timeout: int = 0
     duration: float = 0.0
 
     @property
@@ -135,6 +145,25 @@ class StartResult:
     def failures(self) -> str:
         return "; ".join(f"{f.container.name!r}: {f.error}" for f in self.failed)
 
+    @property
+    def healthy(self) -> bool:
+        """Every started container ran, and was healthy where it has a healthcheck, within the start timeout."""
+        return not self.unhealthy and not self.timed_out
+
+    @property
+    def health_problems(self) -> str:
+        """Each container that came back unhealthy or was not ready when the start timeout ran out, and its health."""
+        parts = []
+        if self.unhealthy:
+            parts.append("came back unhealthy: " + ", ".join(f"{c.name!r} unhealthy" for c in self.unhealthy))
+        if self.timed_out:
+            parts.append(
+                f"the start timeout ({self.timeout}s) ran out: "
+                + ", ".join(f"{c.name!r} {self.seen.get(c.id, 'not running')}" for c in self.timed_out)
+                + "; what depends on them was started without waiting"
+            )
+        return "; ".join(parts)
+
     def to_dict(self) -> dict[str, t.Any]:
         return {
             "summary": self.summary,
@@ -143,8 +172,19 @@ class StartResult:
             "failed": [f.to_dict() for f in self.failed],
             "unhealthy": _briefs(self.unhealthy),
             "timed_out": _briefs(self.timed_out),
+            "paused": _briefs(self.paused),
+            "restarting": _briefs(self.restarting),
             "duration": round(self.duration, 3),
         }
+
+
+def _prior_state(item: ContainerRef) -> tuple[str, str]:
+    """(id, state before the stop) of a stop-set entry; the state is "" when the entry does not tell."""
+    if isinstance(item, ContainerRecord):
+        return item.id, item.state
+    if isinstance(item, t.Mapping):
+        return str(item.get("id") or ""), str(item.get("state") or "")
+    return "", ""
 
 
 class StackControl:
@@ -197,7 +237,17 @@ class StackControl:
             futures = [pool.submit(fn, c) for c in items]
             return [f.exception() or f.result() for f in futures]
 
-    def _stop_one(self, c: ContainerRecord, timeout: int | None, stop_timeouts: t.Mapping[str, int]) -> None:
+    def _stop_level_one(
+        self, timeout: int | None, stop_timeouts: t.Mapping[str, int], states: t.Mapping[str, str], c: ContainerRecord
+    ) -> None:
+        self._stop_one(c, timeout, stop_timeouts, states.get(c.id, "running"))
+
+    def _stop_one(
+        self, c: ContainerRecord, timeout: int | None, stop_timeouts: t.Mapping[str, int], state: str = "running"
+    ) -> None:
+        if state == "paused":
+            # A frozen process cannot handle its stop signal: it would sit out the grace period and be killed.
+            self.api.unpause_container(c.id, what=f"unpause container {c.name} to stop it")
         if timeout is None:
             # Docker would use the container's own StopTimeout (Compose's stop_grace_period); pass it so
             # the HTTP request waits long enough when it exceeds the client timeout.
@@ -233,14 +283,17 @@ class StackControl:
                 result.skipped.extend(c for row in levels[index:] for c in row)
                 break
             current = self._current()
-            running = []
+            running: list[ContainerRecord] = []
+            states: dict[str, str] = {}
             for c in level:
                 now = current.get(c.id)
                 if now is not None and now.state in UP_STATES:
                     running.append(c)
+                    states[c.id] = now.state
                 else:
                     result.skipped.append(c)
-            outcomes = self._parallel(lambda c: self._stop_one(c, timeout, stop_timeouts or {}), running)
+            stop_one = functools.partial(self._stop_level_one, timeout, stop_timeouts or {}, states)
+            outcomes = self._parallel(stop_one, running)
             for c, outcome in zip(running, outcomes):
                 if isinstance(outcome, BaseException):
                     result.failed.append(
@@ -295,12 +348,17 @@ class StackControl:
         they have a healthcheck, are healthy, within ``timeout`` seconds for the whole start. Once the
         time is up the remaining levels are still started, without waiting: a stack left stopped is worse
         than one started out of health order. Failures are recorded and starting goes on.
+
+        A stop-set entry (a record, or a mapping with a ``state``) that was ``paused`` or ``restarting`` is
+        returned to that state: paused again right after its start, or left to its restart policy. Neither is
+        waited for nor counted as failed when it does not stay running.
         """
         t0 = self.clock()
         deadline = t0 + timeout
         everything = self.containers()
         members, unknown = self.resolve(stop_set, everything)
-        result = StartResult(total=len(members) + len(unknown))
+        prior = {cid: state for cid, state in map(_prior_state, stop_set) if state in RESTORED_STATES}
+        result = StartResult(total=len(members) + len(unknown), timeout=timeout)
         for key in unknown:
             gone = ContainerRecord(id=key, name=key, state="", labels={})
             result.failed.append(
@@ -316,13 +374,16 @@ class StackControl:
         for level in container_levels(graph, start_levels(graph)):
             row = [c for c in level if c.id in wanted]
             if row:
-                self._start_level(row, deadline, result)
+                self._start_level(row, deadline, result, prior)
         result.duration = self.clock() - t0
         return result
 
-    def _start_level(self, row: list[ContainerRecord], deadline: float, result: StartResult) -> None:
-        to_start = [c for c in row if c.state != "running"]
-        result.already_running.extend(c for c in row if c.state == "running")
+    def _start_level(
+        self, row: list[ContainerRecord], deadline: float, result: StartResult, prior: t.Mapping[str, str]
+    ) -> None:
+        # Up already (it was never stopped): left as it is; only a running one is waited for.
+        to_start = [c for c in row if c.state not in UP_STATES]
+        result.already_running.extend(c for c in row if c.state in UP_STATES)
         outcomes = self._parallel(lambda c: self.api.start_container(c.id, what=f"start container {c.name}"), to_start)
         waiting: dict[str, ContainerRecord] = {c.id: c for c in row if c.state == "running"}
         for c, outcome in zip(to_start, outcomes):
@@ -339,7 +400,12 @@ class StackControl:
                 )
             else:
                 result.started.append(c)
-                waiting[c.id] = c
+                if prior.get(c.id) == "paused":
+                    self._pause_again(c, result)
+                elif prior.get(c.id) == "restarting":
+                    result.restarting.append(c)
+                else:
+                    waiting[c.id] = c
         # Wait for the level: running, and healthy where a healthcheck exists.
         while waiting:
             now = self._current()
@@ -375,9 +441,32 @@ class StackControl:
             if not waiting:
                 break
             if self.clock() >= deadline:
+                for cid in waiting:
+                    cur = now.get(cid)
+                    result.seen[cid] = (
+                        f"health: {health_of(cur.status)}"
+                        if cur is not None and cur.state == "running"
+                        else (cur.state if cur is not None else "gone")
+                    )
                 result.timed_out.extend(waiting.values())
                 break
             self.sleep(_POLL_INTERVAL)
+
+    def _pause_again(self, c: ContainerRecord, result: StartResult) -> None:
+        try:
+            self.api.pause_container(c.id, what=f"pause container {c.name} again")
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # It runs, just not paused: a retry of the start could not do better, so this keeps no lease.
+            result.failed.append(
+                Failure(
+                    c,
+                    f"started container {c.name!r} ({c.id[:12]}) of stack {self.project!r}, but could not pause it "
+                    f"again as it was before the stop: {error_text(exc)}",
+                    gone=True,
+                )
+            )
+            return
+        result.paused.append(c)
 
     @staticmethod
     def _forget(result: StartResult, c: ContainerRecord) -> None:

@@ -320,28 +320,12 @@ class WorkerRunner:
         with contextlib.suppress(Exception):
             self.api.stop_container(cid, grace)
 
-    def _vanishes(self, cid: str, within: float = 5.0) -> bool:
-        """Whether the container is gone within a few seconds (another removal was in progress: HTTP 409)."""
-        deadline = time.monotonic() + within
-        while True:
-            try:
-                if not self.api.container_exists(cid):
-                    return True
-            except BosunError:
-                return False
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.2)
-
     def _remove(self, cid: str, result: WorkerResult) -> None:
         try:
             # With its anonymous volumes (an image's VOLUME); named volumes are never removed by Docker's v=1.
-            self.api.remove_container(cid, volumes=True, what="remove worker container")
+            self.api.remove_container_settled(cid, volumes=True, what="remove worker container")
             result.removed = True  # or removed by someone else (stop_workers, a person) just before
         except BosunError as exc:
-            if self._vanishes(cid):
-                result.removed = True
-                return
             result.error = result.error or f"cannot remove worker container {result.name!r}: {error_text(exc)}"
 
 

@@ -116,6 +116,8 @@ plan:
             - Only in C(stop_containers) and C(start_containers) steps. The containers by dependency level, each
               level a list of containers that stop or start together; stop levels run dependents first, start
               levels dependencies first.
+            - Each container is C(id), C(name), C(service), and C(state) (V(restarting) or V(paused)) for one that
+              is up but not running; the run returns it to that state.
           type: list
           elements: list
           sample: [[{id: 4f1c..., name: shop-app-1, service: app}], [{id: 9b2e..., name: shop-db-1, service: db}]]

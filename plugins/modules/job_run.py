@@ -16,8 +16,19 @@ description:
     in dependency order, and releases the lease.
   - The whole transaction runs in this one module process on the Docker host. Run it with C(async) so that it
     finishes even when the controller dies or the connection drops; the role C(bosun.compose.run_job) does.
-  - SIGTERM, SIGHUP and SIGINT cancel the run - the worker is stopped (SIGTERM, its grace period, SIGKILL)
-    and the stack restarted; the outcome is V(cancelled).
+  - SIGTERM, SIGHUP and SIGINT cancel the run. Before the first stop nothing is stopped (the lease is never
+    taken, or released) and the outcome is V(cancelled); during the stop no further level is stopped and
+    what was stopped is started again (V(cancelled)); during the worker the worker is stopped (SIGTERM, its
+    grace period, SIGKILL) and the stack restarted (V(cancelled)). A signal during the restart is absorbed -
+    the restart is never interrupted and the outcome stays what the job did.
+  - Containers that are up but not running are stopped too and afterwards get their state back - a
+    crash-looping one (C(restarting)) is started and left to its restart policy (not waited for), a paused
+    one is paused again.
+  - The restart waits for each level to run and, where a container has a healthcheck, to be healthy, before
+    starting what depends on it, within the job's start timeout; when the timeout runs out the remaining
+    levels are still started. A container left unhealthy, or not running and healthy when the timeout ran
+    out, makes the outcome V(start_unhealthy) - the task fails naming each one and its health, the stack
+    is left running and the lease released.
   - If this process is killed outright, the lease on the daemon still names what was stopped; the next run
     on that stack, or M(bosun.compose.stack) with O(bosun.compose.stack#module:state=recovered), restarts it.
   - Each run leaves a small JSON record in O(state_dir)C(/runs/<job>/<run_id>.json) and the worker's full log
@@ -53,8 +64,8 @@ options:
     default: 3600
 notes:
   - The outcome is one of V(success), V(worker_failed), V(timeout), V(cancelled), V(image_missing), V(preflight_failed),
-    V(stop_failed), V(start_failed), V(lease_lost), V(locked), V(skipped), V(not_found), V(invalid). Any outcome but V(success) and
-    V(skipped) fails the task with a message naming the outcome and its cause; the full result is still returned.
+    V(stop_failed), V(start_failed), V(start_unhealthy), V(lease_lost), V(locked), V(skipped), V(not_found), V(invalid). Any outcome
+    but V(success) and V(skipped) fails the task with a message naming the outcome and its cause; the full result is still returned.
 seealso:
   - module: bosun.compose.job_plan
   - module: bosun.compose.stack
@@ -104,7 +115,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 outcome:
-  description: How the run ended.
+  description:
+    - How the run ended, one of the outcomes in the notes.
+    - V(start_failed) and V(start_unhealthy) are about the restart and win over the job's own outcome, which the
+      message then follows with C(before that).
   returned: always
   type: str
   sample: success
@@ -310,6 +324,8 @@ plan:
             - Only in C(stop_containers) and C(start_containers) steps. The containers by dependency level, each
               level a list of containers that stop or start together; stop levels run dependents first, start
               levels dependencies first.
+            - Each container is C(id), C(name), C(service), and C(state) (V(restarting) or V(paused)) for one that
+              is up but not running; the run returns it to that state.
           type: list
           elements: list
           sample: [[{id: 4f1c..., name: shop-app-1, service: app}], [{id: 9b2e..., name: shop-db-1, service: db}]]

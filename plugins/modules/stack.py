@@ -434,6 +434,40 @@ start:
           description: The Compose service (C(com.docker.compose.service)).
           type: str
           sample: db
+    paused:
+      description: Containers that were paused before the stop, started and paused again.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    restarting:
+      description: Containers that were crash-looping (C(restarting)) before the stop, started and left to their restart policy.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
     duration:
       description: Seconds the start took.
       type: float

@@ -31,8 +31,8 @@ def test_engine_lost_in_the_middle_of_the_stop_restarts_everything_and_keeps_not
     [job] = select_jobs(discover(api)[0], "backup", p.name)
     real_stop = StackControl.stop
 
-    def stop_first_level_then_fail(self, levels, timeout, stop_timeouts=None, cancel=None):
-        real_stop(self, levels[:1], timeout, stop_timeouts, cancel)  # the first level really goes down
+    def stop_first_level_then_fail(self, levels, timeout, stop_timeouts=None, **options):
+        real_stop(self, levels[:1], timeout, stop_timeouts, **options)  # the first level really goes down
         raise DockerUnavailableError("lost the Docker Engine in the middle of the stop (injected)")
 
     monkeypatch.setattr(StackControl, "stop", stop_first_level_then_fail)

@@ -176,6 +176,11 @@ def test_check_mode_shows_the_plan_and_touches_nothing(stack, run_job):
     assert "ansible_job_id" not in r and r["outcome"] == "success" and r["steps"] == [] and r["changed"], r
     rep = report(result)
     assert rep["check_mode"] is True and rep["outcome"] == "success"
+    # 0.1.0 printed "Downtime: 0.0s" for a run that stopped nothing.
+    shown = role_task(result, REPORT).result["msg"]
+    assert [line for line in shown if line.startswith("Downtime: ")] == [
+        f"Downtime: n/a (deadline {rep['deadline_seconds']}s)"
+    ], shown
 
 
 def test_sync_variant_runs_the_job_too(stack, run_job):
@@ -228,6 +233,11 @@ def test_list_jobs_prints_a_table(stack, ansible_playbook):
         f"{project.name}-app-1,",
         f"{project.name}-db-1",
     ]
+    # The stack name is longer than 24 characters: the columns still line up under the header (0.1.0's did not).
+    assert len(project.name) > 24
+    for column in ("RUNNABLE", "SCHEDULE", "PROBLEMS", "MEMBERS"):
+        start = lines[0].index(column)
+        assert lines[1][start - 1] == " " and lines[1][start] != " ", (column, lines[:2])
 
 
 def test_recover_playbook_restarts_a_stack_left_down_by_a_dead_run(stack, ansible_playbook):

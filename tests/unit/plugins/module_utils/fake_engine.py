@@ -37,7 +37,17 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
 )
 
 # Methods whose calls change the daemon's state.
-MUTATING = frozenset(("create_container", "start_container", "stop_container", "remove_container", "pull_image"))
+MUTATING = frozenset(
+    (
+        "create_container",
+        "start_container",
+        "stop_container",
+        "remove_container",
+        "pull_image",
+        "pause_container",
+        "unpause_container",
+    )
+)
 Hook = t.Callable[["FakeEngine", "Call"], None]
 
 
@@ -486,6 +496,22 @@ class FakeEngine(DockerApi):
             if c.state in UP_STATES:
                 c.state = "exited"
                 c.exit_code = c.script.stopped_exit_code if c.script else 0
+        self._leave(late)
+
+    def pause_container(self, cid: str, what: str = "") -> None:
+        late = self._enter("pause_container", self._name(cid))
+        with self._lock:
+            c = self._need(cid, what or "pause container")
+            if c.state == "running":
+                c.state = "paused"
+        self._leave(late)
+
+    def unpause_container(self, cid: str, what: str = "") -> None:
+        late = self._enter("unpause_container", self._name(cid))
+        with self._lock:
+            c = self._need(cid, what or "unpause container")
+            if c.state == "paused":
+                c.state = "running"
         self._leave(late)
 
     def remove_container(self, cid: str, *, volumes: bool = False, what: str = "") -> bool:
