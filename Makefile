@@ -18,10 +18,10 @@ export ANSIBLE_FORCE_COLOR := 0
 PYTEST_WORKERS ?= 0
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap farm sanity sanity-matrix lint reuse-lint galaxy-import format unit integration molecule pytest test demo bench build sweep clean distclean
+.PHONY: help bootstrap farm sanity sanity-matrix lint reuse-lint galaxy-import format unit integration molecule pytest ansible-test-units ansible-test-integration test demo bench build docs sweep clean distclean
 
 help:
-	@echo "targets: bootstrap sanity sanity-matrix lint reuse-lint galaxy-import build format unit integration test demo bench build sweep clean distclean"
+	@echo "targets: bootstrap sanity sanity-matrix lint reuse-lint galaxy-import format unit integration ansible-test-units ansible-test-integration test demo bench build docs sweep clean distclean"
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -45,7 +45,7 @@ lint: farm
 	cd $(FARM) && $(VENV)/bin/mypy --config-file $(CURDIR)/.mypy.ini ansible_collections/bosun/compose/plugins
 	$(VENV)/bin/ansible-lint --offline --profile production
 	$(VENV)/bin/antsibull-changelog lint
-	cd $(FARM)/ansible_collections/bosun/compose && $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
+	cd $(FARM)/ansible_collections/bosun/compose && $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
 	$(VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 	@$(MAKE) --no-print-directory reuse-lint galaxy-import
 
@@ -78,8 +78,16 @@ pytest: farm
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) tests/unit tests/integration || { \
 	  rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests: failing on purpose" >&2; exit $$rc; }
 
+# The standard runners on a copy of the collection (scripts/ansible-test.sh): ansible-test units (about 45 s) and
+# the smoke targets of tests/integration/targets against the local Docker Engine (about 100 s).
+ansible-test-units:
+	bash scripts/ansible-test.sh units
+
+ansible-test-integration:
+	bash scripts/ansible-test.sh integration
+
 test: bootstrap
-	@$(MAKE) --no-print-directory sanity sanity-matrix lint molecule
+	@$(MAKE) --no-print-directory sanity sanity-matrix lint molecule ansible-test-units ansible-test-integration
 	@$(MAKE) --no-print-directory pytest
 
 demo: bootstrap farm
@@ -89,6 +97,11 @@ demo: bootstrap farm
 # BENCH_ROUNDS, BENCH_ONLY, ... are read from the environment.
 bench: bootstrap farm
 	$(PY) bench/run.py
+
+# The HTML docsite (plugin, role and docs/docsite/rst guide pages) in build/docsite/build/html, with
+# antsibull-docs and Sphinx from their own venv in build/docs-venv (docs/docsite/requirements.txt).
+docs: bootstrap
+	bash scripts/docs.sh
 
 build:
 	@mkdir -p build

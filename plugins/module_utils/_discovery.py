@@ -1,7 +1,7 @@
 # Copyright (c) 2026, bosun.compose contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Discovery: from Docker labels to jobs (label contract v1, docs/labels.md).
+"""Discovery: from Docker labels to jobs (label contract v1, docs/docsite/rst/labels.rst).
 
 The merging here is pure: it takes the containers and volumes the Engine listed and returns jobs plus
 problems. Each value is checked by the rules of _values.py. A bad label is a problem, never an exception.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    LABELS_GUIDE,
     COMPOSE_PROJECT,
     LABEL_ATTACH,
     LABEL_COMMAND,
@@ -159,7 +160,7 @@ def _container_settings(c: ContainerRecord, job_name: str, problems: list[Proble
                     label,
                     value,
                     f"unknown label for a container ({'it belongs on ' + where if where == 'volumes' else 'ignored'}); "
-                    f"see the label reference (docs/labels.md) for the container labels",
+                    f"see the label contract ({LABELS_GUIDE}) for the container labels",
                     severity="warning",
                     job=job_name,
                 )

@@ -18,7 +18,10 @@ ObjectKind = t.Literal["container", "volume", "job", "stack"]
 MountMode = t.Literal["ro", "rw"]
 OverlapPolicy = t.Literal["queue", "skip"]
 
-# Label keys of the v1 contract (docs/labels.md).
+# The label contract guide (docs/docsite/rst/labels.rst), as users reach it from a message.
+LABELS_GUIDE = "https://github.com/bosun-compose/bosun.compose/blob/main/docs/docsite/rst/labels.rst"
+
+# Label keys of the v1 contract (the guide above).
 LABEL_PREFIX = "bosun.job."
 LABEL_NAME = "bosun.job.name"
 LABEL_ENABLED = "bosun.job.enabled"

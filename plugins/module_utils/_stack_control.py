@@ -157,10 +157,9 @@ class StartResult:
         if self.unhealthy:
             parts.append("came back unhealthy: " + ", ".join(f"{c.name!r} unhealthy" for c in self.unhealthy))
         if self.timed_out:
+            late = ", ".join(f"{c.name!r} {self.seen.get(c.id, 'not running')}" for c in self.timed_out)
             parts.append(
-                f"the start timeout ({self.timeout}s) ran out: "
-                + ", ".join(f"{c.name!r} {self.seen.get(c.id, 'not running')}" for c in self.timed_out)
-                + "; what depends on them was started without waiting"
+                f"the start timeout ({self.timeout}s) ran out: {late}; what depends on them was started without waiting"
             )
         return "; ".join(parts)
 

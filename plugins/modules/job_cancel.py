@@ -70,13 +70,120 @@ message:
   returned: always
   type: str
 lease:
-  description: The lease of the cancelled run (C(run_id), C(job), C(owner), C(stop_set), ...).
+  description: The lease of the run that held the stack (the one cancelled, or in check mode the one that would be).
   returned: when a run held the stack
   type: dict
+  contains:
+    project:
+      description: The stack.
+      type: str
+      sample: shop
+    run_id:
+      description: The run holding it.
+      type: str
+      sample: 3f2a9c1e5d0b4c7a8e6f1a2b3c4d5e6f
+    job:
+      description: The job of that run; empty for a lease a M(bosun.compose.stack) V(stopped) task wrote.
+      type: str
+      sample: nightly-backup
+    owner:
+      description: The process that holds the lease.
+      type: dict
+      contains:
+        hostname:
+          description: The Docker host's hostname.
+          type: str
+          sample: docker01
+        boot_id:
+          description: The host's boot id (C(/proc/sys/kernel/random/boot_id)); a different one means the owner died in a reboot.
+          type: str
+          sample: a5e544e2-a47d-4e5b-b230-c0a10eac4e54
+        pid:
+          description: The owner's process id; null for a lease that M(bosun.compose.stack) wrote (no process stays).
+          type: int
+          sample: 41237
+        pid_start:
+          description: The owner's process start time (clock ticks since boot), so a reused pid is not taken for it.
+          type: int
+          sample: 9126354
+    expires:
+      description: When the lease expires (Unix seconds).
+      type: int
+      sample: 1796130367
+    expires_iso:
+      description: When the lease expires (UTC, ISO 8601).
+      type: str
+      sample: "2026-12-01T13:06:07+00:00"
+    created:
+      description: When the lease was written (Unix seconds).
+      type: int
+      sample: 1796126767
+    stop_set:
+      description: The containers the run stopped, in stop order; recovery starts exactly these.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    stop_budget:
+      description: Seconds the run's stop step may take; recovery waits that long for a stop left in progress.
+      type: int
+      sample: 22
+    container:
+      description: The lease container on the Docker daemon (never started).
+      type: str
+      sample: bosun-lease-shop
 run:
-  description: The record of the cancelled run (C(outcome), C(message), C(downtime_seconds), ...), when it could be read.
+  description: The record the cancelled run left, when it could be read (the run's newest record in O(state_dir)).
   returned: when the run released the stack
   type: dict
+  contains:
+    run_id:
+      description: The run id.
+      type: str
+      sample: e7926892a9ba45978e81e45a9044bb17
+    job:
+      description: The job name.
+      type: str
+      sample: nightly-backup
+    stack:
+      description: The stack.
+      type: str
+      sample: shop
+    outcome:
+      description: How the run ended, as in M(bosun.compose.job_run)'s RV(bosun.compose.job_run#module:outcome).
+      type: str
+      sample: success
+    message:
+      description: A sentence on the outcome and its cause.
+      type: str
+      sample: job 'nightly-backup' succeeded; stack 'shop' was down 1.7s
+    started_at:
+      description: When the run started (UTC, ISO 8601).
+      type: str
+      sample: "2026-12-01T02:30:53.507+00:00"
+    finished_at:
+      description: When the run ended (UTC, ISO 8601).
+      type: str
+      sample: "2026-12-01T02:30:55.315+00:00"
+    downtime_seconds:
+      description: Seconds from the first stop to the end of the restart.
+      type: float
+      sample: 1.716
+    log_path:
+      description: The worker's full log on the Docker host; null when it has none.
+      type: str
+      sample: /var/lib/bosun/logs/nightly-backup/e7926892a9ba45978e81e45a9044bb17.log
 error:
   description:
     - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),

@@ -11,7 +11,8 @@ short_description: Discover the maintenance jobs declared with labels on a Docke
 version_added: 0.1.0
 description:
   - Lists the jobs that Compose stacks on the Docker host declare with C(bosun.job.*) container labels and
-    C(bosun.job.attach) volume labels (the label contract v1, see the collection's C(docs/labels.md)).
+    C(bosun.job.attach) volume labels (the label contract v1, see
+    R(the label contract guide,ansible_collections.bosun.compose.docsite.labels)).
   - Each job is returned normalized (stack, member containers, worker image, command, environment, user,
     network, mounts, timeouts in seconds, schedule, overlap policy) together with its problems.
   - Bad labels never fail the task; each one is reported in RV(problems) naming the container or volume,
@@ -67,6 +68,10 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ found.problems | selectattr('severity', 'equalto', 'error') | map(attribute='message') | list }}"
 
+- name: Show the stacks left down by a run that died (bosun.compose.stack state=recovered restarts them)
+  ansible.builtin.debug:
+    msg: "{{ found.leases | rejectattr('owner_alive') | map(attribute='project') | list }}"
+
 - name: Look up one job of one stack on a remote engine
   bosun.compose.job_info:
     name: nightly-backup
@@ -103,6 +108,23 @@ jobs:
       type: list
       elements: dict
       sample: [{id: 4f1c..., name: shop-db-1, service: db, state: running}]
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+        state:
+          description: The container's state (C(running), C(exited), ...).
+          type: str
+          sample: running
     image:
       description: The worker image (C(bosun.job.worker.image)); null when missing (an error problem).
       type: str
@@ -127,6 +149,19 @@ jobs:
       type: list
       elements: dict
       sample: [{volume: shop_data, path: /mnt/shop_data, mode: ro}]
+      contains:
+        volume:
+          description: The volume name.
+          type: str
+          sample: shop_data
+        path:
+          description: The mount path in the worker.
+          type: str
+          sample: /mnt/data
+        mode:
+          description: V(ro) or V(rw).
+          type: str
+          sample: ro
     timeout:
       description: The worker's maximum run time in seconds.
       type: int
@@ -152,9 +187,45 @@ jobs:
       elements: dict
     last_run:
       description:
-        - The record of the job's newest run on this host (C(run_id), C(outcome), C(message), C(started_at),
-          C(finished_at), C(downtime_seconds), C(log_path)); null when it never ran or the state directory is not readable.
+        - The record of the job's newest run on this host; null when it never ran or the state directory is not readable.
       type: dict
+      contains:
+        run_id:
+          description: The run id.
+          type: str
+          sample: e7926892a9ba45978e81e45a9044bb17
+        job:
+          description: The job name.
+          type: str
+          sample: nightly-backup
+        stack:
+          description: The stack.
+          type: str
+          sample: shop
+        outcome:
+          description: How the run ended, as in M(bosun.compose.job_run)'s RV(bosun.compose.job_run#module:outcome).
+          type: str
+          sample: success
+        message:
+          description: A sentence on the outcome and its cause.
+          type: str
+          sample: job 'nightly-backup' succeeded; stack 'shop' was down 1.7s
+        started_at:
+          description: When the run started (UTC, ISO 8601).
+          type: str
+          sample: "2026-12-01T02:30:53.507+00:00"
+        finished_at:
+          description: When the run ended (UTC, ISO 8601).
+          type: str
+          sample: "2026-12-01T02:30:55.315+00:00"
+        downtime_seconds:
+          description: Seconds from the first stop to the end of the restart.
+          type: float
+          sample: 1.716
+        log_path:
+          description: The worker's full log on the Docker host; null when it has none.
+          type: str
+          sample: /var/lib/bosun/logs/nightly-backup/e7926892a9ba45978e81e45a9044bb17.log
 leases:
   description:
     - The stacks held by a run right now, from the leases on the Docker daemon, with what each run stopped.
@@ -167,25 +238,76 @@ leases:
     project:
       description: The stack.
       type: str
+      sample: shop
     run_id:
       description: The run holding it.
       type: str
+      sample: 3f2a9c1e5d0b4c7a8e6f1a2b3c4d5e6f
     job:
-      description: The job of that run.
+      description: The job of that run; empty for a lease a M(bosun.compose.stack) V(stopped) task wrote.
       type: str
+      sample: nightly-backup
     owner:
-      description: The owning process (C(hostname), C(boot_id), C(pid), C(pid_start)).
+      description: The process that holds the lease.
       type: dict
+      contains:
+        hostname:
+          description: The Docker host's hostname.
+          type: str
+          sample: docker01
+        boot_id:
+          description: The host's boot id (C(/proc/sys/kernel/random/boot_id)); a different one means the owner died in a reboot.
+          type: str
+          sample: a5e544e2-a47d-4e5b-b230-c0a10eac4e54
+        pid:
+          description: The owner's process id; null for a lease that M(bosun.compose.stack) wrote (no process stays).
+          type: int
+          sample: 41237
+        pid_start:
+          description: The owner's process start time (clock ticks since boot), so a reused pid is not taken for it.
+          type: int
+          sample: 9126354
+    expires:
+      description: When the lease expires (Unix seconds).
+      type: int
+      sample: 1796130367
+    expires_iso:
+      description: When the lease expires (UTC, ISO 8601).
+      type: str
+      sample: "2026-12-01T13:06:07+00:00"
+    created:
+      description: When the lease was written (Unix seconds).
+      type: int
+      sample: 1796126767
+    stop_set:
+      description: The containers the run stopped, in stop order; recovery starts exactly these.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    stop_budget:
+      description: Seconds the run's stop step may take; recovery waits that long for a stop left in progress.
+      type: int
+      sample: 22
+    container:
+      description: The lease container on the Docker daemon (never started).
+      type: str
+      sample: bosun-lease-shop
     owner_alive:
       description: Whether the owner may still be running; false means the stack waits for recovery.
       type: bool
-    expires_iso:
-      description: When the lease expires.
-      type: str
-    stop_set:
-      description: The containers the run stopped (C(id), C(name), C(service)).
-      type: list
-      elements: dict
+      sample: true
 problems:
   description:
     - Every validation error and warning found, those of the listed jobs and those that belong to no job

@@ -72,13 +72,33 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Run the nightly backup; survive a dying controller
+- name: Plan the nightly backup; its run id names the worker and the lease
+  bosun.compose.job_plan:
+    name: nightly-backup
+    project: shop
+  register: planned
+
+- name: Run it; under async the run finishes on the Docker host even if the controller dies
   bosun.compose.job_run:
     name: nightly-backup
-    run_id: "{{ run_id }}"
+    project: shop
+    run_id: "{{ planned.plan.run_id }}"
   async: 7200
   poll: 5
   register: run
+
+- name: Show what the worker printed last and how long the stack was down
+  ansible.builtin.debug:
+    msg:
+      - "{{ run.outcome }}: {{ run.message }}"
+      - "worker exit code {{ run.worker.exit_code }}, downtime {{ run.downtime_seconds }} s"
+      - "{{ run.worker.log_tail | join('\n') }}"
+
+- name: If the controller was killed, the safety net restarts exactly what this run stopped
+  bosun.compose.stack:
+    project: shop
+    state: recovered
+    run_id: "{{ planned.plan.run_id }}"
 
 - name: Run a job the stack does not declare, defined in the play
   bosun.compose.job_run:
@@ -119,32 +139,246 @@ message:
   returned: always
   type: str
 steps:
-  description: The steps that ran, each with C(type), C(status), C(started_at), C(duration), C(containers), C(detail).
+  description: The steps that ran, in order; a step not reached is not listed.
   returned: always
   type: list
   elements: dict
+  contains:
+    type:
+      description: V(stop_containers), V(run_worker) or V(start_containers).
+      type: str
+      sample: run_worker
+    status:
+      description: V(ok), V(failed), V(skipped) or V(cancelled).
+      type: str
+      sample: ok
+    started_at:
+      description: When the step started (UTC, ISO 8601).
+      type: str
+      sample: "2026-01-31T02:30:00.412+00:00"
+    duration:
+      description: Seconds the step took.
+      type: float
+      sample: 0.493
+    containers:
+      description: The containers the step stopped or started (empty for C(run_worker)).
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    detail:
+      description: The step's result in words, such as C(exited with code 0) or C(2/2 started).
+      type: str
+      sample: exited with code 0
 worker:
-  description: The worker's C(exit_code), C(timed_out), C(cancelled), C(duration), C(log_tail), C(log_path), C(error).
+  description: What the worker did; null when it never started.
   returned: when the worker ran
   type: dict
+  contains:
+    name:
+      description: The worker container's name.
+      type: str
+      sample: bosun-worker-nightly-backup-d649eff4
+    exit_code:
+      description: The exit code; null if the worker never reached one.
+      type: int
+      sample: 0
+    timed_out:
+      description: Whether the job's timeout ran out (the run failed even if the worker then exited 0).
+      type: bool
+      sample: false
+    cancelled:
+      description: Whether the run was cancelled by a signal while the worker ran.
+      type: bool
+      sample: false
+    duration:
+      description: The worker's run time in seconds.
+      type: float
+      sample: 12.339
+    log_tail:
+      description: The last O(tail_lines) lines of the worker's log, stdout and stderr together.
+      type: list
+      elements: str
+      sample: [copied 3 files]
+    log_path:
+      description: The file on the Docker host holding the whole log; null if it could not be written.
+      type: str
+      sample: /var/lib/bosun/logs/nightly-backup/d649eff415624286b5b7eb364fac3c54.log
+    error:
+      description: A problem met while starting the worker, reading its logs or removing it; null if none.
+      type: str
+      sample: null
+    removed:
+      description: Whether the worker container was removed (see O(keep)).
+      type: bool
+      sample: true
 stopped:
-  description: The containers this run stopped (C(id), C(name), C(service)), in stop order.
+  description: The containers this run stopped, in stop order.
   returned: always
   type: list
   elements: dict
+  contains:
+    id:
+      description: The container id.
+      type: str
+      sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+    name:
+      description: The container name.
+      type: str
+      sample: shop-db-1
+    service:
+      description: The Compose service (C(com.docker.compose.service)).
+      type: str
+      sample: db
 restarted:
   description: The containers running again afterwards, of those stopped.
   returned: always
   type: list
   elements: dict
+  contains:
+    id:
+      description: The container id.
+      type: str
+      sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+    name:
+      description: The container name.
+      type: str
+      sample: shop-db-1
+    service:
+      description: The Compose service (C(com.docker.compose.service)).
+      type: str
+      sample: db
 downtime_seconds:
   description: Seconds from the first stop to the end of the restart.
   returned: always
   type: float
+  sample: 1.264
+started_at:
+  description: When the run started (UTC, ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-01-31T02:30:00.109+00:00"
+finished_at:
+  description: When the run ended (UTC, ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-01-31T02:30:13.235+00:00"
+record_path:
+  description: The JSON record of the run in the state directory on the Docker host; null when none was written.
+  returned: always
+  type: str
+  sample: /var/lib/bosun/runs/nightly-backup/d649eff415624286b5b7eb364fac3c54.json
 plan:
-  description: The plan that ran, in the format of M(bosun.compose.job_plan)'s RV(bosun.compose.job_plan#module:plan).
+  description: The plan that ran, as M(bosun.compose.job_plan) returns it in RV(bosun.compose.job_plan#module:plan).
   returned: when the job could be planned
   type: dict
+  contains:
+    run_id:
+      description: The run id; the worker is named C(bosun-worker-<job>-<first 8 of run_id>).
+      type: str
+      sample: 5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f
+    job:
+      description: The job name.
+      type: str
+      sample: nightly-backup
+    stack:
+      description: The Compose project.
+      type: str
+      sample: shop
+    created_at:
+      description: When the plan was made (UTC, ISO 8601).
+      type: str
+      sample: "2026-01-31T02:30:00+00:00"
+    steps:
+      description: The steps in order, V(stop_containers), V(run_worker), V(start_containers).
+      type: list
+      elements: dict
+      contains:
+        type:
+          description: V(stop_containers), V(run_worker) or V(start_containers).
+          type: str
+          sample: stop_containers
+        description:
+          description: The step in words.
+          type: str
+          sample: stop 2 running container(s) of stack 'shop' in 2 level(s)
+        timeout:
+          description:
+            - Seconds the step may take (C(start_containers)); null for the other steps, whose bounds are
+              RV(plan.stop_budget) and the worker's C(timeout).
+          type: int
+          sample: 60
+        levels:
+          description:
+            - Only in C(stop_containers) and C(start_containers) steps. The containers by dependency level, each
+              level a list of containers that stop or start together; stop levels run dependents first, start
+              levels dependencies first.
+            - Each container is C(id), C(name), C(service), and C(state) (V(restarting) or V(paused)) for one that
+              is up but not running; the run returns it to that state.
+          type: list
+          elements: list
+          sample: [[{id: 4f1c..., name: shop-app-1, service: app}], [{id: 9b2e..., name: shop-db-1, service: db}]]
+        worker:
+          description:
+            - Only in the C(run_worker) step. The worker spec, as M(bosun.compose.worker) returns it in
+              RV(bosun.compose.worker#module:spec) (C(name), C(image), C(image_id), C(command), C(env) with secret
+              values masked, C(secret_env_names), C(mounts), C(network), C(user), C(timeout), C(stop_grace),
+              C(stack), C(labels), C(job), C(run_id)).
+          type: dict
+          sample:
+            name: bosun-worker-nightly-backup-5f0c2a7e
+            image: backup-tools:1.4
+            command: [sh, -c, "tar -C /mnt/data -cf /mnt/backup/db.tar ."]
+            mounts: [{volume: shop_data, path: /mnt/data, mode: ro}, {volume: shop_backup, path: /mnt/backup, mode: rw}]
+            timeout: 1800
+    stop_budget:
+      description: Seconds the stop step may take at most (each level's longest grace period plus a margin).
+      type: int
+      sample: 22
+    start_budget:
+      description: Seconds the start step may take at most.
+      type: int
+      sample: 60
+    deadline:
+      description: The maximum downtime in seconds.
+      type: int
+      sample: 1882
+    preflight:
+      description: The checks made before anything stops, in order (stack, image, each volume, lease, allowed images).
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: The check, such as V(stack), V(image), V(volume) or V(lease).
+          type: str
+          sample: volume
+        object:
+          description: What was checked (the stack, image or volume name).
+          type: str
+          sample: shop_data
+        ok:
+          description: Whether the check passed.
+          type: bool
+          sample: true
+        message:
+          description: The result in words.
+          type: str
+          sample: volume 'shop_data' exists; mounted at /mnt/data (ro)
+    ok:
+      description: Whether every preflight check passed.
+      type: bool
+      sample: true
 existing:
   description: The jobs that do exist on the host.
   returned: when the outcome is V(not_found)

@@ -156,12 +156,38 @@ stop_set:
   type: list
   elements: dict
   sample: [{id: 4f1c..., name: shop-web-1, service: web}]
+  contains:
+    id:
+      description: The container id.
+      type: str
+      sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+    name:
+      description: The container name.
+      type: str
+      sample: shop-db-1
+    service:
+      description: The Compose service (C(com.docker.compose.service)).
+      type: str
+      sample: db
 stopped:
   description: The containers stopped (or, in check mode, that would be), in stop order.
   returned: always
   type: list
   elements: dict
   sample: [{id: 4f1c..., name: shop-web-1, service: web}]
+  contains:
+    id:
+      description: The container id.
+      type: str
+      sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+    name:
+      description: The container name.
+      type: str
+      sample: shop-db-1
+    service:
+      description: The Compose service (C(com.docker.compose.service)).
+      type: str
+      sample: db
 added_services:
   description: Services added to O(services) because they depend on them.
   returned: always
@@ -169,41 +195,323 @@ added_services:
   elements: str
   sample: [web]
 lease:
-  description:
-    - The lease recorded (V(stopped)) or found (V(started), V(recovered)); null when there is none.
-    - Keys C(project), C(run_id), C(job), C(owner) (C(hostname), C(boot_id), C(pid), C(pid_start)), C(expires)
-      and C(created) (Unix seconds), C(expires_iso), C(stop_set), C(container).
+  description: The lease recorded (V(stopped)) or found (V(started), V(recovered)); null when there is none.
   returned: always
   type: dict
+  contains:
+    project:
+      description: The stack.
+      type: str
+      sample: shop
+    run_id:
+      description: The run holding it.
+      type: str
+      sample: 3f2a9c1e5d0b4c7a8e6f1a2b3c4d5e6f
+    job:
+      description: The job of that run; empty for a lease a M(bosun.compose.stack) V(stopped) task wrote.
+      type: str
+      sample: nightly-backup
+    owner:
+      description: The process that holds the lease.
+      type: dict
+      contains:
+        hostname:
+          description: The Docker host's hostname.
+          type: str
+          sample: docker01
+        boot_id:
+          description: The host's boot id (C(/proc/sys/kernel/random/boot_id)); a different one means the owner died in a reboot.
+          type: str
+          sample: a5e544e2-a47d-4e5b-b230-c0a10eac4e54
+        pid:
+          description: The owner's process id; null for a lease that M(bosun.compose.stack) wrote (no process stays).
+          type: int
+          sample: 41237
+        pid_start:
+          description: The owner's process start time (clock ticks since boot), so a reused pid is not taken for it.
+          type: int
+          sample: 9126354
+    expires:
+      description: When the lease expires (Unix seconds).
+      type: int
+      sample: 1796130367
+    expires_iso:
+      description: When the lease expires (UTC, ISO 8601).
+      type: str
+      sample: "2026-12-01T13:06:07+00:00"
+    created:
+      description: When the lease was written (Unix seconds).
+      type: int
+      sample: 1796126767
+    stop_set:
+      description: The containers the run stopped, in stop order; recovery starts exactly these.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    stop_budget:
+      description: Seconds the run's stop step may take; recovery waits that long for a stop left in progress.
+      type: int
+      sample: 22
+    container:
+      description: The lease container on the Docker daemon (never started).
+      type: str
+      sample: bosun-lease-shop
 released:
   description: Whether the lease was removed.
   returned: always
   type: bool
 stop:
-  description:
-    - The stop result (V(stopped)), with C(stopped), C(failed) (C(container), C(error), C(gone)), C(skipped) and
-      C(duration) in seconds; null otherwise.
+  description: The stop result (V(stopped)); null for the other states.
   returned: always
   type: dict
+  contains:
+    stopped:
+      description: The containers stopped, in stop order.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    failed:
+      description: The containers that could not be stopped; the ones already stopped are started again (rollback).
+      type: list
+      elements: dict
+      contains:
+        container:
+          description: The container (C(id), C(name), C(service)).
+          type: dict
+          sample: {id: 4f1c..., name: shop-db-1, service: db}
+        error:
+          description: Why it could not be stopped or started.
+          type: str
+          sample: "500 Server Error: driver failed programming external connectivity"
+        gone:
+          description: Whether the container no longer exists (retrying cannot help).
+          type: bool
+          sample: false
+    skipped:
+      description: Planned but left alone (not running any more, in a level after a failed one, or after a cancel).
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    duration:
+      description: Seconds the stop took.
+      type: float
+      sample: 0.19
+    cancelled:
+      description: Whether a signal to the module cut the stop short.
+      type: bool
+      sample: false
+    fenced:
+      description: Why the stop ended early because this task lost the stack's lease to another run; null normally.
+      type: str
+      sample: null
 start:
-  description:
-    - The start result (V(started), V(recovered), or the rollback of a failed V(stopped)), with C(summary) such as
-      C(3/4 started), C(started), C(already_running), C(failed), C(unhealthy), C(timed_out), C(paused) and
-      C(restarting) (started and returned to the state they had before the stop) and C(duration).
+  description: The start result (V(started), V(recovered), or the rollback of a failed V(stopped)); null otherwise.
   returned: always
   type: dict
+  contains:
+    summary:
+      description: How many of the containers asked for run now, such as C(3/4 started).
+      type: str
+      sample: 2/2 started
+    started:
+      description: The containers started, in start order.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    already_running:
+      description: The containers that were running already.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    failed:
+      description: The containers that could not be started.
+      type: list
+      elements: dict
+      contains:
+        container:
+          description: The container (C(id), C(name), C(service)).
+          type: dict
+          sample: {id: 4f1c..., name: shop-db-1, service: db}
+        error:
+          description: Why it could not be stopped or started.
+          type: str
+          sample: "500 Server Error: driver failed programming external connectivity"
+        gone:
+          description: Whether the container no longer exists (retrying cannot help).
+          type: bool
+          sample: false
+    unhealthy:
+      description: Started, but reported unhealthy by their health check.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    timed_out:
+      description: Not healthy or not running when the start timeout ran out.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    paused:
+      description: Containers that were paused before the stop, started and paused again.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    restarting:
+      description: Containers that were crash-looping (C(restarting)) before the stop, started and left to their restart policy.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    duration:
+      description: Seconds the start took.
+      type: float
+      sample: 0.486
 summary:
   description: One line saying what happened.
   returned: always
   type: str
   sample: 3/3 started
 recover:
-  description:
-    - What V(recovered) did, C(action) one of V(none), V(in_progress), V(other_run), V(recovered),
-      V(recovered_concurrently) (another recovery of the same lease, running at the same time, did it and
-      released the lease), V(would_recover), with C(message) and C(workers_stopped); null for the other states.
+  description: What V(recovered) did; null for the other states.
   returned: always
   type: dict
+  contains:
+    action:
+      description:
+        - V(none) (no lease), V(in_progress) (the lease's owner is alive), V(other_run) (the lease belongs to another
+          run than O(run_id)), V(recovered), V(recovered_concurrently) (another recovery of the same lease, running at
+          the same time, did it and released the lease) or V(would_recover) (check mode).
+      type: str
+      sample: recovered
+    changed:
+      description: Whether anything was started or released.
+      type: bool
+      sample: true
+    message:
+      description: What was done, in words.
+      type: str
+      sample: "stack 'shop' holds no lease: nothing to recover"
+    lease:
+      description: The lease found, as in RV(lease); null when there was none.
+      type: dict
+    workers_stopped:
+      description: The names of the dead run's workers that were stopped before the restart.
+      type: list
+      elements: str
+      sample: [bosun-worker-nightly-backup-3f2a9c1e]
+    start:
+      description: The start of the stop-set, as in RV(start); null when nothing was started.
+      type: dict
+    released:
+      description: Whether the lease was removed.
+      type: bool
+      sample: true
 error:
   description:
     - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),

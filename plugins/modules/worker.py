@@ -203,6 +203,19 @@ spec:
       description: The mounts, each with C(volume), C(path) and C(mode).
       type: list
       elements: dict
+      contains:
+        volume:
+          description: The volume name.
+          type: str
+          sample: shop_data
+        path:
+          description: The mount path in the worker.
+          type: str
+          sample: /mnt/data
+        mode:
+          description: V(ro) or V(rw).
+          type: str
+          sample: ro
     network:
       description: The network; null means Docker's default bridge.
       type: str
@@ -221,6 +234,7 @@ spec:
     labels:
       description: The labels of the worker container.
       type: dict
+      sample: {bosun.worker.job: shop-backup, bosun.worker.run-id: 3f2a9c1e5d0b4c7a8e6f1a2b3c4d5e6f, bosun.worker.stack: shop}
 worker:
   description: What the run did.
   returned: when the worker was started (not in check mode)

@@ -117,7 +117,7 @@ def test_bad_survey_answers_fail_before_anything_runs(stack, job_template):
 
 
 def test_credential_type_injecting_docker_host_and_tls_files(stack, job_template, pki, monkeypatch):
-    """The credential type of docs/awx.md: env DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_TLS_HOSTNAME, the CA and
+    """The credential type of docs/docsite/rst/awx.rst: env DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_TLS_HOSTNAME, the CA and
     client certificate as files whose paths come in as extra vars, consumed by the project playbook's
     module_defaults. The modules run in the execution environment (local connection) against the remote engine."""
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # see test_remote_engine.py: requests lets these win

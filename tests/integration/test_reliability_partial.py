@@ -7,7 +7,7 @@ still exists but failed to start keeps the lease, so recovery can retry; a vanis
 
 What the Engine (20.10) does not let us provoke: a `docker stop` that fails. A paused container is stopped
 normally, and a container removed while `docker stop` waits for it makes the stop succeed; see
-docs/reliability.md for how the stop_failed path is covered.
+docs/docsite/rst/reliability.rst for how the stop_failed path is covered.
 """
 
 from __future__ import annotations

@@ -368,7 +368,9 @@ BROKEN_CONTAINER_LABELS = [
         _msg(
             "bosun.job.colour",
             "blue",
-            "unknown label for a container (ignored); see the label reference (docs/labels.md) for the container labels",
+            "unknown label for a container (ignored); see the label contract"
+            " (https://github.com/bosun-compose/bosun.compose/blob/main/docs/docsite/rst/labels.rst)"
+            " for the container labels",
         ),
         "warning",
     ),
@@ -377,7 +379,9 @@ BROKEN_CONTAINER_LABELS = [
         _msg(
             "bosun.job.attach",
             "j",
-            "unknown label for a container (it belongs on volumes); see the label reference (docs/labels.md) for the container labels",
+            "unknown label for a container (it belongs on volumes); see the label contract"
+            " (https://github.com/bosun-compose/bosun.compose/blob/main/docs/docsite/rst/labels.rst)"
+            " for the container labels",
         ),
         "warning",
     ),

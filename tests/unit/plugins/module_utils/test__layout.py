@@ -1,7 +1,7 @@
 # Copyright (c) 2026, bosun.compose contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The map of the core in docs/how-it-works.md matches the tree, and each file imports only what it may."""
+"""The map of the core in docs/docsite/rst/how_it_works.rst matches the tree, and each file imports only what it may."""
 
 from __future__ import annotations
 
@@ -17,11 +17,15 @@ PREFIX = "ansible_collections.bosun.compose.plugins.module_utils."
 
 
 def documented() -> dict[str, set[str]]:
-    """file -> the core files it may import, from the table in docs/how-it-works.md."""
-    text = (ROOT / "docs" / "how-it-works.md").read_text(encoding="utf-8")
-    table = text.split("## The code, file by file", 1)[1]
-    rows = re.findall(r"^\| `(_\w+\.py)` \| .* \| (.*) \|$", table, re.M)
-    return {name: set(re.findall(r"`(_\w+)`", allowed)) for name, allowed in rows}
+    """file -> the core files it may import, from the list-table in docs/docsite/rst/how_it_works.rst.
+
+    Each row is three list items: ``* - ``file.py````, ``- owns``, ``- may import``.
+    """
+    text = (ROOT / "docs" / "docsite" / "rst" / "how_it_works.rst").read_text(encoding="utf-8")
+    table = text.split("The code, file by file\n", 1)[1].split("\n\n.. list-table::", 1)[1]
+    table = re.split(r"\n\n(?=\S)", table, maxsplit=1)[0]  # the table ends at the next unindented paragraph
+    rows = re.findall(r"^   \* - ``(_\w+\.py)``\n     - .*\n     - (.*)$", table, re.M)
+    return {name: set(re.findall(r"``(_\w+)``", allowed)) for name, allowed in rows}
 
 
 def imports(path: pathlib.Path) -> tuple[set[str], set[str]]:
