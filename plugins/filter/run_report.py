@@ -1,12 +1,123 @@
 # Copyright (c) 2026, bosun.compose contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters of the role bosun.compose.run_job: the plan's lines, the run report and its lines.
-
-The documentation of each filter is in plugins/filter/<filter name>.yml.
-"""
+"""The run_report filter of the role bosun.compose.run_job: the report it publishes as bosun_run.<host>."""
 
 from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: run_report
+short_description: The report of one run of the role run_job
+version_added: 0.1.0
+author:
+  - bosun.compose contributors (@bosun-compose)
+description:
+  - Builds the report that the role C(bosun.compose.run_job) publishes with C(ansible.builtin.set_stats) as
+    C(bosun_run.<inventory_hostname>), from the registered result of M(bosun.compose.job_run), the plan of
+    M(bosun.compose.job_plan) and the result of the safety net (M(bosun.compose.stack) with C(state=recovered)).
+  - The run id, the deadline and (when the result has none) the stack come from the plan.
+  - A result without a key gives the report a default for it (for example outcome C(unknown) and C(failed=true)
+    when the job_run task registered nothing).
+  - Fails when an input has the wrong type or the plan lacks C(run_id), C(stack) or C(deadline).
+options:
+  _input:
+    description: The registered result of M(bosun.compose.job_run); an empty dict when the task registered none.
+    type: dict
+    required: true
+  plan:
+    description: The plan, RV(bosun.compose.job_plan#module:plan).
+    type: dict
+    required: true
+  recovered:
+    description:
+      - The registered result of the safety net task; an empty dict (or null) when it registered none.
+      - Its C(recover.action) becomes the report's C(safety_net); without it, C(failed:) and the result's C(msg).
+    type: dict
+  host:
+    description: The host the run was for, normally C(inventory_hostname).
+    type: str
+    required: true
+  job:
+    description: The job name to report when the result has none.
+    type: str
+  check_mode:
+    description: Whether the play runs in check mode (C(ansible_check_mode)).
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Build the run report
+  ansible.builtin.set_fact:
+    report: >-
+      {{ ran | default({}) | bosun.compose.run_report(plan=planned.plan, recovered=recovered | default({}),
+                                                        host=inventory_hostname, job='nightly-backup',
+                                                        check_mode=ansible_check_mode) }}
+"""
+
+RETURN = r"""
+_value:
+  description: The report.
+  type: dict
+  contains:
+    host:
+      description: The host.
+      type: str
+    run_id:
+      description: The run id, from the plan.
+      type: str
+    job:
+      description: The job name.
+      type: str
+    stack:
+      description: The stack (Compose project).
+      type: str
+    check_mode:
+      description: Whether the run was in check mode.
+      type: bool
+    outcome:
+      description: The outcome of M(bosun.compose.job_run), V(unknown) when there is none.
+      type: str
+    message:
+      description: The result's C(message), else its C(msg), else empty.
+      type: str
+    failed:
+      description: Whether the job_run task failed (true when it registered nothing).
+      type: bool
+    started_at:
+      description: When the run started (UTC, ISO 8601), or null.
+      type: str
+    finished_at:
+      description: When the run finished (UTC, ISO 8601), or null.
+      type: str
+    downtime_seconds:
+      description: Seconds from the first stop to the end of the restart, or null.
+      type: float
+    deadline_seconds:
+      description: The plan's deadline (maximum downtime) in seconds.
+      type: int
+    steps:
+      description: The steps that ran, as M(bosun.compose.job_run) returns them.
+      type: list
+      elements: dict
+    stopped:
+      description: The names of the containers the run stopped.
+      type: list
+      elements: str
+    restarted:
+      description: The names of the containers running again afterwards.
+      type: list
+      elements: str
+    worker:
+      description: The worker's result as M(bosun.compose.job_run) returns it (null when no worker ran).
+      type: dict
+    safety_net:
+      description: What the safety net did (for example V(none) or V(recovered)), or C(failed:) and why.
+      type: str
+    record_path:
+      description: The run record on the Docker host, or null.
+      type: str
+"""
 
 import collections.abc as cabc
 import typing as t
@@ -14,6 +125,8 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.bosun.compose.plugins.plugin_utils._filter_input import field, mapping, sequence
+from ansible_collections.bosun.compose.plugins.plugin_utils._report_text import text
+
 
 # The keys of the published report bosun_run.<host>, in this order.
 REPORT_KEYS = (
@@ -36,47 +149,6 @@ REPORT_KEYS = (
     "safety_net",
     "record_path",
 )
-
-
-def _text(value: t.Any) -> str:
-    """A value as Jinja's ~ renders it (None as 'None', numbers as Python prints them)."""
-    return value if isinstance(value, str) else str(value)
-
-
-def plan_lines(plan: t.Any) -> list[str]:
-    """The lines of "Show the plan": header, numbered steps, stop order, deadline, one line per preflight check."""
-    name = "plan_lines"
-    plan = mapping(plan, name, "the plan")
-    steps = [mapping(s, name, "each step") for s in sequence(field(plan, "steps", name, "the plan"), name, "steps")]
-    checks = [
-        mapping(c, name, "each preflight check")
-        for c in sequence(field(plan, "preflight", name, "the plan"), name, "preflight")
-    ]
-    lines = [
-        f"Job {_text(field(plan, 'job', name, 'the plan'))} on stack {_text(field(plan, 'stack', name, 'the plan'))}"
-        f" (run id {_text(field(plan, 'run_id', name, 'the plan'))})"
-    ]
-    lines += [f"{n}. {_text(field(s, 'description', name, 'each step'))}" for n, s in enumerate(steps, start=1)]
-    stop = next((s for s in steps if s.get("type") == "stop_containers"), {})
-    levels = sequence(stop.get("levels", []), name, "the stop step's levels")
-    order = " -> ".join(
-        " + ".join(
-            _text(mapping(c, name, "each container of a level").get("service"))
-            for c in sequence(level, name, "each level")
-        )
-        for level in levels
-    )
-    lines.append(f"Stop order: {order}")
-    lines.append(
-        f"Deadline (maximum downtime): {_text(field(plan, 'deadline', name, 'the plan'))}s"
-        f" (stop budget {_text(field(plan, 'stop_budget', name, 'the plan'))}s,"
-        f" start budget {_text(field(plan, 'start_budget', name, 'the plan'))}s)"
-    )
-    lines += [
-        ("preflight ok:   " if c.get("ok") else "preflight FAIL: ") + _text(field(c, "message", name, "each check"))
-        for c in checks
-    ]
-    return lines
 
 
 def run_report(
@@ -105,7 +177,7 @@ def run_report(
     if isinstance(recover, cabc.Mapping) and "action" in recover:
         safety_net = recover["action"]
     else:
-        safety_net = "failed: " + _text(rec.get("msg", "did not run"))
+        safety_net = "failed: " + text(rec.get("msg", "did not run"))
     report = {
         "host": host,
         "run_id": field(plan, "run_id", name, "plan"),
@@ -135,50 +207,8 @@ def run_report(
     return {k: report[k] for k in REPORT_KEYS}
 
 
-def report_lines(report: t.Any) -> list[str]:
-    """The lines of "Show the run report", from the dict that run_report makes."""
-    name = "report_lines"
-    rep = mapping(report, name, "the report")
-
-    def get(key: str) -> t.Any:
-        return field(rep, key, name, "the report")
-
-    head = (
-        f"Run {_text(get('run_id'))} of job {_text(get('job'))} on stack {_text(get('stack'))}: {_text(get('outcome'))}"
-    )
-    lines = [head + (" (check mode, nothing was touched)" if get("check_mode") else "")]
-    if get("message"):
-        lines.append(_text(get("message")))
-    for step in sequence(get("steps"), name, "steps"):
-        s = mapping(step, name, "each step")
-        words = [_text(field(s, k, name, "each step")) for k in ("type", "status")]
-        words.append(_text(field(s, "duration", name, "each step")) + "s")
-        words.append(_text(s.get("detail") or ""))
-        lines.append("step: " + " ".join(words).strip())
-    # A check-mode run stops nothing: its 0.0 s is no downtime measured.
-    downtime = None if get("check_mode") else get("downtime_seconds")
-    lines.append(
-        f"Downtime: {'n/a' if downtime is None else _text(downtime) + 's'} (deadline {_text(get('deadline_seconds'))}s)"
-    )
-    worker = get("worker")
-    if worker is None:
-        worker = {}
-    worker = mapping(worker, name, "the report's worker")
-    if "exit_code" in worker:
-        lines.append(
-            f"Worker: exit code {_text(worker['exit_code'])}{', timed out' if worker.get('timed_out') else ''}"
-            f", {_text(worker.get('duration'))}s, log {_text(worker.get('log_path', '-'))}"
-        )
-    tail = worker.get("log_tail") or []
-    if tail:
-        lines.append("Worker log tail:")
-        lines += ["  | " + _text(line) for line in sequence(tail, name, "the worker's log_tail")]
-    lines.append(f"Safety net: {_text(get('safety_net'))}")
-    return lines
-
-
 class FilterModule:
-    """plan_lines, run_report and report_lines."""
+    """run_report."""
 
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"plan_lines": plan_lines, "run_report": run_report, "report_lines": report_lines}
+        return {"run_report": run_report}

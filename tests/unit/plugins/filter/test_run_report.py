@@ -1,7 +1,9 @@
 # Copyright (c) 2026, bosun.compose contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The run_job role's filters plan_lines, run_report and report_lines, on results shaped like the modules' own."""
+"""The run_job role's filters plan_lines, run_report and report_lines (one plugin file each), on results
+shaped like the modules' own.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +12,12 @@ import copy
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.bosun.compose.plugins.filter.run_report import (
-    REPORT_KEYS,
-    FilterModule,
-    plan_lines,
-    report_lines,
-    run_report,
-)
+from ansible_collections.bosun.compose.plugins.filter import plan_lines as plan_lines_plugin
+from ansible_collections.bosun.compose.plugins.filter import report_lines as report_lines_plugin
+from ansible_collections.bosun.compose.plugins.filter import run_report as run_report_plugin
+from ansible_collections.bosun.compose.plugins.filter.plan_lines import plan_lines
+from ansible_collections.bosun.compose.plugins.filter.report_lines import report_lines
+from ansible_collections.bosun.compose.plugins.filter.run_report import REPORT_KEYS, run_report
 
 RUN = "5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f"
 
@@ -134,7 +135,13 @@ RECOVERED = {
 
 
 def test_filter_module_names_every_filter():
-    assert set(FilterModule().filters()) == {"plan_lines", "run_report", "report_lines"}
+    # One filter per plugin file, named after it.
+    plugins = (plan_lines_plugin, run_report_plugin, report_lines_plugin)
+    assert [p.FilterModule().filters() for p in plugins] == [
+        {"plan_lines": plan_lines},
+        {"run_report": run_report},
+        {"report_lines": report_lines},
+    ]
 
 
 def test_plan_lines_header_steps_stop_order_deadline_and_checks():
