@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.bosun.compose.plugins.filter.job_table import FilterModule, jobs_table
+from ansible_collections.bosun.compose.plugins.filter.jobs_table import FilterModule, jobs_table
 
 
 def job(name: str, stack: str | None, members: list[str], **kw) -> dict:

@@ -1,14 +1,53 @@
 # Copyright (c) 2026, bosun.compose contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The jobs_table filter of the playbook bosun.compose.list_jobs (documented in plugins/filter/jobs_table.yml)."""
+"""The jobs_table filter of the playbook bosun.compose.list_jobs: the table of the jobs that job_info found."""
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+name: jobs_table
+short_description: A table of the jobs that job_info found
+version_added: 0.1.0
+author:
+  - bosun.compose contributors (@bosun-compose)
+description:
+  - Turns the result of M(bosun.compose.job_info) into the lines that the playbook C(bosun.compose.list_jobs)
+    prints.
+  - A header (C(JOB), C(STACK), C(RUNNABLE), C(SCHEDULE), C(PROBLEMS), C(MEMBERS)), one row per job (or
+    a line saying no jobs were found), then one line per problem of RV(bosun.compose.job_info#module:problems),
+    its severity in capitals, a colon and its message.
+  - The columns are left-aligned, at least 24, 24, 9, 14 and 8 characters wide and widened to their longest
+    value, plus one blank; trailing blanks are cut.
+  - Fails when the input is not a dict or a job lacks one of the keys shown.
+options:
+  _input:
+    description: The registered result of M(bosun.compose.job_info), with C(jobs) and C(problems).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Discover the jobs
+  bosun.compose.job_info:
+  register: found
+
+- name: Show the jobs
+  ansible.builtin.debug:
+    msg: "{{ found | bosun.compose.jobs_table }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The lines, one string each.
+  type: list
+  elements: str
+"""
+
 import typing as t
 
-
 from ansible_collections.bosun.compose.plugins.plugin_utils._filter_input import field, mapping, sequence
+
 
 HEADER = ("JOB", "STACK", "RUNNABLE", "SCHEDULE", "PROBLEMS", "MEMBERS")
 # The narrowest width of each column but the last; a column is widened to its longest value.

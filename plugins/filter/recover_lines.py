@@ -1,0 +1,69 @@
+# Copyright (c) 2026, bosun.compose contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The recover_lines filter of the playbook bosun.compose.recover: one line per stack it checked."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: recover_lines
+short_description: One line per stack that the recover playbook checked
+version_added: 0.1.0
+author:
+  - bosun.compose contributors (@bosun-compose)
+description:
+  - Turns the registered result of a loop of M(bosun.compose.stack) tasks (one item per project) into the lines
+    that the playbook C(bosun.compose.recover) prints, each the project, a colon and the stack task's C(summary).
+  - Fails when the input is not a dict with C(results), or a result lacks C(item) or C(summary).
+options:
+  _input:
+    description: The registered result of the loop, with C(results).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Recover the stacks
+  bosun.compose.stack:
+    project: "{{ item }}"
+    state: recovered
+  loop: [shop]
+  register: recovered
+
+- name: Show what was done
+  ansible.builtin.debug:
+    msg: "{{ recovered | bosun.compose.recover_lines }}"
+  # msg:
+  #   - "shop: recovered stack 'shop' from run 5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f: 3/3 started"
+"""
+
+RETURN = r"""
+_value:
+  description: The lines, one string each.
+  type: list
+  elements: str
+"""
+
+import typing as t
+
+from ansible_collections.bosun.compose.plugins.plugin_utils._filter_input import field, mapping, sequence
+
+
+def recover_lines(recovered: t.Any) -> list[str]:
+    """One line per recovered stack, "<project>: <summary>", from the registered result of a stack task loop."""
+    name = "recover_lines"
+    results = sequence(
+        field(mapping(recovered, name, "the loop result"), "results", name, "the loop result"), name, "results"
+    )
+    lines = []
+    for res in results:
+        res = mapping(res, name, "each result")
+        lines.append(f"{field(res, 'item', name, 'each result')}: {field(res, 'summary', name, 'each result')}")
+    return lines
+
+
+class FilterModule:
+    """recover_lines."""
+
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
+        return {"recover_lines": recover_lines}
