@@ -134,7 +134,8 @@ def _number(container: ContainerRecord) -> int:
 
 
 def _network_target(network_mode: str, by_ref: t.Mapping[str, str]) -> str | None:
-    """The service whose container ``container:<id-or-name>`` names, if it is in the stack."""
+    """by_ref's value for the container that ``container:<id-or-name>`` names (a name, a full id or a unique
+    prefix of at least 12 characters, as Docker resolves it), if it is there."""
     if not network_mode.startswith("container:"):
         return None
     ref = network_mode.removeprefix("container:").lstrip("/")
@@ -145,6 +146,14 @@ def _network_target(network_mode: str, by_ref: t.Mapping[str, str]) -> str | Non
         if len(matches) == 1:
             return matches.pop()
     return None
+
+
+def network_parent(c: ContainerRecord, containers: t.Sequence[ContainerRecord]) -> ContainerRecord | None:
+    """The container of ``containers`` whose network namespace ``c`` joins (``network_mode: container:...``)."""
+    by_id = {p.id: p for p in containers}
+    by_ref = {**{p.name: p.id for p in containers}, **{p.id: p.id for p in containers}}
+    parent_id = _network_target(c.network_mode, by_ref)
+    return by_id.get(parent_id) if parent_id else None
 
 
 def build_graph(containers: t.Sequence[ContainerRecord]) -> StackGraph:

@@ -24,7 +24,12 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     PlanError,
     WorkerSpecError,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._graph import StackGraph, build_graph, running_stop_levels
+from ansible_collections.bosun.compose.plugins.module_utils._graph import (
+    StackGraph,
+    build_graph,
+    network_parent,
+    running_stop_levels,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._images import image_allowed, preflight_image
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Lease, owner_alive, read_lease
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
@@ -454,12 +459,7 @@ def _network_parent_checks(
     """
     checks = []
     for c in stop_set:
-        if not c.network_mode.startswith("container:"):
-            continue
-        ref = c.network_mode.removeprefix("container:").lstrip("/")
-        parent = next(
-            (p for p in containers if ref in (p.id, p.name) or (len(ref) >= 12 and p.id.startswith(ref))), None
-        )
+        parent = network_parent(c, containers)
         if parent is not None and parent.state != "running":
             checks.append(
                 Check(
