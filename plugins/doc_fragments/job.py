@@ -80,6 +80,41 @@ options:
         description: What to do when another run holds the stack.
         type: str
         choices: [queue, skip]
+      stop_scope:
+        description:
+          - What the run stops, as the label C(bosun.job.stop-scope). V(stack) every running container of the stack;
+            V(attached) those that mount one of the job's volumes; V(writers) those that mount one read-write;
+            V(none) nothing (a hot job). With V(attached) and V(writers) every running container that depends on a
+            chosen one is stopped too. What stays up is never touched.
+        type: str
+        choices: [stack, attached, writers, none]
+      stop_mode:
+        description:
+          - How the stop scope goes down, as the label C(bosun.job.stop-mode). V(stop) stops it (grace period,
+            restart, health wait); V(pause) freezes it (C(docker pause)) and thaws it afterwards - no grace period,
+            no start-up; the worker then sees crash-consistent data.
+        type: str
+        choices: [stop, pause]
+      after_command:
+        description:
+          - The after-phase command, as the label C(bosun.job.after.command); setting it enables the after-phase, a
+            second one-shot container that runs once the stack is up again, with the worker's volumes and paths.
+        type: raw
+      after_image:
+        description: The after-phase image; default the worker image.
+        type: str
+      after_timeout:
+        description: The after-phase's maximum run time, seconds or a duration such as V(30m); default 1h.
+        type: raw
+      after_env:
+        description: Environment variables of the after-phase, over the worker's (which it gets too).
+        type: dict
+      after_user:
+        description: The user the after-phase runs as; default the worker's.
+        type: str
+      after_network:
+        description: The after-phase's network (the worker's rules); default the worker's.
+        type: str
   allowed_images:
     description:
       - Shell-style patterns (V(registry.example.com/backup/*), V(backup-tools:1.*)) the worker image must match;
@@ -93,4 +128,13 @@ options:
     type: str
     choices: [never, missing]
     default: never
+  keep_stopped:
+    description:
+      - Leave the stop-set stopped on purpose once the stop succeeded (for a migration), whatever the worker
+        did; the lease is released and the result lists the containers in C(kept_stopped). Only the
+        C(pre) and C(finally) hooks run, and no after-phase. A failed or cancelled stop still restarts what it
+        stopped.
+      - Never a label; per run only.
+    type: bool
+    default: false
 """

@@ -16,10 +16,19 @@ import typing as t
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
     LABELS_GUIDE,
     COMPOSE_PROJECT,
+    HOOK_OPTIONS,
+    HOOK_PHASES,
+    LABEL_AFTER_COMMAND,
+    LABEL_AFTER_ENV_PREFIX,
+    LABEL_AFTER_IMAGE,
+    LABEL_AFTER_NETWORK,
+    LABEL_AFTER_TIMEOUT,
+    LABEL_AFTER_USER,
     LABEL_ATTACH,
     LABEL_COMMAND,
     LABEL_ENABLED,
     LABEL_ENV_PREFIX,
+    LABEL_HOOK_PREFIX,
     LABEL_IMAGE,
     LABEL_MOUNT_MODE,
     LABEL_MOUNT_PATH,
@@ -30,10 +39,14 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     LABEL_SCHEDULE,
     LABEL_STACK,
     LABEL_START_TIMEOUT,
+    LABEL_STOP_MODE,
+    LABEL_STOP_SCOPE,
     LABEL_STOP_TIMEOUT,
     LABEL_TIMEOUT,
     LABEL_USER,
     ContainerRecord,
+    Hook,
+    HookPhase,
     Job,
     Mount,
     Problem,
@@ -50,8 +63,11 @@ from ansible_collections.bosun.compose.plugins.module_utils._values import (
     parse_mode,
     parse_mount_path,
     parse_network,
+    parse_on_error,
     parse_overlap,
     parse_schedule,
+    parse_stop_mode,
+    parse_stop_scope,
     parse_text,
 )
 
@@ -75,7 +91,17 @@ _CONTAINER_FIELDS: dict[str, tuple[str, t.Callable[[str], t.Any]]] = {
     LABEL_SCHEDULE: ("schedule", parse_schedule),
     LABEL_OVERLAP: ("overlap_policy", parse_overlap),
     LABEL_STACK: ("stack", parse_text),
+    LABEL_STOP_SCOPE: ("stop_scope", parse_stop_scope),
+    LABEL_STOP_MODE: ("stop_mode", parse_stop_mode),
+    LABEL_AFTER_COMMAND: ("after_command", parse_command),
+    LABEL_AFTER_IMAGE: ("after_image", parse_text),
+    LABEL_AFTER_TIMEOUT: ("after_timeout", parse_duration),
+    LABEL_AFTER_USER: ("after_user", parse_text),
+    LABEL_AFTER_NETWORK: ("after_network", parse_network),
 }
+# Environment label prefix -> the Job attribute it fills.
+_ENV_PREFIXES = {LABEL_ENV_PREFIX: "env", LABEL_AFTER_ENV_PREFIX: "after_env"}
+_AFTER_KEYS = frozenset(lb for lb, (attr, _p) in _CONTAINER_FIELDS.items() if attr.startswith("after_"))
 
 
 def _shown(value: str) -> str:
@@ -117,7 +143,7 @@ def _check_value(
 def _container_settings(c: ContainerRecord, job_name: str, problems: list[Problem]) -> dict[str, t.Any]:
     """The settings one member container declares, each parsed; bad or unknown labels become problems."""
     settings: dict[str, t.Any] = {}
-    env: dict[str, str] = {}
+    envs: dict[str, dict[str, str]] = {}
     for label in sorted(c.labels):
         value = c.labels[label]
         if label != LABEL_STACK and not label.startswith(LABEL_PREFIX):
@@ -128,8 +154,12 @@ def _container_settings(c: ContainerRecord, job_name: str, problems: list[Proble
         if bad:
             problems.append(bad)
             continue
-        if label.startswith(LABEL_ENV_PREFIX):
-            name = label.removeprefix(LABEL_ENV_PREFIX)
+        if label.startswith(LABEL_HOOK_PREFIX):
+            continue  # hooks belong to their container: _container_hooks()
+        prefix = next((p for p in _ENV_PREFIXES if label.startswith(p)), None)
+        if prefix is not None:
+            env = envs.setdefault(_ENV_PREFIXES[prefix], {})
+            name = label.removeprefix(prefix)
             try:
                 parse_env_name(name)
             except LabelError as exc:
@@ -171,9 +201,66 @@ def _container_settings(c: ContainerRecord, job_name: str, problems: list[Proble
             settings[attr] = parse(value)
         except LabelError as exc:
             problems.append(label_problem("container", c.name, label, value, str(exc), job=job_name))
-    if env:
-        settings["env"] = env
+    settings.update((attr, env) for attr, env in envs.items() if env)
     return settings
+
+
+def _container_hooks(c: ContainerRecord, job_name: str, problems: list[Problem]) -> list[Hook]:
+    """The hooks one member container carries (bosun.job.hook.<phase>[.user|.timeout|.on-error])."""
+    by_phase: dict[str, dict[str, str]] = {}
+    for label in sorted(c.labels):
+        if not label.startswith(LABEL_HOOK_PREFIX):
+            continue
+        value = c.labels[label]
+        phase, _dot, option = label.removeprefix(LABEL_HOOK_PREFIX).partition(".")
+        if phase not in HOOK_PHASES:
+            why = f"unknown hook phase {phase!r}; allowed: {', '.join(HOOK_PHASES)}"
+        elif option and option not in HOOK_OPTIONS:
+            why = f"unknown hook option {option!r}; allowed: {', '.join(HOOK_OPTIONS)}"
+        elif option == "on-error" and phase != "pre":
+            why = "only the pre hook takes on-error (a failing pre hook can abort the run before anything stops)"
+        else:
+            bad = _check_value("container", c.name, label, value, job_name)
+            if bad:
+                problems.append(bad)
+            else:
+                by_phase.setdefault(phase, {})[option or "command"] = value
+            continue
+        problems.append(label_problem("container", c.name, label, value, why, job=job_name))
+    hooks = []
+    for phase, opts in sorted(by_phase.items(), key=lambda kv: HOOK_PHASES.index(t.cast(HookPhase, kv[0]))):
+        label = LABEL_HOOK_PREFIX + phase
+        if "command" not in opts:
+            for option, value in sorted(opts.items()):
+                problems.append(
+                    label_problem(
+                        "container",
+                        c.name,
+                        f"{label}.{option}",
+                        value,
+                        f"sets an option of a hook that has no command; set {label!r} on {c.name!r} too",
+                        job=job_name,
+                    )
+                )
+            continue
+        parsed: dict[str, t.Any] = {}
+        valid = True
+        for option, key, parse in (
+            ("command", "command", parse_command),
+            ("user", "user", parse_text),
+            ("timeout", "timeout", parse_duration),
+            ("on-error", "on_error", parse_on_error),
+        ):
+            if option in opts:
+                full = label if option == "command" else f"{label}.{option}"
+                try:
+                    parsed[key] = parse(opts[option])
+                except LabelError as exc:
+                    valid = False
+                    problems.append(label_problem("container", c.name, full, opts[option], str(exc), job=job_name))
+        if valid:
+            hooks.append(Hook(phase=t.cast(HookPhase, phase), container=c, **parsed))
+    return hooks
 
 
 def _job_problem(
@@ -204,14 +291,16 @@ def _conflict(
 def _merge(job: Job, owner: dict[str, ContainerRecord], c: ContainerRecord, settings: dict[str, t.Any]) -> None:
     """Apply a member's settings; the first container by name wins and a disagreement is an error."""
     for attr, value in settings.items():
-        if attr == "env":
+        prefix = next((p for p, a in _ENV_PREFIXES.items() if a == attr), None)
+        if prefix is not None:
+            env = getattr(job, attr)
             for name, v in value.items():
-                key = LABEL_ENV_PREFIX + name
+                key = prefix + name
                 if key not in owner:
                     owner[key] = c
-                    job.env[name] = v
-                elif job.env[name] != v:
-                    job.problems.append(_conflict(job, c, key, v, owner[key], job.env[name]))
+                    env[name] = v
+                elif env[name] != v:
+                    job.problems.append(_conflict(job, c, key, v, owner[key], env[name]))
             continue
         label = next(lb for lb, (a, _parse) in _CONTAINER_FIELDS.items() if a == attr)
         if attr not in owner:
@@ -242,12 +331,28 @@ def build_jobs(
             continue
         problems: list[Problem] = []
         settings = _container_settings(c, name, problems)
+        hooks = _container_hooks(c, name, problems)
         stack = settings.pop("stack", None) or c.project
         key = (name, stack or "")
         job = jobs.setdefault(key, Job(name=name, stack=stack))
         job.containers.append(c)
         job.problems.extend(problems)
         _merge(job, owners.setdefault(key, {}), c, settings)
+        for hook in hooks:
+            if c.project != stack:
+                job.problems.append(
+                    label_problem(
+                        "container",
+                        c.name,
+                        hook.label,
+                        c.labels[hook.label],
+                        f"a hook runs only in a container of the job's own stack {stack!r}; "
+                        f"{c.name!r} belongs to {c.project or 'no Compose project'!r}",
+                        job=name,
+                    )
+                )
+            else:
+                job.hooks.append(hook)
 
     by_name: dict[str, list[Job]] = {}
     for job in jobs.values():
@@ -260,6 +365,23 @@ def build_jobs(
                 None,
                 f"job {job.name!r} has no worker image: set the label {LABEL_IMAGE!r} "
                 f"on one of its containers (for example {first!r}); the job cannot run without it",
+            )
+        after_only = sorted(
+            {
+                lb
+                for c in job.containers
+                for lb in c.labels
+                if lb in _AFTER_KEYS - {LABEL_AFTER_COMMAND} or lb.startswith(LABEL_AFTER_ENV_PREFIX)
+            }
+        )
+        if after_only and job.after_command is None:
+            _job_problem(
+                job,
+                after_only[0],
+                None,
+                f"job {job.name!r} sets {', '.join(after_only)} but no {LABEL_AFTER_COMMAND!r}: "
+                "the after-phase is off without a command",
+                severity="warning",
             )
         if job.stack is None:
             _job_problem(

@@ -14,6 +14,7 @@ PRIVATE: this is a private part of the collection; its API may change in any rel
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import sys
@@ -124,6 +125,11 @@ def _container_record(c: t.Mapping[str, t.Any]) -> ContainerRecord:
         image_id=c.get("ImageID") or "",
         status=c.get("Status") or "",
         network_mode=(c.get("HostConfig") or {}).get("NetworkMode") or "",
+        volumes=tuple(
+            (str(m["Name"]), bool(m.get("RW", True)))
+            for m in c.get("Mounts") or []
+            if m.get("Type") == "volume" and m.get("Name")
+        ),
     )
 
 
@@ -305,6 +311,47 @@ class DockerApi:
                 follow=False,
             ),
         )
+
+    # Exec (hooks)
+
+    def exec_create(
+        self, cid: str, argv: t.Sequence[str], *, user: str | None, env: t.Mapping[str, str], what: str = ""
+    ) -> str:
+        """Set up ``argv`` to run inside the running container ``cid`` (no tty, no stdin, not privileged)."""
+        created = self._call(
+            what or f"set up an exec in container {cid[:12]}",
+            self.client.exec_create,
+            cid,
+            list(argv),
+            stdout=True,
+            stderr=True,
+            stdin=False,
+            tty=False,
+            privileged=False,
+            user=user or "",
+            environment=[f"{k}={v}" for k, v in env.items()],
+        )
+        return str(created["Id"])
+
+    def exec_start(self, exec_id: str, what: str = "") -> t.Iterator[bytes]:
+        """Start the exec; its stdout and stderr as chunks, until it ends (or the client's timeout passes)."""
+        stream = self._call(what or f"start exec {exec_id[:12]}", self.client.exec_start, exec_id, stream=True)
+        try:
+            yield from stream
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+            raise DockerUnavailableError(f"cannot {what or 'read exec ' + exec_id[:12]}: {exc}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                stream.close()
+
+    def exec_inspect(self, exec_id: str) -> dict[str, t.Any]:
+        """The exec's state: ``Running``, ``ExitCode`` and ``Pid`` (in the host's process namespace)."""
+        return t.cast(dict, self._call(f"inspect exec {exec_id[:12]}", self.client.exec_inspect, exec_id))
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the Engine runs on this host (a unix socket), so that its processes are visible here."""
+        return self.options.docker_host.startswith(("unix://", "/"))
 
     # Images and volumes
 

@@ -3,13 +3,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The executor: one job run as one crash-safe transaction on the Docker host.
 
-plan -> preflight -> lease -> create the worker -> phase "stop" -> phase "worker", and in a finally:
-start exactly what was stopped and release the lease. Each phase records its own step, a failed one
+plan -> preflight -> lease -> create the worker -> phase "pre" (hooks in the running stack) -> phase "stop"
+(stop or pause the stop scope) -> phase "worker", and in a finally: start (or unpause) exactly what was
+stopped, unless the run keeps it stopped on purpose; then the post or error hooks, the after-phase (a second
+one-shot container with the stack up), the finally hooks always, and the release of the lease, held until
+then so that no other run takes the stack meanwhile. Each phase records its own steps, a failed one
 included. Early exits raise RunAbort(outcome, message), caught once in run(). Cancellation (a signal
 turned into an event, see _cancel.py) before the first stop ends the run with nothing stopped (no lease
-taken, or the lease released); during the stop or the worker it ends that phase and goes straight to the
-restart; during the restart it is absorbed (the restart is never interrupted and the outcome stays what
-the job did). A restart that leaves a container unhealthy, or not ready when the start timeout runs out,
+taken, or the lease released after the error and finally hooks); during the stop or the worker it ends that
+phase and goes straight to the restart; during the restart and the post, error and finally hooks it is
+absorbed (they are never interrupted and the outcome stays what the job did); during the after-phase it stops
+the after-phase container. A restart that leaves a container unhealthy, or not ready when the start timeout runs out,
 ends ``start_unhealthy``: everything was started, nothing is stopped again, the lease is released. The
 lease on the daemon records the stop-set before the first stop, so a run killed outright is recovered
 by the next run or by ``stack state=recovered``.
@@ -31,6 +35,13 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     PlanError,
     error_text,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._hooks import (
+    HookResult,
+    HookRunner,
+    hook_entries,
+    hook_env,
+    run_phase,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     Lease,
     Owner,
@@ -40,13 +51,23 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     read_lease,
     release_lease,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, Job, utc_iso
+from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    EXIT_NOTHING_TO_DO,
+    ContainerRecord,
+    HookPhase,
+    Job,
+    utc_iso,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._planner import Plan, plan_job
-from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover, restart_and_release
-from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl, StopResult
+from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover, release_unless_kept
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
+    StackControl,
+    StartResult,
+    StopResult,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._state import write_record
 from ansible_collections.bosun.compose.plugins.module_utils._worker_runner import WorkerResult, WorkerRunner
-from ansible_collections.bosun.compose.plugins.module_utils._worker_spec import KeepPolicy, PullPolicy
+from ansible_collections.bosun.compose.plugins.module_utils._worker_spec import KeepPolicy, PullPolicy, WorkerSpec
 
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
@@ -62,15 +83,19 @@ Outcome = t.Literal[
     "start_failed",
     "lease_lost",
     "start_unhealthy",
+    "hook_failed",
+    "after_failed",
     "locked",
     "skipped",
     "not_found",
     "invalid",
 ]
 StepStatus = t.Literal["ok", "failed", "skipped", "cancelled"]
-Phase = t.Literal["stop", "worker"]
+Phase = t.Literal["pre", "stop", "worker"]
 # The outcome of an unexpected error (a lost engine, say) in each phase of the transaction.
-PHASE_FAILURE: dict[Phase, Outcome] = {"stop": "stop_failed", "worker": "worker_failed"}
+PHASE_FAILURE: dict[Phase, Outcome] = {"pre": "hook_failed", "stop": "stop_failed", "worker": "worker_failed"}
+# Outcomes after which the post hooks run (the others run the error hooks).
+NOT_FAILED: tuple[Outcome, ...] = ("success", "skipped")
 # Seconds the lease outlives the plan's deadline, for Docker's own overheads.
 LEASE_MARGIN = 60
 
@@ -92,6 +117,11 @@ class StepRecord:
     duration: float
     containers: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     detail: str = ""
+    # run_hook steps: the phase, the hook's command, exit code and last output lines.
+    phase: str | None = None
+    command: list[str] | None = None
+    exit_code: int | None = None
+    output_tail: list[str] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, t.Any]:
         return dataclasses.asdict(self)
@@ -111,16 +141,21 @@ class RunResult:
     stopped: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     restarted: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     downtime_seconds: float = 0.0
+    duration_seconds: float = 0.0
+    hooks: list[HookResult] = dataclasses.field(default_factory=list)
+    after: WorkerResult | None = None
+    # What the run left stopped on purpose (keep_stopped).
+    kept_stopped: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     plan: Plan | None = None
     record_path: str | None = None
     changed: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.outcome in ("success", "skipped")
+        return self.outcome in NOT_FAILED
 
-    def _worker_dict(self) -> dict[str, t.Any] | None:
-        w = self.worker
+    @staticmethod
+    def _worker_dict(w: WorkerResult | None) -> dict[str, t.Any] | None:
         if w is None:
             return None
         keys = ("name", "exit_code", "timed_out", "cancelled", "duration", "log_tail", "log_path", "error", "removed")
@@ -136,17 +171,31 @@ class RunResult:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "steps": [s.to_dict() for s in self.steps],
-            "worker": self._worker_dict(),
+            "worker": self._worker_dict(self.worker),
+            "after": self._worker_dict(self.after),
+            "hooks": [h.to_dict() for h in self.hooks],
             "stopped": self.stopped,
             "restarted": self.restarted,
+            "kept_stopped": self.kept_stopped,
             "downtime_seconds": self.downtime_seconds,
+            "duration_seconds": self.duration_seconds,
             "plan": self.plan.to_dict() if self.plan else None,
             "record_path": self.record_path,
         }
 
     def record(self) -> dict[str, t.Any]:
         """The small JSON record kept per run in the state directory."""
-        keys = ("run_id", "job", "stack", "outcome", "message", "started_at", "finished_at", "downtime_seconds")
+        keys = (
+            "run_id",
+            "job",
+            "stack",
+            "outcome",
+            "message",
+            "started_at",
+            "finished_at",
+            "downtime_seconds",
+            "duration_seconds",
+        )
         record = {k: getattr(self, k) for k in keys}
         record["log_path"] = self.worker.log_path if self.worker else None
         return record
@@ -164,6 +213,8 @@ class RunOptions:
     tail_lines: int = 50
     keep: KeepPolicy = "never"
     allowed_images: t.Sequence[str] | None = None
+    # Leave the stop-set stopped on purpose once the stop succeeded; only the pre and finally hooks run.
+    keep_stopped: bool = False
 
 
 class Executor:
@@ -195,14 +246,15 @@ class Executor:
             message="",
             started_at=utc_iso(self.wall()),
         )
+        t0 = self.clock()
         try:
             plan = self._plan(job, o, o.run_id, result)
             if o.check_mode:
                 result.outcome, result.changed = "success", True
                 result.message = (
-                    f"check mode: would stop {len(plan.stop_set)} container(s) of stack "
-                    f"{plan.stack!r}, run worker {plan.worker.name!r} and start them again; "
-                    "nothing was touched"
+                    "check mode: would "
+                    + "; then ".join(s.description for s in plan.steps)
+                    + "; nothing was touched and no hook ran"
                 )
                 return result
             self._not_cancelled(cancel, "the lease was never taken")
@@ -212,6 +264,7 @@ class Executor:
             result.outcome, result.message = abort.outcome, abort.message
         finally:
             result.finished_at = utc_iso(self.wall())
+            result.duration_seconds = round(self.clock() - t0, 3)
             if not o.check_mode and result.outcome not in ("invalid", "not_found"):
                 result.record_path = write_record(self.state_dir, result.job, result.run_id, result.record())
         return result
@@ -233,6 +286,7 @@ class Executor:
                 pull=o.pull,
                 check_mode=o.check_mode,
                 allowed_images=o.allowed_images,
+                keep_stopped=o.keep_stopped,
             )
         except PlanError as exc:
             raise RunAbort("invalid", exc.message) from exc
@@ -285,7 +339,7 @@ class Executor:
             if waited:  # the stack may have changed while we waited: plan again from what runs now
                 plan, waited = self._plan(job, o, plan.run_id, result), False
             self._not_cancelled(cancel, "the lease was never taken")
-            image = lease_image(self.api, plan.stop_set)
+            image = lease_image(self.api, plan.stop_set or plan.stays_up)
             try:
                 lease = acquire_lease(
                     self.api,
@@ -293,10 +347,12 @@ class Executor:
                     plan.run_id,
                     job.name,
                     plan.stop_set,
-                    plan.deadline + LEASE_MARGIN,
+                    plan.max_duration + LEASE_MARGIN,
                     owner,
                     image,
                     stop_budget=plan.stop_budget,
+                    actions=plan.stop_step.actions,
+                    hooks=hook_entries(plan.hooks("error") + plan.hooks("finally")),
                 )
             except LeaseHeldError:
                 waited = True
@@ -304,11 +360,12 @@ class Executor:
             return plan, lease
 
     def _transaction(self, plan: Plan, lease: Lease, cancel: Cancellation, o: RunOptions, result: RunResult) -> None:
-        """Stop, run the worker, and restart exactly what was stopped.
+        """Pre hooks, stop, run the worker; in a finally restart exactly what was stopped and end the run.
 
         Invariant: from the first stop on, the ``finally`` starts exactly the containers that may be down
-        and releases the lease (unless a container that still exists failed to start). The plan's
-        start_containers step documents that restart; it is never interpreted on its own.
+        (unless the run keeps them stopped on purpose), runs the post or error hooks, the after-phase and the
+        finally hooks, and releases the lease (unless a container that still exists failed to start). The
+        plan's start_containers step documents that restart; it is never interpreted on its own.
         """
         control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
         runner = WorkerRunner(self.api, self.state_dir)
@@ -326,13 +383,17 @@ class Executor:
                 runner.discard(t.cast(str, worker_id))
             release_lease(self.api, lease)
             self._not_cancelled(cancel, "the unused worker was removed and the lease released")
-        # Until the stop returns, any container of the stop-set may be down.
-        may_be_down: list[ContainerRecord] = list(plan.stop_set)
-        down_from = self.wall()
-        phase: Phase = "stop"
+        may_be_down: list[ContainerRecord] = []
+        down_from: float | None = None
+        stopped = False
+        phase: Phase = "pre"
         outcome: Outcome = "success"
         message = ""
         try:
+            self._pre_hooks(plan, cancel, result)
+            phase = "stop"
+            # Until the stop returns, any container of the stop-set may be down.
+            may_be_down, down_from = list(plan.stop_set), self.wall()
             stop = self._stop(plan, control, cancel, result)
             # A failed stop may still have taken effect (the daemon stopped it, the answer was lost).
             may_be_down = stop.stopped + [f.container for f in stop.failed if not f.gone]
@@ -346,7 +407,7 @@ class Executor:
             if cancel.is_set:
                 what = "before anything was stopped" if not stop.stopped else "while stopping the stack"
                 raise RunAbort("cancelled", f"{cancel.reason} {what}")
-            phase = "worker"
+            phase, stopped = "worker", True
             cid, worker_id = worker_id, None  # the runner removes it from here on
             self._run_worker(plan, runner, t.cast(str, cid), cancel, o, result)
         except RunAbort as abort:
@@ -354,19 +415,137 @@ class Executor:
         except Exception as exc:  # pylint: disable=broad-exception-caught
             outcome, message = PHASE_FAILURE[phase], error_text(exc)
         finally:
-            restart_outcome, failed_start = self._restart(plan, lease, control, may_be_down, result)
-            result.downtime_seconds = round(self.wall() - down_from, 3)
+            kept = plan.keep_stopped and stopped
+            start: StartResult | None = None
+            fenced = False
+            if kept:
+                result.kept_stopped = [c.brief() for c in may_be_down]
+                detail = f"left {len(may_be_down)} container(s) stopped on purpose (keep_stopped)"
+                self._step(result, "keep_stopped", "ok", utc_iso(self.wall()), self.clock(), may_be_down, detail)
+            else:
+                restart_outcome, failed_start, start, fenced = self._restart(plan, control, may_be_down, result)
+                if restart_outcome is not None:
+                    # What the stack is left in is what to act on first; the job's own end follows in the message.
+                    outcome = restart_outcome
+                    message = failed_start + (f"; before that: {message}" if message else "")
+            if down_from is not None:
+                result.downtime_seconds = round(self.wall() - down_from, 3)
             if worker_id is not None:  # the worker never ran; removed once the stack runs again
                 with contextlib.suppress(Exception):
                     runner.discard(worker_id)
-            if restart_outcome is not None:
-                # What the stack is left in is what to act on first; the job's own end follows in the message.
-                outcome = restart_outcome
-                message = failed_start + (f"; before that: {message}" if message else "")
+            if not fenced:  # a fenced run's hooks are run by the run that recovered its stack
+                outcome, message = self._after_restart(
+                    plan, lease, runner, start, kept, outcome, message, cancel, o, result
+                )
             result.outcome, result.changed = outcome, True
             result.message = message or (
                 f"job {plan.job.name!r} succeeded; stack {plan.stack!r} was down {result.downtime_seconds:.1f}s"
+                + (f"; left {len(result.kept_stopped)} container(s) stopped on purpose" if kept else "")
             )
+
+    def _after_restart(
+        self,
+        plan: Plan,
+        lease: Lease,
+        runner: WorkerRunner,
+        start: StartResult | None,
+        kept: bool,
+        outcome: Outcome,
+        message: str,
+        cancel: Cancellation,
+        o: RunOptions,
+        result: RunResult,
+    ) -> tuple[Outcome, str]:
+        """Post or error hooks, the after-phase, the finally hooks (always), then the release of the lease.
+
+        The lease stays when a restart went wrong in a way a later run can retry (release_unless_kept), or when
+        the restart itself raised (start is None and the stack was not kept stopped on purpose).
+        """
+        try:
+            if not kept:
+                failed = outcome not in NOT_FAILED
+                self._hooks(plan, "error" if failed else "post", outcome, result)
+                if outcome == "success" and plan.after is not None:
+                    if cancel.is_set:
+                        self._step(
+                            result, "run_after", "skipped", utc_iso(self.wall()), self.clock(), [], cancel.reason
+                        )
+                        outcome, message = "cancelled", f"{cancel.reason} before the after-phase; the stack is up"
+                    else:
+                        outcome, message = self._run_after(plan, runner, cancel, o, result)
+        finally:
+            self._hooks(plan, "finally", outcome, result)
+            if kept:
+                release_lease(self.api, lease)
+            elif start is not None:
+                release_unless_kept(self.api, lease, start)
+        return outcome, message
+
+    def _pre_hooks(self, plan: Plan, cancel: Cancellation, result: RunResult) -> None:
+        """Phase pre: the pre hooks in the running stack; RunAbort when one with on-error abort failed."""
+        results = self._hooks(plan, "pre", None, result, cancel=cancel)
+        if cancel.is_set:
+            raise RunAbort("cancelled", f"{cancel.reason} during the pre hooks; nothing was stopped")
+        failed = next((r for r in results if not r.ok and r.skipped is None and r.hook.on_error == "abort"), None)
+        if failed is not None:
+            raise RunAbort("hook_failed", f"{failed.reason} (on-error abort); nothing was stopped")
+
+    def _hooks(
+        self,
+        plan: Plan,
+        phase: HookPhase,
+        outcome: Outcome | None,
+        result: RunResult,
+        cancel: Cancellation | None = None,
+    ) -> list[HookResult]:
+        """Run the plan's hooks of one phase, each recorded as a run_hook step. Only pre hooks can be cancelled."""
+        hooks = plan.hooks(phase)
+        if not hooks:
+            return []
+        runner = HookRunner(self.api, clock=self.clock, sleep=self.sleep)
+        env = hook_env(plan.job.name, plan.run_id, plan.stack, phase, outcome)
+        t0, at = self.clock(), utc_iso(self.wall())
+        results = run_phase(runner, hooks, env, cancel.event if cancel else None, stop_on_failure=phase == "pre")
+        for r in results:
+            status: StepStatus = "ok" if r.ok else "skipped" if r.skipped else "cancelled" if r.cancelled else "failed"
+            result.steps.append(
+                StepRecord(
+                    "run_hook",
+                    status,
+                    at,
+                    r.duration,
+                    [r.hook.container.brief()],
+                    r.reason,
+                    phase=phase,
+                    command=list(r.hook.command),
+                    exit_code=r.exit_code,
+                    output_tail=list(r.output_tail),
+                )
+            )
+            t0 += r.duration
+            at = utc_iso(self.wall())
+        result.hooks.extend(results)
+        return results
+
+    def _run_after(
+        self, plan: Plan, runner: WorkerRunner, cancel: Cancellation, o: RunOptions, result: RunResult
+    ) -> tuple[Outcome, str]:
+        """The after-phase: a second one-shot container with the stack up; its failure is ``after_failed``."""
+        spec = t.cast(WorkerSpec, plan.after)
+        t0, at = self.clock(), utc_iso(self.wall())
+        try:
+            after = runner.run(spec, tail_lines=o.tail_lines, keep=o.keep, cancel=cancel.event)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            self._step(result, "run_after", "failed", at, t0, [], error_text(exc))
+            return "after_failed", f"the after-phase {spec.name!r} could not run: {error_text(exc)}; the stack is up"
+        result.after = after
+        status: StepStatus = "ok" if after.ok else "cancelled" if after.cancelled else "failed"
+        self._step(result, "run_after", status, at, t0, [], after.reason)
+        if after.ok:
+            return "success", ""
+        if after.cancelled:
+            return "cancelled", f"{cancel.reason}: the after-phase {after.name!r} {after.reason}; the stack is up"
+        return "after_failed", f"the after-phase {after.name!r} {after.reason}; the stack is up"
 
     def _stop(self, plan: Plan, control: StackControl, cancel: Cancellation, result: RunResult) -> StopResult:
         """Phase stop: the plan's stop step, recorded whatever happens (an exception too)."""
@@ -379,6 +558,7 @@ class Executor:
                 step.container_stop_timeouts,
                 cancel=cancel.event,
                 fence=lambda: self._fence(plan),
+                actions=step.actions,
             )
         except Exception as exc:
             self._step(result, step.type, "failed", at, t0, [], error_text(exc))
@@ -408,10 +588,15 @@ class Executor:
             self._step(result, "run_worker", "failed", at, t0, [], error_text(exc))
             raise
         result.worker = worker
-        status: StepStatus = "ok" if worker.ok else "cancelled" if worker.cancelled else "failed"
+        nothing_to_do = worker.exit_code == EXIT_NOTHING_TO_DO and not worker.timed_out and not worker.cancelled
+        status: StepStatus = (
+            "ok" if worker.ok else "skipped" if nothing_to_do else "cancelled" if worker.cancelled else "failed"
+        )
         self._step(result, "run_worker", status, at, t0, [], worker.reason)
         if worker.ok:
             return
+        if nothing_to_do:
+            raise RunAbort("skipped", f"worker {worker.name!r} {worker.reason} (EX_TEMPFAIL): nothing to do this time")
         if worker.timed_out:
             raise RunAbort("timeout", f"worker {worker.name!r} {worker.reason}")
         if worker.cancelled:
@@ -419,16 +604,16 @@ class Executor:
         raise RunAbort("worker_failed", f"worker {worker.name!r} {worker.reason}")
 
     def _restart(
-        self, plan: Plan, lease: Lease, control: StackControl, stopped: t.Sequence[ContainerRecord], result: RunResult
-    ) -> tuple[Outcome | None, str]:
-        """Start exactly what was stopped and release the lease; the outcome and message when it went wrong.
+        self, plan: Plan, control: StackControl, stopped: t.Sequence[ContainerRecord], result: RunResult
+    ) -> tuple[Outcome | None, str, StartResult | None, bool]:
+        """Start (or unpause) exactly what was stopped: the outcome and message when it went wrong, the start
+        result (None when the start itself raised) and whether the run was fenced.
 
-        ``start_failed`` when a container could not be started (the lease is kept if it still exists),
-        ``start_unhealthy`` when everything was started but a container came back unhealthy, or was not
-        running and healthy when the start timeout ran out (its dependents were started anyway).
-        Fenced (``lease_lost``): when another run holds the stack now (this run's lease expired and that run
-        recovered the stack and took it), nothing is started. A lease that is merely gone (pruned) does not stop
-        the restart.
+        ``start_failed`` when a container could not be started, ``start_unhealthy`` when everything was
+        started but a container came back unhealthy, or was not running and healthy when the start timeout ran
+        out (its dependents were started anyway). Fenced (``lease_lost``): when another run holds the stack now
+        (this run's lease expired and that run recovered the stack and took it), nothing is started. A lease
+        that is merely gone (pruned) does not stop the restart.
         """
         t0, at = self.clock(), utc_iso(self.wall())
         try:
@@ -438,17 +623,27 @@ class Executor:
         if held is not None and held.run_id != plan.run_id:
             reason = self._fence(plan) or f"stack {plan.stack!r} is held by another run"
             self._step(result, "start_containers", "skipped", at, t0, [], reason)
-            return "lease_lost", f"{reason}; this run started nothing (that run restores and holds the stack)"
+            return (
+                "lease_lost",
+                f"{reason}; this run started nothing (that run restores and holds the stack)",
+                None,
+                True,
+            )
         try:
-            start, _released = restart_and_release(control, stopped, plan.start_budget, lease)
+            start = control.start(stopped, plan.start_budget)
         except BaseException as exc:  # the lease stays: recovery retries from the daemon-side record
             self._step(result, "start_containers", "failed", at, t0, [], error_text(exc))
-            return "start_failed", (
-                f"restarting stack {plan.stack!r} failed: {error_text(exc)}; the lease is kept for recovery"
+            return (
+                "start_failed",
+                f"restarting stack {plan.stack!r} failed: {error_text(exc)}; the lease is kept for recovery",
+                None,
+                False,
             )
         result.restarted = [c.brief() for c in start.running]
         failed, unwell = start.failures, start.health_problems
-        restored = [f"{len(start.paused)} paused again"] if start.paused else []
+        restored = [f"{len(start.unpaused)} unpaused"] if start.unpaused else []
+        if start.paused:
+            restored.append(f"{len(start.paused)} paused again")
         if start.restarting:
             restored.append(f"{len(start.restarting)} left to its restart policy (it was restarting)")
         detail = "; ".join(
@@ -457,14 +652,14 @@ class Executor:
         status: StepStatus = "ok" if start.ok and start.healthy else "failed"
         self._step(result, "start_containers", status, at, t0, start.running, detail)
         if not start.ok:
-            return "start_failed", f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}" + (
+            why = f"restart of stack {plan.stack!r}: {start.summary}; failed: {failed}" + (
                 f"; {unwell}" if unwell else ""
             )
+            return "start_failed", why, start, False
         if not start.healthy:
-            return "start_unhealthy", (
-                f"restart of stack {plan.stack!r}: {start.summary}, but {unwell}; the stack is left running"
-            )
-        return None, ""
+            why = f"restart of stack {plan.stack!r}: {start.summary}, but {unwell}; the stack is left running"
+            return "start_unhealthy", why, start, False
+        return None, "", start, False
 
     def _fence(self, plan: Plan) -> str | None:
         """Why this run may no longer touch its stack, or None while it still holds the lease it took."""

@@ -5,8 +5,9 @@
 
 The lease is a container named ``bosun-lease-<project>`` that is created and never started. Its labels
 (``bosun.lease.*``) hold project, run id, job, owner (host, boot id, pid, pid start time), expiry,
-creation time and the stop-set. Names are unique per daemon, so creating it is the atomic lock. It
-survives controller crashes, dockerd restarts and host reboots; ``docker container prune`` removes it.
+creation time, the stop-set (each entry with its state before the run and how it was taken down: stopped
+or paused) and the run's pending error and finally hooks. Names are unique per daemon, so creating it is
+the atomic lock. It survives controller crashes, dockerd restarts and host reboots; ``docker container prune`` removes it.
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -42,7 +43,11 @@ LEASE_CREATED = "bosun.lease.created"
 LEASE_STOP_SET = "bosun.lease.stop-set"
 # Seconds after creation by which every stop the run may have begun has ended (the plan's stop budget).
 LEASE_STOP_BUDGET = "bosun.lease.stop-budget"
+# The run's error and finally hooks, which whoever recovers a dead run runs after the restart.
+LEASE_HOOKS = "bosun.lease.hooks"
 LEASE_NAME_PREFIX = "bosun-lease-"
+# What a stop-set entry holds: identity, the state before the run, and how it was taken down (stop, pause).
+STOP_SET_KEYS = ("id", "name", "service", "state", "action")
 
 
 def lease_name(project: str) -> str:
@@ -124,6 +129,8 @@ class Lease:
     # The id of the lease container; set when read from the daemon.
     container_id: str | None = None
     stop_budget: int = 0
+    # {phase, id, name, service, command, user, timeout} of each error and finally hook, in run order.
+    hooks: tuple[t.Mapping[str, t.Any], ...] = ()
 
     @property
     def stops_settled_at(self) -> int:
@@ -140,6 +147,7 @@ class Lease:
             LEASE_CREATED: str(self.created),
             LEASE_STOP_SET: json.dumps([dict(e) for e in self.stop_set], sort_keys=True),
             LEASE_STOP_BUDGET: str(self.stop_budget),
+            LEASE_HOOKS: json.dumps([dict(h) for h in self.hooks], sort_keys=True),
         }
 
     @classmethod
@@ -148,8 +156,9 @@ class Lease:
         try:
             owner = Owner.from_dict(json.loads(labels[LEASE_OWNER]))
             stop_set = json.loads(labels[LEASE_STOP_SET])
-            if not isinstance(stop_set, list):
-                raise ValueError("stop-set is not a list")
+            hooks = json.loads(labels.get(LEASE_HOOKS) or "[]")
+            if not isinstance(stop_set, list) or not isinstance(hooks, list):
+                raise ValueError("stop-set or hooks is not a list")
             return cls(
                 project=labels[LEASE_PROJECT],
                 run_id=labels[LEASE_RUN_ID],
@@ -157,11 +166,10 @@ class Lease:
                 owner=owner,
                 expires=int(labels[LEASE_EXPIRES]),
                 created=int(labels[LEASE_CREATED]),
-                stop_set=tuple(
-                    {"id": e.get("id"), "name": e.get("name"), "service": e.get("service")} for e in stop_set
-                ),
+                stop_set=tuple({k: e.get(k) for k in STOP_SET_KEYS if k in e} for e in stop_set),
                 container_id=container_id,
                 stop_budget=int(labels.get(LEASE_STOP_BUDGET) or 0),
+                hooks=tuple(dict(h) for h in hooks),
             )
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise LeaseError(
@@ -187,6 +195,7 @@ class Lease:
             "created": self.created,
             "stop_set": [dict(e) for e in self.stop_set],
             "stop_budget": self.stop_budget,
+            "hooks": [dict(h) for h in self.hooks],
             "container": lease_name(self.project),
         }
 
@@ -256,6 +265,8 @@ def acquire_lease(
     image: str,
     *,
     stop_budget: int = 0,
+    actions: t.Mapping[str, str] | None = None,
+    hooks: t.Sequence[t.Mapping[str, t.Any]] = (),
     now: float | None = None,
 ) -> Lease:
     """Record the stop-set and its owner on the daemon before anything is stopped; atomic by name.
@@ -263,7 +274,8 @@ def acquire_lease(
     The lease is a container named ``bosun-lease-<project>`` that is created and never started, from
     ``image`` (the image id of one of the stack's own containers, so it is present locally). Its labels
     (``bosun.lease.*``) hold project, run id, job, owner (host, boot id, pid, pid start time), expiry,
-    creation time, the stop-set and the stop budget. Names are unique per daemon, so a 409 Conflict on create means the
+    creation time, the stop-set (with each container's state and action), the stop budget and the run's
+    pending error and finally hooks. Names are unique per daemon, so a 409 Conflict on create means the
     stack is held: :class:`LeaseHeldError` names the holder. It carries no ``com.docker.compose.*``
     label (Compose never sees it) and no ``bosun.job.*`` label (discovery ignores it). It survives
     controller crashes and host reboots; ``docker container prune`` would remove it.
@@ -282,8 +294,9 @@ def acquire_lease(
         owner,
         created + int(ttl),
         created,
-        tuple(c.brief() for c in stop_set),
+        tuple({**c.brief(), "state": c.state, "action": (actions or {}).get(c.id, "stop")} for c in stop_set),
         stop_budget=stop_budget,
+        hooks=tuple(hooks),
     )
     name = lease_name(project)
     for attempt in range(10):

@@ -17,6 +17,13 @@ Severity = t.Literal["error", "warning"]
 ObjectKind = t.Literal["container", "volume", "job", "stack"]
 MountMode = t.Literal["ro", "rw"]
 OverlapPolicy = t.Literal["queue", "skip"]
+HookPhase = t.Literal["pre", "post", "error", "finally"]
+OnError = t.Literal["abort", "continue"]
+StopScope = t.Literal["stack", "attached", "writers", "none"]
+StopMode = t.Literal["stop", "pause"]
+HOOK_PHASES: tuple[HookPhase, ...] = ("pre", "post", "error", "finally")
+STOP_SCOPES: tuple[StopScope, ...] = ("stack", "attached", "writers", "none")
+STOP_MODES: tuple[StopMode, ...] = ("stop", "pause")
 
 # The label contract guide (docs/docsite/rst/labels.rst), as users reach it from a message.
 LABELS_GUIDE = "https://github.com/bosun-compose/bosun.compose/blob/main/docs/docsite/rst/labels.rst"
@@ -39,6 +46,17 @@ LABEL_STACK = "bosun.stack"
 LABEL_ATTACH = "bosun.job.attach"
 LABEL_MOUNT_PATH = "bosun.job.mount.path"
 LABEL_MOUNT_MODE = "bosun.job.mount.mode"
+LABEL_STOP_SCOPE = "bosun.job.stop-scope"
+LABEL_STOP_MODE = "bosun.job.stop-mode"
+# bosun.job.hook.<phase> (the command), .user, .timeout, and .on-error for pre: per container, never merged.
+LABEL_HOOK_PREFIX = "bosun.job.hook."
+HOOK_OPTIONS = ("user", "timeout", "on-error")
+LABEL_AFTER_COMMAND = "bosun.job.after.command"
+LABEL_AFTER_IMAGE = "bosun.job.after.image"
+LABEL_AFTER_TIMEOUT = "bosun.job.after.timeout"
+LABEL_AFTER_USER = "bosun.job.after.user"
+LABEL_AFTER_NETWORK = "bosun.job.after.network"
+LABEL_AFTER_ENV_PREFIX = "bosun.job.after.env."
 # Carried by worker containers this collection starts; such containers are never job members.
 LABEL_WORKER_JOB = "bosun.worker.job"
 LABEL_WORKER_RUN_ID = "bosun.worker.run-id"
@@ -57,6 +75,10 @@ UP_STATES = ("running", "restarting", "paused")
 DEFAULT_TIMEOUT = 3600
 DEFAULT_START_TIMEOUT = 60
 DEFAULT_STOP_TIMEOUT = 10
+DEFAULT_HOOK_TIMEOUT = 300
+DEFAULT_AFTER_TIMEOUT = 3600
+# A worker's exit code 75 (EX_TEMPFAIL, as watchtower and borgmatic use it): nothing to do this time.
+EXIT_NOTHING_TO_DO = 75
 MAX_DURATION = 7 * 24 * 3600
 
 
@@ -104,6 +126,8 @@ class ContainerRecord:
     image_id: str = ""
     # The list endpoint's human status, e.g. "Up 5 seconds (healthy)"; tells health without an inspect.
     status: str = ""
+    # The named volumes it mounts, as (volume, read-write) pairs, from the list endpoint's Mounts.
+    volumes: tuple[tuple[str, bool], ...] = ()
 
     @property
     def project(self) -> str | None:
@@ -145,6 +169,34 @@ class Mount:
         return dataclasses.asdict(self)
 
 
+@dataclasses.dataclass(frozen=True)
+class Hook:
+    """One lifecycle hook: a command exec'd inside the container that carries the label."""
+
+    phase: HookPhase
+    container: ContainerRecord
+    command: list[str]
+    user: str | None = None
+    timeout: int = DEFAULT_HOOK_TIMEOUT
+    on_error: OnError = "abort"
+
+    @property
+    def label(self) -> str:
+        return LABEL_HOOK_PREFIX + self.phase
+
+    def to_dict(self) -> dict[str, t.Any]:
+        d: dict[str, t.Any] = {
+            "phase": self.phase,
+            "container": self.container.brief(),
+            "command": list(self.command),
+            "user": self.user,
+            "timeout": self.timeout,
+        }
+        if self.phase == "pre":
+            d["on_error"] = self.on_error
+        return d
+
+
 @dataclasses.dataclass
 class Job:
     """A maintenance job, merged from the labels of its member containers and attached volumes."""
@@ -164,6 +216,16 @@ class Job:
     start_timeout: int = DEFAULT_START_TIMEOUT
     schedule: str | None = None
     overlap_policy: OverlapPolicy = "queue"
+    stop_scope: StopScope = "stack"
+    stop_mode: StopMode = "stop"
+    hooks: list[Hook] = dataclasses.field(default_factory=list)
+    # The after-phase: a second one-shot container once the stack runs again; off without a command.
+    after_command: list[str] | None = None
+    after_image: str | None = None
+    after_timeout: int = DEFAULT_AFTER_TIMEOUT
+    after_env: dict[str, str] = dataclasses.field(default_factory=dict)
+    after_user: str | None = None
+    after_network: str | None = None
     problems: list[Problem] = dataclasses.field(default_factory=list)
 
     @property
@@ -173,6 +235,19 @@ class Job:
     @property
     def runnable(self) -> bool:
         return self.enabled and not self.errors
+
+    def after_dict(self) -> dict[str, t.Any] | None:
+        """The after-phase settings, or None when the job has none (no after command)."""
+        if self.after_command is None:
+            return None
+        return {
+            "command": list(self.after_command),
+            "image": self.after_image or self.image,
+            "timeout": self.after_timeout,
+            "env": dict(self.after_env),
+            "user": self.after_user,
+            "network": self.after_network,
+        }
 
     def to_dict(self) -> dict[str, t.Any]:
         return {
@@ -192,5 +267,9 @@ class Job:
             "start_timeout": self.start_timeout,
             "schedule": self.schedule,
             "overlap_policy": self.overlap_policy,
+            "stop_scope": self.stop_scope,
+            "stop_mode": self.stop_mode,
+            "hooks": [h.to_dict() for h in self.hooks],
+            "after": self.after_dict(),
             "problems": [p.to_dict() for p in self.problems],
         }

@@ -4,8 +4,11 @@
 """The planner: one job plus the current state of its stack become an execution plan.
 
 The plan is data and the single source of truth: what check mode shows is what the executor runs.
-Steps, in order: stop_containers (stop order, grouped by dependency level), run_worker,
-start_containers (the exact reverse). Preflight checks everything that can fail before downtime.
+Steps, in order (each only when the job has it, the three middle ones always):
+run_hooks pre (stop order), stop_containers (the stop scope, in stop order grouped by dependency level;
+stop or pause), run_worker, start_containers (the exact reverse; or keep_stopped), run_hooks post (the run
+succeeded) or error (it failed), run_after (the after-phase, with the stack up), run_hooks finally (always).
+Preflight checks everything that can fail before downtime.
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
 
@@ -27,19 +30,25 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import (
 from ansible_collections.bosun.compose.plugins.module_utils._graph import (
     StackGraph,
     build_graph,
+    is_member,
     network_parent,
     running_stop_levels,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._hooks import KILL_GRACE, order_hooks
 from ansible_collections.bosun.compose.plugins.module_utils._images import image_allowed, preflight_image
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Lease, owner_alive, read_lease
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
     COMPOSE_PROJECT,
     DEFAULT_STOP_TIMEOUT,
+    HOOK_PHASES,
     LABEL_IMAGE,
     UP_STATES,
     ContainerRecord,
+    Hook,
+    HookPhase,
     Job,
     Mount,
+    StopMode,
     new_run_id,
     utc_iso,
 )
@@ -52,6 +61,8 @@ from ansible_collections.bosun.compose.plugins.module_utils._values import (
     parse_mount_path,
     parse_network,
     parse_overlap,
+    parse_stop_mode,
+    parse_stop_scope,
     parse_text,
     parse_volume_name,
 )
@@ -60,9 +71,19 @@ from ansible_collections.bosun.compose.plugins.module_utils._worker_spec import 
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
-StepType = t.Literal["stop_containers", "run_worker", "start_containers"]
+StepType = t.Literal["run_hooks", "stop_containers", "run_worker", "start_containers", "keep_stopped", "run_after"]
+StopAction = t.Literal["stop", "pause"]
 # Seconds added per stop level and to the deadline for Docker's own work around the grace periods.
 STOP_LEVEL_MARGIN = 5
+# Seconds added per hook to its timeout: stopping one that outlived it (SIGTERM, grace, SIGKILL).
+HOOK_MARGIN = KILL_GRACE + 2
+# When each phase's hooks run.
+HOOK_WHEN: dict[HookPhase, str] = {
+    "pre": "before anything stops, in the running stack",
+    "post": "after the restart, when the run succeeded",
+    "error": "after the restart, when the run failed",
+    "finally": "last, always, whatever the outcome",
+}
 OVERRIDE_KEYS = frozenset(
     (
         "image",
@@ -77,6 +98,14 @@ OVERRIDE_KEYS = frozenset(
         "mounts",
         "overlap_policy",
         "stack",
+        "stop_scope",
+        "stop_mode",
+        "after_command",
+        "after_image",
+        "after_timeout",
+        "after_env",
+        "after_user",
+        "after_network",
     )
 )
 
@@ -103,21 +132,35 @@ class Step:
     # Each container's own stop timeout (by id), read while planning so the stop needs no inspect.
     container_stop_timeouts: dict[str, int] = dataclasses.field(default_factory=dict)
     worker: WorkerSpec | None = None
+    # run_hooks: the phase and its hooks in run order.
+    phase: HookPhase | None = None
+    hooks: list[Hook] = dataclasses.field(default_factory=list)
+    # stop_containers: how each container (by id) is taken down; "pause" freezes it, "stop" stops it.
+    actions: dict[str, StopAction] = dataclasses.field(default_factory=dict)
+    when: str = ""
 
     @property
     def containers(self) -> list[ContainerRecord]:
         return [c for level in self.levels for c in level]
 
+    def _entry(self, c: ContainerRecord) -> dict[str, t.Any]:
+        # A container that is up but not running (restarting, paused) shows its state: it is returned to it.
+        d = c.brief() if c.state == "running" else {**c.brief(), "state": c.state}
+        if c.id in self.actions:
+            d["action"] = self.actions[c.id]
+        return d
+
     def to_dict(self) -> dict[str, t.Any]:
         d: dict[str, t.Any] = {"type": self.type, "description": self.description, "timeout": self.timeout}
+        if self.when:
+            d["when"] = self.when
         if self.worker is not None:
             d["worker"] = self.worker.to_dict()
+        elif self.type == "run_hooks":
+            d["phase"] = self.phase
+            d["hooks"] = [h.to_dict() for h in self.hooks]
         else:
-            # A container that is up but not running (restarting, paused) shows its state: it is returned to it.
-            d["levels"] = [
-                [c.brief() if c.state == "running" else {**c.brief(), "state": c.state} for c in level]
-                for level in self.levels
-            ]
+            d["levels"] = [[self._entry(c) for c in level] for level in self.levels]
         return d
 
 
@@ -131,6 +174,9 @@ class Plan:
     stop_budget: int
     start_budget: int
     preflight: list[Check] = dataclasses.field(default_factory=list)
+    # Up containers of the stack that the stop scope leaves alone: never touched by the run.
+    stays_up: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    keep_stopped: bool = False
 
     def _step(self, type_: StepType) -> Step:
         return next(s for s in self.steps if s.type == type_)
@@ -148,6 +194,19 @@ class Plan:
         return t.cast(WorkerSpec, self.worker_step.worker)
 
     @property
+    def after(self) -> WorkerSpec | None:
+        """The after-phase container, or None when the job has no after-phase (or keeps the stack stopped)."""
+        return next((s.worker for s in self.steps if s.type == "run_after"), None)
+
+    def hooks(self, phase: HookPhase) -> list[Hook]:
+        """The hooks of ``phase`` in run order (none when the plan does not run that phase)."""
+        return next((s.hooks for s in self.steps if s.type == "run_hooks" and s.phase == phase), [])
+
+    @property
+    def stop_mode(self) -> StopMode:
+        return self.job.stop_mode
+
+    @property
     def stop_set(self) -> list[ContainerRecord]:
         return self.stop_step.containers
 
@@ -155,6 +214,16 @@ class Plan:
     def deadline(self) -> int:
         """The maximum downtime: stop budget + worker timeout and its grace + start budget."""
         return self.stop_budget + self.worker.timeout + self.worker.stop_grace + self.start_budget
+
+    @property
+    def max_duration(self) -> int:
+        """The longest the whole run may take: the downtime deadline plus every hook and the after-phase."""
+
+        def phase(p: HookPhase) -> int:
+            return sum(h.timeout + HOOK_MARGIN for h in self.hooks(p))
+
+        after = self.after.timeout + self.after.stop_grace if self.after is not None else 0
+        return phase("pre") + self.deadline + max(phase("post"), phase("error")) + after + phase("finally")
 
     @property
     def ok(self) -> bool:
@@ -174,6 +243,13 @@ class Plan:
             "stop_budget": self.stop_budget,
             "start_budget": self.start_budget,
             "deadline": self.deadline,
+            "max_duration": self.max_duration,
+            "stop_scope": self.job.stop_scope,
+            "stop_mode": self.job.stop_mode,
+            "stays_up": [c.to_dict() for c in self.stays_up],
+            "keep_stopped": self.keep_stopped,
+            "hooks": {p: [h.to_dict() for h in self.hooks(p)] for p in HOOK_PHASES},
+            "after": self.after.to_dict() if self.after is not None else None,
             "preflight": [c.to_dict() for c in self.preflight],
             "ok": self.ok,
         }
@@ -211,6 +287,14 @@ _PARSERS: dict[str, t.Callable[[t.Any], t.Any]] = {
     "mounts": _mounts,
     "overlap_policy": parse_overlap,
     "stack": parse_text,
+    "stop_scope": parse_stop_scope,
+    "stop_mode": parse_stop_mode,
+    "after_command": parse_command,
+    "after_image": parse_text,
+    "after_timeout": parse_duration,
+    "after_env": parse_env,
+    "after_user": parse_text,
+    "after_network": parse_network,
 }
 
 
@@ -228,7 +312,14 @@ def apply_overrides(job: Job | None, name: str, overrides: t.Mapping[str, t.Any]
             unknown=unknown,
         )
     result = (
-        dataclasses.replace(job, env=dict(job.env), mounts=list(job.mounts), problems=list(job.problems))
+        dataclasses.replace(
+            job,
+            env=dict(job.env),
+            after_env=dict(job.after_env),
+            mounts=list(job.mounts),
+            hooks=list(job.hooks),
+            problems=list(job.problems),
+        )
         if job
         else Job(name=name)
     )
@@ -239,8 +330,8 @@ def apply_overrides(job: Job | None, name: str, overrides: t.Mapping[str, t.Any]
         except LabelError as exc:
             shown = "(hidden)" if key == "secret_env" else repr(overrides[key])
             raise PlanError(f"job {name!r}: override {key!r} has value {shown}: {exc}", job=name, option=key) from None
-        if key == "env":
-            result.env.update(value)
+        if key in ("env", "after_env"):
+            getattr(result, key).update(value)
         elif key == "secret_env":
             secret = value
         else:
@@ -286,38 +377,40 @@ def resolve_job(
     return apply_overrides(job, name, overrides)
 
 
-def build_plan(
-    job: Job,
-    stack_containers: t.Sequence[ContainerRecord],
-    *,
-    run_id: str,
-    secret_env: t.Mapping[str, str],
-    container_stop_timeouts: t.Mapping[str, int],
-    stop_grace: int = 10,
-    created_at: str | None = None,
-) -> Plan:
-    """The plan for a job from the containers of its stack (pure). Only running containers are stopped.
+def _scope_levels(job: Job, graph: StackGraph) -> list[list[ContainerRecord]]:
+    """The up containers the job's stop scope takes down, in stop levels; dependents of a chosen one included."""
+    if job.stop_scope == "none":
+        return []
+    if job.stop_scope == "stack":
+        return running_stop_levels(graph)[0]
+    volumes = {m.volume for m in job.mounts}
+    chosen = {
+        t.cast(str, c.service)
+        for cs in graph.containers.values()
+        for c in cs
+        if c.state in UP_STATES and any(v in volumes and (rw or job.stop_scope == "attached") for v, rw in c.volumes)
+    }
+    return running_stop_levels(graph, chosen)[0] if chosen else []
 
-    container_stop_timeouts maps container ids to their own stop timeout, used when the job sets none.
-    """
-    if job.stack is None or job.image is None:
-        raise PlanError(f"job {job.name!r} cannot be planned without a stack and a worker image", job=job.name)
-    graph: StackGraph = build_graph(stack_containers)
-    levels, _added = running_stop_levels(graph)
 
-    def grace(c: ContainerRecord) -> int:
-        return (
-            job.stop_timeout
-            if job.stop_timeout is not None
-            else container_stop_timeouts.get(c.id, DEFAULT_STOP_TIMEOUT)
-        )
+def _stop_actions(
+    job: Job, levels: list[list[ContainerRecord]]
+) -> tuple[list[list[ContainerRecord]], dict[str, StopAction]]:
+    """The levels and how each container goes down: stop mode stops all; pause mode freezes running ones,
+    stops crash-looping ones (a restart policy cannot be frozen) and leaves paused ones as they are."""
+    if job.stop_mode == "stop":
+        return levels, {c.id: "stop" for level in levels for c in level}
+    kept = [[c for c in level if c.state != "paused"] for level in levels]
+    kept = [level for level in kept if level]
+    return kept, {c.id: "pause" if c.state == "running" else "stop" for level in kept for c in level}
 
-    stop_budget = sum(max(grace(c) for c in level) + STOP_LEVEL_MARGIN for level in levels)
+
+def _worker_spec(job: Job, run_id: str, secret_env: t.Mapping[str, str], stop_grace: int) -> WorkerSpec:
     try:
-        worker = WorkerSpec(
+        return WorkerSpec(
             job=job.name,
             run_id=run_id,
-            image=job.image,
+            image=t.cast(str, job.image),
             command=job.command,
             env={**job.env, **secret_env},
             secret_env_names=frozenset(secret_env),
@@ -330,16 +423,102 @@ def build_plan(
         )
     except WorkerSpecError as exc:
         raise PlanError(f"job {job.name!r}: the worker is not allowed: {exc.message}", job=job.name) from None
+
+
+def _after_spec(job: Job, worker: WorkerSpec) -> WorkerSpec | None:
+    """The after-phase container: hardened like the worker, same volumes and paths, the worker's env under
+    its own after.env, the worker's image, user and network unless the after-phase names its own."""
+    if job.after_command is None:
+        return None
+    try:
+        return dataclasses.replace(
+            worker,
+            role="after",
+            image=job.after_image or worker.image,
+            image_id=None,
+            command=job.after_command,
+            env={**worker.env, **job.after_env},
+            secret_env_names=frozenset(n for n in worker.secret_env_names if n not in job.after_env),
+            network=job.after_network or worker.network,
+            user=job.after_user or worker.user,
+            timeout=job.after_timeout,
+        )
+    except WorkerSpecError as exc:
+        raise PlanError(f"job {job.name!r}: the after-phase is not allowed: {exc.message}", job=job.name) from None
+
+
+def _hook_step(job: Job, phase: HookPhase, graph: StackGraph) -> Step | None:
+    hooks = order_hooks(job.hooks, phase, graph)
+    if not hooks:
+        return None
+    where = ", ".join(f"{h.container.name!r}" for h in hooks)
+    return Step(
+        "run_hooks",
+        f"run {len(hooks)} {phase} hook(s) in {where}, {HOOK_WHEN[phase]}",
+        timeout=sum(h.timeout for h in hooks),
+        phase=phase,
+        hooks=hooks,
+        when=HOOK_WHEN[phase],
+    )
+
+
+def build_plan(
+    job: Job,
+    stack_containers: t.Sequence[ContainerRecord],
+    *,
+    run_id: str,
+    secret_env: t.Mapping[str, str],
+    container_stop_timeouts: t.Mapping[str, int],
+    stop_grace: int = 10,
+    created_at: str | None = None,
+    keep_stopped: bool = False,
+) -> Plan:
+    """The plan for a job from the containers of its stack (pure). Only up containers in the stop scope stop.
+
+    container_stop_timeouts maps container ids to their own stop timeout, used when the job sets none.
+    With ``keep_stopped`` the stop-set is left stopped on purpose: only the pre and finally hooks run.
+    """
+    if job.stack is None or job.image is None:
+        raise PlanError(f"job {job.name!r} cannot be planned without a stack and a worker image", job=job.name)
+    graph: StackGraph = build_graph(stack_containers)
+    levels, actions = _stop_actions(job, _scope_levels(job, graph))
+    in_stop_set = set(actions)
+    stays_up = sorted(
+        (c for c in stack_containers if is_member(c) and c.state in UP_STATES and c.id not in in_stop_set),
+        key=lambda c: c.name,
+    )
+
+    def grace(c: ContainerRecord) -> int:
+        if actions[c.id] == "pause":
+            return 0
+        return (
+            job.stop_timeout
+            if job.stop_timeout is not None
+            else container_stop_timeouts.get(c.id, DEFAULT_STOP_TIMEOUT)
+        )
+
+    stop_budget = sum(max(grace(c) for c in level) + STOP_LEVEL_MARGIN for level in levels)
+    worker = _worker_spec(job, run_id, secret_env, stop_grace)
+    after = None if keep_stopped else _after_spec(job, worker)
     n = sum(len(lv) for lv in levels)
     odd = collections.Counter(c.state for lv in levels for c in lv if c.state != "running")
     also = f" ({', '.join(f'{k} {s}' for s, k in sorted(odd.items()))}: returned to that state)" if odd else ""
+    verb = "pause" if job.stop_mode == "pause" else "stop"
+    up = f"; {len(stays_up)} stay(s) up, untouched" if stays_up else ""
+    stop_what = (
+        f"{verb} {n} container(s) of stack {job.stack!r} in {len(levels)} level(s) (scope {job.stop_scope}){also}{up}"
+        if n
+        else f"stop nothing (scope {job.stop_scope}): the stack stays up{up}"
+    )
     steps = [
+        _hook_step(job, "pre", graph),
         Step(
             "stop_containers",
-            f"stop {n} running container(s) of stack {job.stack!r} in {len(levels)} level(s){also}",
+            stop_what,
             levels=levels,
             timeout=job.stop_timeout,
             container_stop_timeouts=dict(container_stop_timeouts),
+            actions=actions,
         ),
         Step(
             "run_worker",
@@ -348,20 +527,45 @@ def build_plan(
             worker=worker,
         ),
         Step(
+            "keep_stopped",
+            f"leave the same {n} container(s) stopped on purpose (keep_stopped) and release the stack",
+            levels=list(reversed(levels)),
+        )
+        if keep_stopped
+        else Step(
             "start_containers",
-            f"start the same {n} container(s) in dependency order within {job.start_timeout}s",
+            (
+                f"{'unpause' if job.stop_mode == 'pause' else 'start'} the same {n} container(s) in dependency "
+                f"order within {job.start_timeout}s"
+                if n
+                else "start nothing: nothing was stopped"
+            ),
             levels=list(reversed(levels)),
             timeout=job.start_timeout,
         ),
+        None if keep_stopped else _hook_step(job, "post", graph),
+        None if keep_stopped else _hook_step(job, "error", graph),
+        None
+        if after is None
+        else Step(
+            "run_after",
+            f"run the after-phase {after.name!r} from image {after.image!r} with the stack up, "
+            f"for at most {after.timeout}s",
+            worker=after,
+            when="once the stack runs again, when the worker succeeded",
+        ),
+        _hook_step(job, "finally", graph),
     ]
     return Plan(
         run_id=run_id,
         job=job,
         stack=job.stack,
         created_at=created_at or utc_iso(timespec="seconds"),
-        steps=steps,
+        steps=[s for s in steps if s is not None],
         stop_budget=stop_budget,
         start_budget=job.start_timeout,
+        stays_up=stays_up,
+        keep_stopped=keep_stopped,
     )
 
 
@@ -374,6 +578,7 @@ def plan_job(
     pull: PullPolicy = "never",
     check_mode: bool = False,
     allowed_images: t.Sequence[str] | None = None,
+    keep_stopped: bool = False,
 ) -> Plan:
     """Plan the job against the current state of its stack, then run the preflight checks.
 
@@ -404,6 +609,7 @@ def plan_job(
             run_id=run_id or new_run_id(),
             secret_env=secret_env or {},
             container_stop_timeouts=stop_timeouts,
+            keep_stopped=keep_stopped,
         )
     except GraphError as exc:
         raise PlanError(f"stack {job.stack!r} cannot be ordered: {exc.message}", job=job.name, stack=job.stack) from exc
@@ -418,22 +624,30 @@ def plan_job(
             else f"stack {job.stack!r} has no containers on this Docker host",
         )
     )
-    if allowed_images is not None and not image_allowed(job.image, allowed_images):
-        checks.append(
+    images = [plan.worker.image] + ([plan.after.image] if plan.after and plan.after.image != plan.worker.image else [])
+    refused = [i for i in images if allowed_images is not None and not image_allowed(i, allowed_images)]
+    if allowed_images is not None and refused:
+        checks.extend(
             Check(
                 "allowed_images",
-                job.image,
+                image,
                 False,
-                f"worker image {job.image!r} matches none of the allowed images: {', '.join(allowed_images) or 'none'}",
+                f"{'worker' if image == plan.worker.image else 'after-phase'} image {image!r} matches none of the "
+                f"allowed images: {', '.join(allowed_images) or 'none'}",
             )
+            for image in refused
         )
         plan.preflight = checks
         return plan  # never pull or inspect an image that is not allowed
-    image_check, image_id = _image_check(api, plan.worker, pull, check_mode)
-    checks.append(image_check)
-    if image_id:
-        plan.worker_step.worker = dataclasses.replace(plan.worker, image_id=image_id)
+    for step in (s for s in plan.steps if s.worker is not None):
+        spec = t.cast(WorkerSpec, step.worker)
+        image_check, image_id = _image_check(api, spec, pull, check_mode)
+        if spec.role == "worker" or spec.image != plan.worker.image:
+            checks.append(image_check)
+        if image_id:
+            step.worker = dataclasses.replace(spec, image_id=image_id)
     checks.extend(_volume_checks(api, job))
+    checks.extend(_hook_checks(plan, containers))
     checks.extend(_network_parent_checks(plan.stop_set, containers))
     checks.append(_lease_check(job, lease))
     plan.preflight = checks
@@ -447,6 +661,28 @@ def _image_check(api: DockerApi, worker: WorkerSpec, pull: PullPolicy, check_mod
     except ImageMissingError as exc:
         return Check("image", worker.image, False, exc.message), None
     return Check("image", worker.image, True, info.summary), info.id
+
+
+def _hook_checks(plan: Plan, containers: t.Sequence[ContainerRecord]) -> list[Check]:
+    """Each pre hook's container runs now (the hook runs before anything stops); other phases are checked
+    when they come (their container may be stopped and started by the run)."""
+    now = {c.id: c for c in containers}
+    checks = []
+    for hook in plan.hooks("pre"):
+        c = now.get(hook.container.id)
+        state = c.state if c is not None else "gone"
+        checks.append(
+            Check(
+                "hook",
+                hook.container.name,
+                state == "running",
+                f"pre hook in {hook.container.name!r} ({' '.join(hook.command)!r}) can run: the container is running"
+                if state == "running"
+                else f"pre hook in {hook.container.name!r} cannot run: the container is {state}, not running; "
+                f"start it or remove the label {hook.label!r}",
+            )
+        )
+    return checks
 
 
 def _network_parent_checks(

@@ -3,9 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Recovery: start a stop-set again and release its lease; restore a stack whose run died.
 
-restart_and_release() is the one place that starts a stop-set and then releases the lease unless it
-must be kept (a container that still exists failed to start: a later run can retry). The executor, the
-stack module (start and the rollback of a failed stop) and recover() all use it.
+release_unless_kept() is the one rule for releasing a lease after a restart: unless it must be kept (a
+container that still exists failed to start, so a later run can retry). restart_and_release() starts a
+stop-set and applies it; the stack module (start and the rollback of a failed stop) and recover() use it,
+the executor applies it itself once its post, error, after and finally phases have run. recover() runs the
+dead run's pending error and finally hooks (recorded in its lease) after the restart, before the release.
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -17,6 +19,13 @@ import time
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils._errors import LeaseError, error_text
+from ansible_collections.bosun.compose.plugins.module_utils._hooks import (
+    HookResult,
+    HookRunner,
+    hook_env,
+    hooks_from_entries,
+    run_phase,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Lease, owner_alive, read_lease, release_lease
 from ansible_collections.bosun.compose.plugins.module_utils._model import DEFAULT_START_TIMEOUT, LABEL_WORKER_RUN_ID
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
@@ -29,6 +38,8 @@ from ansible_collections.bosun.compose.plugins.module_utils._worker_runner impor
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
+# BOSUN_OUTCOME of the hooks a recovery runs for a run that died.
+RECOVERED_OUTCOME = "interrupted"
 RecoverAction = t.Literal["none", "in_progress", "other_run", "recovered", "recovered_concurrently", "would_recover"]
 
 
@@ -37,18 +48,31 @@ def must_keep_lease(result: StartResult) -> bool:
     return any(not f.gone for f in result.failed)
 
 
+def release_unless_kept(api: DockerApi, lease: Lease | None, start: StartResult) -> bool:
+    """Release ``lease`` (if its run still holds it) after the restart ``start``, unless it must be kept."""
+    if lease is None or must_keep_lease(start):
+        return False
+    return release_lease(api, lease)
+
+
 def restart_and_release(
-    control: StackControl, stop_set: t.Sequence[ContainerRef], timeout: int, lease: Lease | None
+    control: StackControl,
+    stop_set: t.Sequence[ContainerRef],
+    timeout: int,
+    lease: Lease | None,
+    then: t.Callable[[StartResult], None] | None = None,
 ) -> tuple[StartResult, bool]:
-    """Start exactly ``stop_set``, then release ``lease`` (if this run still holds it) unless it must be kept.
+    """Start exactly ``stop_set``, run ``then`` (hooks), then release ``lease`` unless it must be kept.
 
     Returns the start result and whether the lease was released. An exception from the start leaves the
     lease in place, so that recovery can retry from the daemon-side record.
     """
     start = control.start(stop_set, timeout)
-    released = False
-    if lease is not None and not must_keep_lease(start):
-        released = release_lease(control.api, lease)
+    try:
+        if then is not None:
+            then(start)
+    finally:
+        released = release_unless_kept(control.api, lease, start)
     return start, released
 
 
@@ -61,6 +85,8 @@ class RecoverResult:
     workers_stopped: list[str] = dataclasses.field(default_factory=list)
     start: StartResult | None = None
     released: bool = False
+    # The dead run's error and finally hooks, run after the restart.
+    hooks: list[HookResult] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -75,6 +101,7 @@ class RecoverResult:
             "workers_stopped": list(self.workers_stopped),
             "start": self.start.to_dict() if self.start else None,
             "released": self.released,
+            "hooks": [h.to_dict() for h in self.hooks],
         }
 
 
@@ -119,11 +146,12 @@ def recover(
         )
     if check:
         workers = api.list_containers(f"{LABEL_WORKER_RUN_ID}={lease.run_id}")
+        hooks = f", run its {len(lease.hooks)} pending error/finally hook(s)" if lease.hooks else ""
         return RecoverResult(
             True,
             "would_recover",
             f"would stop {len(workers)} worker(s) of run {lease.run_id!r}, "
-            f"start {len(lease.stop_set)} container(s) of stack {project!r} "
+            f"start {len(lease.stop_set)} container(s) of stack {project!r}{hooks} "
             "and release its lease",
             lease,
             workers_stopped=[w.name for w in workers],
@@ -144,13 +172,25 @@ def recover(
     # then its stop-set must not be started again from here.
     if _released_elsewhere(api, lease):
         return _recovered_concurrently(result, project)
+    runner = HookRunner(api, sleep=sleep)
+    pending = hooks_from_entries(lease.hooks, project)
+
+    def run_pending(_start: StartResult) -> None:
+        for phase in ("error", "finally"):
+            env = hook_env(lease.job, lease.run_id, project, phase, RECOVERED_OUTCOME)
+            result.hooks.extend(run_phase(runner, [h for h in pending if h.phase == phase], env))
+
     result.start, result.released = restart_and_release(
-        control or StackControl(api, project), list(lease.stop_set), start_timeout, lease
+        control or StackControl(api, project), list(lease.stop_set), start_timeout, lease, then=run_pending
     )
     if not result.released and not must_keep_lease(result.start) and _released_elsewhere(api, lease):
         return _recovered_concurrently(result, project)
-    result.message = f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}" + (
-        "" if result.released else "; the lease is kept so that a later run can retry"
+    failed_hooks = [h.reason for h in result.hooks if not h.ok]
+    ran = f"; ran {len(result.hooks)} pending hook(s)" if result.hooks else ""
+    result.message = (
+        f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}{ran}"
+        + (f" ({'; '.join(failed_hooks)})" if failed_hooks else "")
+        + ("" if result.released else "; the lease is kept so that a later run can retry")
     )
     return result
 

@@ -119,6 +119,8 @@ class StartResult:
     timed_out: list[ContainerRecord] = dataclasses.field(default_factory=list)
     # Started and returned to the state they had before the stop (RESTORED_STATES); not waited for.
     paused: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    # Frozen by the run (stop mode pause) and thawed: running again at once, no start-up, not waited for.
+    unpaused: list[ContainerRecord] = dataclasses.field(default_factory=list)
     restarting: list[ContainerRecord] = dataclasses.field(default_factory=list)
     # What the last poll saw of each timed-out container: "health: starting", or its state ("restarting", ...).
     seen: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -131,11 +133,11 @@ class StartResult:
 
     @property
     def changed(self) -> bool:
-        return bool(self.started)
+        return bool(self.started or self.unpaused)
 
     @property
     def running(self) -> list[ContainerRecord]:
-        return self.started + self.already_running
+        return self.started + self.unpaused + self.already_running
 
     @property
     def summary(self) -> str:
@@ -172,6 +174,7 @@ class StartResult:
             "unhealthy": _briefs(self.unhealthy),
             "timed_out": _briefs(self.timed_out),
             "paused": _briefs(self.paused),
+            "unpaused": _briefs(self.unpaused),
             "restarting": _briefs(self.restarting),
             "duration": round(self.duration, 3),
         }
@@ -237,9 +240,18 @@ class StackControl:
             return [f.exception() or f.result() for f in futures]
 
     def _stop_level_one(
-        self, timeout: int | None, stop_timeouts: t.Mapping[str, int], states: t.Mapping[str, str], c: ContainerRecord
+        self,
+        timeout: int | None,
+        stop_timeouts: t.Mapping[str, int],
+        states: t.Mapping[str, str],
+        actions: t.Mapping[str, str],
+        c: ContainerRecord,
     ) -> None:
-        self._stop_one(c, timeout, stop_timeouts, states.get(c.id, "running"))
+        state = states.get(c.id, "running")
+        if actions.get(c.id) == "pause" and state == "running":
+            self.api.pause_container(c.id, what=f"pause container {c.name}")
+        else:
+            self._stop_one(c, timeout, stop_timeouts, state)
 
     def _stop_one(
         self, c: ContainerRecord, timeout: int | None, stop_timeouts: t.Mapping[str, int], state: str = "running"
@@ -260,8 +272,12 @@ class StackControl:
         stop_timeouts: t.Mapping[str, int] | None = None,
         cancel: threading.Event | None = None,
         fence: t.Callable[[], str | None] | None = None,
+        actions: t.Mapping[str, str] | None = None,
     ) -> StopResult:
         """Stop the containers level by level (the given order), each level in parallel.
+
+        ``actions`` maps container ids to ``pause`` (freeze a running one: no grace period) or ``stop`` (the
+        default). A container to pause that is paused already is left as it is.
 
         Only containers running right now are stopped (one list request per level). After a level with a
         failure (other than a container that vanished), or once ``cancel`` is set, deeper levels are not
@@ -286,12 +302,13 @@ class StackControl:
             states: dict[str, str] = {}
             for c in level:
                 now = current.get(c.id)
-                if now is not None and now.state in UP_STATES:
+                frozen = now is not None and now.state == "paused" and (actions or {}).get(c.id) == "pause"
+                if now is not None and now.state in UP_STATES and not frozen:
                     running.append(c)
                     states[c.id] = now.state
                 else:
                     result.skipped.append(c)
-            stop_one = functools.partial(self._stop_level_one, timeout, stop_timeouts or {}, states)
+            stop_one = functools.partial(self._stop_level_one, timeout, stop_timeouts or {}, states, actions or {})
             outcomes = self._parallel(stop_one, running)
             for c, outcome in zip(running, outcomes):
                 if isinstance(outcome, BaseException):
@@ -350,13 +367,14 @@ class StackControl:
 
         A stop-set entry (a record, or a mapping with a ``state``) that was ``paused`` or ``restarting`` is
         returned to that state: paused again right after its start, or left to its restart policy. Neither is
-        waited for nor counted as failed when it does not stay running.
+        waited for nor counted as failed when it does not stay running. An entry that was ``running`` and is paused
+        now (the run froze it, stop mode pause) is unpaused: it runs at once and is not waited for.
         """
         t0 = self.clock()
         deadline = t0 + timeout
         everything = self.containers()
         members, unknown = self.resolve(stop_set, everything)
-        prior = {cid: state for cid, state in map(_prior_state, stop_set) if state in RESTORED_STATES}
+        prior = {cid: state for cid, state in map(_prior_state, stop_set) if state in (*RESTORED_STATES, "running")}
         result = StartResult(total=len(members) + len(unknown), timeout=timeout)
         for key in unknown:
             gone = ContainerRecord(id=key, name=key, state="", labels={})
@@ -380,9 +398,12 @@ class StackControl:
     def _start_level(
         self, row: list[ContainerRecord], deadline: float, result: StartResult, prior: t.Mapping[str, str]
     ) -> None:
+        # Running before the run and paused now (the run, or a dead run, froze it): thawed, running at once.
+        thaw = [c for c in row if c.state == "paused" and prior.get(c.id) == "running"]
+        self._thaw(thaw, result)
         # Up already (it was never stopped): left as it is; only a running one is waited for.
         to_start = [c for c in row if c.state not in UP_STATES]
-        result.already_running.extend(c for c in row if c.state in UP_STATES)
+        result.already_running.extend(c for c in row if c.state in UP_STATES and c not in thaw)
         outcomes = self._parallel(lambda c: self.api.start_container(c.id, what=f"start container {c.name}"), to_start)
         waiting: dict[str, ContainerRecord] = {c.id: c for c in row if c.state == "running"}
         for c, outcome in zip(to_start, outcomes):
@@ -450,6 +471,22 @@ class StackControl:
                 result.timed_out.extend(waiting.values())
                 break
             self.sleep(_POLL_INTERVAL)
+
+    def _thaw(self, thaw: t.Sequence[ContainerRecord], result: StartResult) -> None:
+        outcomes = self._parallel(lambda c: self.api.unpause_container(c.id, what=f"unpause container {c.name}"), thaw)
+        for c, outcome in zip(thaw, outcomes):
+            if isinstance(outcome, BaseException):
+                gone = isinstance(outcome, NotFoundError) and not self.api.container_exists(c.id)
+                result.failed.append(
+                    Failure(
+                        c,
+                        f"cannot unpause container {c.name!r} ({c.id[:12]}) of stack {self.project!r}: "
+                        f"{error_text(outcome)}",
+                        gone,
+                    )
+                )
+            else:
+                result.unpaused.append(c)
 
     def _pause_again(self, c: ContainerRecord, result: StartResult) -> None:
         try:

@@ -18,7 +18,16 @@ import re
 import shlex
 import typing as t
 
-from ansible_collections.bosun.compose.plugins.module_utils._model import MAX_DURATION
+from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    MAX_DURATION,
+    STOP_MODES,
+    STOP_SCOPES,
+    MountMode,
+    OnError,
+    OverlapPolicy,
+    StopMode,
+    StopScope,
+)
 
 _TRUE = frozenset(("true", "yes", "1"))
 _FALSE = frozenset(("false", "no", "0"))
@@ -229,22 +238,32 @@ def parse_volume_name(value: t.Any) -> str:
     return v
 
 
-def parse_mode(value: t.Any) -> t.Literal["ro", "rw"]:
+def _one_of(value: t.Any, allowed: t.Sequence[str]) -> str:
     v = _scalar(value).strip().lower()
-    if v == "ro":
-        return "ro"
-    if v == "rw":
-        return "rw"
-    raise LabelError("must be 'ro' or 'rw'")
+    if v in allowed:
+        return v
+    shown = [repr(a) for a in allowed]
+    raise LabelError(f"must be {' or '.join(shown)}" if len(shown) == 2 else f"must be one of {', '.join(shown)}")
 
 
-def parse_overlap(value: t.Any) -> t.Literal["queue", "skip"]:
-    v = _scalar(value).strip().lower()
-    if v == "queue":
-        return "queue"
-    if v == "skip":
-        return "skip"
-    raise LabelError("must be 'queue' or 'skip'")
+def parse_mode(value: t.Any) -> MountMode:
+    return t.cast(MountMode, _one_of(value, ("ro", "rw")))
+
+
+def parse_overlap(value: t.Any) -> OverlapPolicy:
+    return t.cast(OverlapPolicy, _one_of(value, ("queue", "skip")))
+
+
+def parse_stop_scope(value: t.Any) -> StopScope:
+    return t.cast(StopScope, _one_of(value, STOP_SCOPES))
+
+
+def parse_stop_mode(value: t.Any) -> StopMode:
+    return t.cast(StopMode, _one_of(value, STOP_MODES))
+
+
+def parse_on_error(value: t.Any) -> OnError:
+    return t.cast(OnError, _one_of(value, ("abort", "continue")))
 
 
 def parse_network(value: t.Any) -> str:

@@ -42,6 +42,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._values import (
 SECRET_MASK = "********"
 KeepPolicy = t.Literal["never", "on_failure"]
 PullPolicy = t.Literal["never", "missing"]
+WorkerRole = t.Literal["worker", "after"]
 KEEP_POLICIES = ("never", "on_failure")
 PULL_POLICIES = ("never", "missing")
 # Environment variables the runner sets itself; the job's env may not override them.
@@ -84,6 +85,8 @@ class WorkerSpec:
     stack: str | None = None
     # The image id preflight found; when set the worker runs exactly that image, not whatever the tag means later.
     image_id: str | None = None
+    # "after": the after-phase container, run once the stack is up again; named bosun-after-...
+    role: WorkerRole = "worker"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "job", _rule("job name", self.job, parse_job_name, job=repr(self.job)))
@@ -143,8 +146,8 @@ class WorkerSpec:
 
     @property
     def name(self) -> str:
-        """The container name: bosun-worker-<job>-<first 8 of run_id>."""
-        return f"bosun-worker-{self.job}-{self.run_id[:8]}"
+        """The container name: bosun-worker-<job>-<first 8 of run_id> (bosun-after-... for the after-phase)."""
+        return f"bosun-{self.role}-{self.job}-{self.run_id[:8]}"
 
     @property
     def labels(self) -> dict[str, str]:
@@ -190,4 +193,5 @@ class WorkerSpec:
             "stop_grace": self.stop_grace,
             "stack": self.stack,
             "labels": self.labels,
+            "role": self.role,
         }

@@ -309,6 +309,7 @@ def main() -> None:
             pull=p["pull"],
             check_mode=module.check_mode,
             allowed_images=p["allowed_images"],
+            keep_stopped=p["keep_stopped"],
         )
     result = dict(changed=False, plan=plan.to_dict(), job=job.to_dict())
     if not plan.ok:

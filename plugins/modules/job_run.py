@@ -457,6 +457,7 @@ def main() -> None:
             tail_lines=p["tail_lines"],
             keep=p["keep"],
             allowed_images=p["allowed_images"],
+            keep_stopped=p["keep_stopped"],
         )
         result = Executor(api, p["state_dir"] or default_state_dir()).run(job, options, cancel)
     out = result.to_dict()

@@ -46,6 +46,7 @@ MUTATING = frozenset(
         "pull_image",
         "pause_container",
         "unpause_container",
+        "exec_create",
     )
 )
 Hook = t.Callable[["FakeEngine", "Call"], None]
@@ -110,6 +111,27 @@ class WorkerScript:
 
 
 @dataclasses.dataclass
+class HookScript:
+    """How an exec (a hook) in a container behaves: its exit code and output, after N inspects; None: hangs."""
+
+    exit_code: int = 0
+    output: bytes = b""
+    ends_after_inspects: int | None = 1
+
+
+@dataclasses.dataclass
+class FakeExec:
+    id: str
+    container: str
+    argv: list[str]
+    user: str | None
+    env: dict[str, str]
+    script: HookScript
+    started: bool = False
+    inspects: int = 0
+
+
+@dataclasses.dataclass
 class FakeContainer:
     id: str
     name: str
@@ -128,6 +150,8 @@ class FakeContainer:
     waits: int = 0
     config: dict[str, t.Any] = dataclasses.field(default_factory=dict)
     host_config: dict[str, t.Any] = dataclasses.field(default_factory=dict)
+    # The named volumes it mounts: (volume, read-write).
+    volumes: tuple[tuple[str, bool], ...] = ()
 
     def current_health(self) -> str | None:
         if not self.health or self.state != "running":
@@ -152,6 +176,7 @@ class FakeContainer:
             image=self.image,
             image_id=self.image_id,
             status=self.status(),
+            volumes=self.volumes,
         )
 
 
@@ -233,6 +258,9 @@ class FakeEngine(DockerApi):
         self.volumes: dict[str, dict[str, str]] = {}
         self.calls: list[Call] = []
         self.worker_script = WorkerScript()
+        # Hook behaviour by container name (default: exit 0 at once); every exec made, in order.
+        self.hook_scripts: dict[str, HookScript] = {}
+        self.execs: list[FakeExec] = []
         self._rules: list[_Rule] = []
         self._lock = threading.RLock()
         self._serial = 0
@@ -263,6 +291,7 @@ class FakeEngine(DockerApi):
         stop_timeout: int | None = None,
         health: t.Sequence[str] | None = None,
         labels: t.Mapping[str, str] | None = None,
+        volumes: t.Sequence[tuple[str, bool]] = (),
     ) -> list[FakeContainer]:
         """The containers of one Compose service, named <project>-<service>-<n>."""
         image_id = self.images.get(image, {}).get("Id") or self.add_image(image)
@@ -278,6 +307,7 @@ class FakeEngine(DockerApi):
                 state=state,
                 stop_timeout=stop_timeout,
                 health=list(health) if health is not None else None,
+                volumes=tuple(volumes),
             )
             if state == "exited":
                 c.exit_code = 0
@@ -543,6 +573,48 @@ class FakeEngine(DockerApi):
         self._leave(late)
         data = c.script.logs if c.script else b""
         return iter([data[i : i + 7] for i in range(0, len(data), 7)])  # odd chunks: lines split across them
+
+    # Exec (hooks)
+
+    def exec_create(
+        self, cid: str, argv: t.Sequence[str], *, user: str | None, env: t.Mapping[str, str], what: str = ""
+    ) -> str:
+        late = self._enter("exec_create", self._name(cid), argv=list(argv), user=user, env=dict(env))
+        with self._lock:
+            c = self._need(cid, what or "set up an exec")
+            if c.state != "running":
+                raise ConflictError(f"cannot {what}: container {c.id} is not running", status=409)
+            e = FakeExec(
+                self._new_id("exec"), c.name, list(argv), user, dict(env), self.hook_scripts.get(c.name, HookScript())
+            )
+            self.execs.append(e)
+        self._leave(late)
+        return e.id
+
+    def _exec(self, exec_id: str) -> FakeExec:
+        found = next((e for e in self.execs if e.id == exec_id), None)
+        if found is None:
+            raise NotFoundError(f"no such exec instance: {exec_id}", status=404)
+        return found
+
+    def exec_start(self, exec_id: str, what: str = "") -> t.Iterator[bytes]:
+        late = self._enter("exec_start", self._exec(exec_id).container)
+        e = self._exec(exec_id)
+        e.started = True
+        self._leave(late)
+        data = e.script.output
+        return iter([data[i : i + 5] for i in range(0, len(data), 5)])
+
+    def exec_inspect(self, exec_id: str) -> dict[str, t.Any]:
+        late = self._enter("exec_inspect", self._exec(exec_id).container)
+        with self._lock:
+            e = self._exec(exec_id)
+            if e.started:
+                e.inspects += 1
+            ends = e.script.ends_after_inspects
+            done = e.started and ends is not None and e.inspects >= ends
+        self._leave(late)
+        return {"Running": e.started and not done, "ExitCode": e.script.exit_code if done else None, "Pid": 4242}
 
     # Images and volumes
 

@@ -265,6 +265,10 @@ def test_full_job_is_normalized() -> None:
         "start_timeout": 120,
         "schedule": "@daily",
         "overlap_policy": "skip",
+        "stop_scope": "stack",
+        "stop_mode": "stop",
+        "hooks": [],
+        "after": None,
         "problems": [],
     }
 

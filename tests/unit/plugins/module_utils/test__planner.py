@@ -57,7 +57,7 @@ def test_plan_steps_order_and_exact_reverse() -> None:
     assert names(stop.levels) == [["shop-web-1", "shop-web-2"], ["shop-api-1"], ["shop-cache-1", "shop-db-1"]]
     assert names(start.levels) == list(reversed(names(stop.levels)))
     assert "shop-manual-1" not in [x.name for x in plan.stop_set]  # not running: never stopped, never started
-    assert stop.description == "stop 5 running container(s) of stack 'shop' in 3 level(s)"
+    assert stop.description == "stop 5 container(s) of stack 'shop' in 3 level(s) (scope stack)"
 
 
 def test_budgets_and_deadline_use_each_levels_longest_grace() -> None:
@@ -168,8 +168,9 @@ def test_inline_definition_needs_stack_and_image() -> None:
     [
         (
             {"colour": "red"},
-            "job 'j': unknown override(s) colour; allowed: command, env, image, mounts, network, "
-            "overlap_policy, secret_env, stack, start_timeout, stop_timeout, timeout, user",
+            "job 'j': unknown override(s) colour; allowed: after_command, after_env, after_image, after_network, "
+            "after_timeout, after_user, command, env, image, mounts, network, overlap_policy, secret_env, stack, "
+            "start_timeout, stop_mode, stop_scope, stop_timeout, timeout, user",
         ),
         (
             {"timeout": "-1"},
