@@ -168,12 +168,12 @@ class HookRunner:
             for chunk in self.api.exec_start(exec_id, what=f"run the {what}"):
                 pending += decoder.decode(chunk)
                 *lines, pending = pending.split("\n")
-                tail.extend(lines)
+                tail.extend(line.rstrip("\r") for line in lines)
         except Exception as exc:  # pylint: disable=broad-exception-caught
             broken.append(error_text(exc))
         pending += decoder.decode(b"", final=True)
-        if pending:
-            tail.append(pending)
+        if pending.rstrip("\r"):
+            tail.append(pending.rstrip("\r"))
 
     def _wait(
         self,
