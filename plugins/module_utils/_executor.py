@@ -422,6 +422,8 @@ class Executor:
                 result.kept_stopped = [c.brief() for c in may_be_down]
                 detail = f"left {len(may_be_down)} container(s) stopped on purpose (keep_stopped)"
                 self._step(result, "keep_stopped", "ok", utc_iso(self.wall()), self.clock(), may_be_down, detail)
+            elif down_from is None:
+                start = StartResult()  # the stop never began (a pre hook failed, a cancel): nothing to start
             else:
                 restart_outcome, failed_start, start, fenced = self._restart(plan, control, may_be_down, result)
                 if restart_outcome is not None:
@@ -504,7 +506,6 @@ class Executor:
             return []
         runner = HookRunner(self.api, clock=self.clock, sleep=self.sleep)
         env = hook_env(plan.job.name, plan.run_id, plan.stack, phase, outcome)
-        t0, at = self.clock(), utc_iso(self.wall())
         results = run_phase(runner, hooks, env, cancel.event if cancel else None, stop_on_failure=phase == "pre")
         for r in results:
             status: StepStatus = "ok" if r.ok else "skipped" if r.skipped else "cancelled" if r.cancelled else "failed"
@@ -512,7 +513,7 @@ class Executor:
                 StepRecord(
                     "run_hook",
                     status,
-                    at,
+                    r.started_at,
                     r.duration,
                     [r.hook.container.brief()],
                     r.reason,
@@ -522,8 +523,6 @@ class Executor:
                     output_tail=list(r.output_tail),
                 )
             )
-            t0 += r.duration
-            at = utc_iso(self.wall())
         result.hooks.extend(results)
         return results
 

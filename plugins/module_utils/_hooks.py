@@ -35,6 +35,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     ContainerRecord,
     Hook,
     HookPhase,
+    utc_iso,
 )
 
 if t.TYPE_CHECKING:
@@ -56,6 +57,7 @@ class HookResult:
     cancelled: bool = False
     # Why it did not run (its container was not running), or None.
     skipped: str | None = None
+    started_at: str = ""
     duration: float = 0.0
     output_tail: list[str] = dataclasses.field(default_factory=list)
     error: str | None = None
@@ -86,6 +88,7 @@ class HookResult:
             "timed_out": self.timed_out,
             "cancelled": self.cancelled,
             "skipped": self.skipped,
+            "started_at": self.started_at,
             "duration": self.duration,
             "output_tail": list(self.output_tail),
             "error": self.error,
@@ -132,7 +135,7 @@ class HookRunner:
 
     def run(self, hook: Hook, env: t.Mapping[str, str], cancel: threading.Event | None = None) -> HookResult:
         """Run one hook to its end, its timeout or the cancel event. Never raises for what the hook does."""
-        result = HookResult(hook)
+        result = HookResult(hook, started_at=utc_iso())
         c = hook.container
         t0 = self.clock()
         try:
