@@ -576,6 +576,13 @@ class FakeEngine(DockerApi):
 
     # Exec (hooks)
 
+    # The fake's processes are not on this host: a hook runner must never signal a real pid for it.
+    local = False
+
+    @property
+    def is_local(self) -> bool:
+        return self.local
+
     def exec_create(
         self, cid: str, argv: t.Sequence[str], *, user: str | None, env: t.Mapping[str, str], what: str = ""
     ) -> str:
