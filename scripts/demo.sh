@@ -37,7 +37,8 @@ compose ps
 step "3. The jobs declared on this Docker host (ansible-playbook bosun.compose.list_jobs)"
 ansible-playbook -i "$INVENTORY" bosun.compose.list_jobs -e project="$PROJECT"
 
-step "4. Run the job (ansible-playbook bosun.compose.run_job -e job=demo-backup): plan, stop, worker, restart, report"
+step "4. Run the job (ansible-playbook bosun.compose.run_job -e job=demo-backup): plan, pre hooks, stop, worker, start, after-phase, finally hooks, report"
+web_started=$(docker inspect -f '{{.State.StartedAt}}' "$(compose ps -q web)")
 rc=0
 ansible-playbook -i "$INVENTORY" bosun.compose.run_job -e job=demo-backup -e project="$PROJECT" || rc=$?
 
@@ -48,6 +49,15 @@ docker run --rm --network none -v "${PROJECT}_backups:/backups:ro" "$IMAGE" \
 step "6. The stack is running again (same containers; db/starts.log has one line per start)"
 compose ps
 docker run --rm --network none -v "${PROJECT}_data:/data:ro" "$IMAGE" cat /data/starts.log
+
+step "7. The hooks: maintenance mode on (pre) and off (finally) in the app; web was never touched"
+docker exec "$(compose ps -q app)" cat /tmp/maintenance.log
+if [[ "$(docker inspect -f '{{.State.StartedAt}}' "$(compose ps -q web)")" == "$web_started" ]]; then
+  echo "web: still running since $web_started (outside the stop scope)"
+else
+  echo "demo: web was restarted although it is outside the stop scope" >&2
+  rc=1
+fi
 
 if [[ $rc -ne 0 ]]; then
   echo "demo: the job failed (ansible-playbook rc=$rc); see the run report above" >&2
