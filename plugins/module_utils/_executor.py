@@ -369,20 +369,7 @@ class Executor:
         """
         control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
         runner = WorkerRunner(self.api, self.state_dir)
-        if cancel.is_set:
-            release_lease(self.api, lease)
-            self._not_cancelled(cancel, "the lease was released")
-        # Created before the downtime window: a create failure (a name conflict, a refused mount) costs no downtime.
-        try:
-            worker_id: str | None = runner.create(plan.worker)
-        except BosunError as exc:
-            release_lease(self.api, lease)
-            raise RunAbort("preflight_failed", f"nothing was stopped: {exc.message}") from exc
-        if cancel.is_set:
-            with contextlib.suppress(Exception):
-                runner.discard(t.cast(str, worker_id))
-            release_lease(self.api, lease)
-            self._not_cancelled(cancel, "the unused worker was removed and the lease released")
+        worker_id: str | None = None
         may_be_down: list[ContainerRecord] = []
         down_from: float | None = None
         stopped = False
@@ -390,10 +377,16 @@ class Executor:
         outcome: Outcome = "success"
         message = ""
         try:
+            self._not_cancelled(cancel, "the lease was released")
+            # Created before the downtime window: a create failure (a name conflict, a refused mount) costs no downtime.
+            try:
+                worker_id = runner.create(plan.worker)
+            except BosunError as exc:
+                raise RunAbort("preflight_failed", f"nothing was stopped: {exc.message}") from exc
             self._pre_hooks(plan, cancel, result)
             phase = "stop"
-            # Until the stop returns, any container of the stop-set may be down.
-            may_be_down, down_from = list(plan.stop_set), self.wall()
+            if plan.stop_set:  # until the stop returns, any container of the stop-set may be down
+                may_be_down, down_from = list(plan.stop_set), self.wall()
             stop = self._stop(plan, control, cancel, result)
             # A failed stop may still have taken effect (the daemon stopped it, the answer was lost).
             may_be_down = stop.stopped + [f.container for f in stop.failed if not f.gone]
@@ -423,7 +416,7 @@ class Executor:
                 detail = f"left {len(may_be_down)} container(s) stopped on purpose (keep_stopped)"
                 self._step(result, "keep_stopped", "ok", utc_iso(self.wall()), self.clock(), may_be_down, detail)
             elif down_from is None:
-                start = StartResult()  # the stop never began (a pre hook failed, a cancel): nothing to start
+                start = StartResult()  # nothing was to stop, or the stop never began (a pre hook failed, a cancel)
             else:
                 restart_outcome, failed_start, start, fenced = self._restart(plan, control, may_be_down, result)
                 if restart_outcome is not None:
@@ -485,6 +478,8 @@ class Executor:
 
     def _pre_hooks(self, plan: Plan, cancel: Cancellation, result: RunResult) -> None:
         """Phase pre: the pre hooks in the running stack; RunAbort when one with on-error abort failed."""
+        no_pre = "; no pre hook ran" if plan.hooks("pre") else ""
+        self._not_cancelled(cancel, f"the unused worker was removed and the lease released{no_pre}")
         results = self._hooks(plan, "pre", None, result, cancel=cancel)
         if cancel.is_set:
             raise RunAbort("cancelled", f"{cancel.reason} during the pre hooks; nothing was stopped")

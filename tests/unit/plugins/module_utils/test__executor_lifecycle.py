@@ -11,6 +11,7 @@ import typing as t
 import pytest
 
 from ansible_collections.bosun.compose.plugins.module_utils import _worker_runner
+from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
 from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions, RunResult
 from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     Owner,
@@ -216,6 +217,25 @@ def test_scope_none_stops_nothing_and_still_runs_the_worker(engine: FakeEngine, 
     assert mutations(engine, "stop_container", "start_container", "pause_container") == [
         ("start_container", "bosun-worker-backup-01234567")
     ]
+    assert result.downtime_seconds == 0.0  # nothing was down
+    assert "start_containers" not in [s.type for s in result.steps]
+
+
+def test_a_cancel_before_the_pre_hooks_runs_none_of_them_but_error_and_finally(
+    engine: FakeEngine, tmp_path: t.Any
+) -> None:
+    label(engine, "shop-db-1", hook__pre="on", hook__error="err", hook__finally="off")
+    cancel = Cancellation()
+    engine.on("create_container", "bosun-worker-*", lambda e, c: cancel.event.set())
+    job, secret = resolve_job(engine, "backup", PROJECT, None)
+    executor = Executor(
+        engine, str(tmp_path), wall=engine.clock.wall, clock=engine.clock.monotonic, sleep=engine.clock.sleep
+    )
+    result = executor.run(job, RunOptions(secret_env=secret, run_id=RUN_ID), cancel)
+    assert result.outcome == "cancelled" and result.message.endswith("; no pre hook ran")
+    assert [e.env["BOSUN_PHASE"] for e in engine.execs] == ["error", "finally"]
+    assert engine.execs[-1].env["BOSUN_OUTCOME"] == "cancelled"
+    assert mutations(engine, "stop_container") == [] and read_lease(engine, PROJECT) is None
 
 
 def test_pause_mode_freezes_and_thaws_instead_of_stopping(engine: FakeEngine, tmp_path: t.Any) -> None:

@@ -51,13 +51,13 @@ def c(
 
 
 # db writes data; api reads it and depends on db; web depends on api; cron and static stand alone.
-STACK = [
+STACK = (
     c("db", volumes=(("data", True),)),
     c("api", "db:service_started:false", volumes=(("data", False),)),
     c("web", "api:service_started:false"),
     c("cron"),
     c("static", volumes=(("assets", True),)),
-]
+)
 
 
 def discovered(*containers: ContainerRecord) -> Job:
