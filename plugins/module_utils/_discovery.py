@@ -148,14 +148,12 @@ def _container_settings(c: ContainerRecord, job_name: str, problems: list[Proble
         value = c.labels[label]
         if label != LABEL_STACK and not label.startswith(LABEL_PREFIX):
             continue
-        if label == LABEL_NAME:
-            continue
+        if label == LABEL_NAME or label.startswith(LABEL_HOOK_PREFIX):
+            continue  # hooks belong to their container: _container_hooks()
         bad = _check_value("container", c.name, label, value, job_name)
         if bad:
             problems.append(bad)
             continue
-        if label.startswith(LABEL_HOOK_PREFIX):
-            continue  # hooks belong to their container: _container_hooks()
         prefix = next((p for p in _ENV_PREFIXES if label.startswith(p)), None)
         if prefix is not None:
             env = envs.setdefault(_ENV_PREFIXES[prefix], {})

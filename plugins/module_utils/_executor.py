@@ -402,7 +402,7 @@ class Executor:
                 raise RunAbort("cancelled", f"{cancel.reason} {what}")
             phase, stopped = "worker", True
             cid, worker_id = worker_id, None  # the runner removes it from here on
-            self._run_worker(plan, runner, t.cast(str, cid), cancel, o, result)
+            self._run_worker(plan, runner, cid, cancel, o, result)
         except RunAbort as abort:
             outcome, message = abort.outcome, abort.message
         except Exception as exc:  # pylint: disable=broad-exception-caught
@@ -453,13 +453,16 @@ class Executor:
     ) -> tuple[Outcome, str]:
         """Post or error hooks, the after-phase, the finally hooks (always), then the release of the lease.
 
+        A post, error or finally hook that failed or timed out makes a run that had not failed ``hook_failed``
+        (the stack is up; the message names each hook); a failed run keeps its outcome and the message adds them.
         The lease stays when a restart went wrong in a way a later run can retry (release_unless_kept), or when
         the restart itself raised (start is None and the stack was not kept stopped on purpose).
         """
+        ran: list[HookResult] = []
         try:
             if not kept:
                 failed = outcome not in NOT_FAILED
-                self._hooks(plan, "error" if failed else "post", outcome, result)
+                ran += self._hooks(plan, "error" if failed else "post", outcome, result)
                 if outcome == "success" and plan.after is not None:
                     if cancel.is_set:
                         self._step(
@@ -469,11 +472,17 @@ class Executor:
                     else:
                         outcome, message = self._run_after(plan, runner, cancel, o, result)
         finally:
-            self._hooks(plan, "finally", outcome, result)
+            ran += self._hooks(plan, "finally", outcome, result)
             if kept:
                 release_lease(self.api, lease)
             elif start is not None:
                 release_unless_kept(self.api, lease, start)
+        failures = [r.reason for r in ran if not r.ok and r.skipped is None]
+        if failures and outcome in NOT_FAILED:
+            where = "kept stopped on purpose" if kept else "up"
+            return "hook_failed", f"{'; '.join(failures)}; the job itself succeeded and the stack is {where}"
+        if failures:
+            return outcome, f"{message}; also: {'; '.join(failures)}"
         return outcome, message
 
     def _pre_hooks(self, plan: Plan, cancel: Cancellation, result: RunResult) -> None:
@@ -483,7 +492,7 @@ class Executor:
         results = self._hooks(plan, "pre", None, result, cancel=cancel)
         if cancel.is_set:
             raise RunAbort("cancelled", f"{cancel.reason} during the pre hooks; nothing was stopped")
-        failed = next((r for r in results if not r.ok and r.skipped is None and r.hook.on_error == "abort"), None)
+        failed = next((r for r in results if not r.ok and r.hook.on_error == "abort"), None)
         if failed is not None:
             raise RunAbort("hook_failed", f"{failed.reason} (on-error abort); nothing was stopped")
 

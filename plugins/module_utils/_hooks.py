@@ -5,7 +5,8 @@
 
 A hook runs with the privileges of its container and nothing more (``docker exec``, never privileged, never
 on the host), as the label's user or the container's own. It gets BOSUN_JOB_NAME, BOSUN_RUN_ID, BOSUN_STACK
-and BOSUN_PHASE, and for ``error`` and ``finally`` BOSUN_OUTCOME. Its end is seen by polling the exec (one
+and BOSUN_PHASE, and for ``post``, ``error`` and ``finally`` BOSUN_OUTCOME (``post`` sees ``success`` or
+``skipped``). Its end is seen by polling the exec (one
 inspect per poll); its output is read beside it and the last lines kept. A hook that outlives its timeout is
 reported ``timed_out``; when the Engine is local its process is then sent SIGTERM, and SIGKILL after
 KILL_GRACE seconds (Docker has no call to stop an exec). A hook whose container is not running when its phase
@@ -112,7 +113,7 @@ def order_hooks(hooks: t.Iterable[Hook], phase: HookPhase, graph: StackGraph) ->
 
 def hook_env(job: str, run_id: str, stack: str, phase: HookPhase, outcome: str | None = None) -> dict[str, str]:
     env = {"BOSUN_JOB_NAME": job, "BOSUN_RUN_ID": run_id, "BOSUN_STACK": stack, "BOSUN_PHASE": phase}
-    if phase in ("error", "finally") and outcome is not None:
+    if phase != "pre" and outcome is not None:
         env["BOSUN_OUTCOME"] = outcome
     return env
 
@@ -232,12 +233,13 @@ def run_phase(
     *,
     stop_on_failure: bool = False,
 ) -> list[HookResult]:
-    """Run the hooks of one phase in the order given; with ``stop_on_failure`` a failed ``abort`` hook ends it."""
+    """Run the hooks of one phase in the order given; with ``stop_on_failure`` an ``abort`` hook that did not
+    succeed (failed, timed out, or skipped because its container was not running) ends it."""
     results = []
     for hook in hooks:
         res = runner.run(hook, env, cancel)
         results.append(res)
-        if stop_on_failure and not res.ok and res.skipped is None and hook.on_error == "abort":
+        if stop_on_failure and not res.ok and hook.on_error == "abort":
             break
         if cancel is not None and cancel.is_set():
             break

@@ -31,6 +31,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._recovery import (
     must_keep_lease,
     recover,
     restart_and_release,
+    run_pending_hooks,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl, StartResult
 
@@ -53,6 +54,8 @@ class WindowResult:
     stop: dict[str, t.Any] | None = None
     start: dict[str, t.Any] | None = None
     recover: dict[str, t.Any] | None = None
+    # The pending error and finally hooks of a job run whose stop-set this task started (its lease recorded them).
+    hooks: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     summary: str = ""
     diff: dict[str, t.Any] | None = None
     error: str | None = None
@@ -187,9 +190,16 @@ def start_stop_set(
         result.diff = _diff(to_start, "stopped", "running")
         result.summary = summary
         return result
-    start, result.released = restart_and_release(control, stop_set, start_timeout, lease if releasable else None)
+
+    def pending(_start: StartResult) -> None:
+        if releasable and lease is not None:
+            result.hooks = [h.to_dict() for h in run_pending_hooks(control.api, lease)]
+
+    start, result.released = restart_and_release(
+        control, stop_set, start_timeout, lease if releasable else None, then=pending
+    )
     result.start = start.to_dict()
-    result.changed = start.changed or result.released
+    result.changed = start.changed or result.released or bool(result.hooks)
     result.diff = _diff(start.started, "stopped", "running")
     result.summary = start.summary
     if not start.ok:

@@ -177,6 +177,8 @@ class Plan:
     # Up containers of the stack that the stop scope leaves alone: never touched by the run.
     stays_up: list[ContainerRecord] = dataclasses.field(default_factory=list)
     keep_stopped: bool = False
+    # The stop mode the run uses: the job's, except that keep_stopped always stops.
+    stop_mode: StopMode = "stop"
 
     def _step(self, type_: StepType) -> Step:
         return next(s for s in self.steps if s.type == type_)
@@ -201,10 +203,6 @@ class Plan:
     def hooks(self, phase: HookPhase) -> list[Hook]:
         """The hooks of ``phase`` in run order (none when the plan does not run that phase)."""
         return next((s.hooks for s in self.steps if s.type == "run_hooks" and s.phase == phase), [])
-
-    @property
-    def stop_mode(self) -> StopMode:
-        return self.job.stop_mode
 
     @property
     def stop_set(self) -> list[ContainerRecord]:
@@ -245,7 +243,7 @@ class Plan:
             "deadline": self.deadline,
             "max_duration": self.max_duration,
             "stop_scope": self.job.stop_scope,
-            "stop_mode": self.job.stop_mode,
+            "stop_mode": self.stop_mode,
             "stays_up": [c.to_dict() for c in self.stays_up],
             "keep_stopped": self.keep_stopped,
             "hooks": {p: [h.to_dict() for h in self.hooks(p)] for p in HOOK_PHASES},
@@ -394,11 +392,11 @@ def _scope_levels(job: Job, graph: StackGraph) -> list[list[ContainerRecord]]:
 
 
 def _stop_actions(
-    job: Job, levels: list[list[ContainerRecord]]
+    mode: StopMode, levels: list[list[ContainerRecord]]
 ) -> tuple[list[list[ContainerRecord]], dict[str, StopAction]]:
     """The levels and how each container goes down: stop mode stops all; pause mode freezes running ones,
     stops crash-looping ones (a restart policy cannot be frozen) and leaves paused ones as they are."""
-    if job.stop_mode == "stop":
+    if mode == "stop":
         return levels, {c.id: "stop" for level in levels for c in level}
     kept = [[c for c in level if c.state != "paused"] for level in levels]
     kept = [level for level in kept if level]
@@ -481,7 +479,9 @@ def build_plan(
     if job.stack is None or job.image is None:
         raise PlanError(f"job {job.name!r} cannot be planned without a stack and a worker image", job=job.name)
     graph: StackGraph = build_graph(stack_containers)
-    levels, actions = _stop_actions(job, _scope_levels(job, graph))
+    # A stack kept stopped on purpose is stopped, never left frozen.
+    mode: StopMode = "stop" if keep_stopped else job.stop_mode
+    levels, actions = _stop_actions(mode, _scope_levels(job, graph))
     in_stop_set = set(actions)
     stays_up = sorted(
         (c for c in stack_containers if is_member(c) and c.state in UP_STATES and c.id not in in_stop_set),
@@ -503,7 +503,7 @@ def build_plan(
     n = sum(len(lv) for lv in levels)
     odd = collections.Counter(c.state for lv in levels for c in lv if c.state != "running")
     also = f" ({', '.join(f'{k} {s}' for s, k in sorted(odd.items()))}: returned to that state)" if odd else ""
-    verb = "pause" if job.stop_mode == "pause" else "stop"
+    verb = "pause" if mode == "pause" else "stop"
     up = f"; {len(stays_up)} stay(s) up, untouched" if stays_up else ""
     stop_what = (
         f"{verb} {n} container(s) of stack {job.stack!r} in {len(levels)} level(s) (scope {job.stop_scope}){also}{up}"
@@ -535,7 +535,7 @@ def build_plan(
         else Step(
             "start_containers",
             (
-                f"{'unpause' if job.stop_mode == 'pause' else 'start'} the same {n} container(s) in dependency "
+                f"{'unpause' if mode == 'pause' else 'start'} the same {n} container(s) in dependency "
                 f"order within {job.start_timeout}s"
                 if n
                 else "start nothing: nothing was stopped"
@@ -566,6 +566,7 @@ def build_plan(
         start_budget=job.start_timeout,
         stays_up=stays_up,
         keep_stopped=keep_stopped,
+        stop_mode=mode,
     )
 
 
@@ -648,6 +649,18 @@ def plan_job(
             step.worker = dataclasses.replace(spec, image_id=image_id)
     checks.extend(_volume_checks(api, job))
     checks.extend(_hook_checks(plan, containers))
+    if job.stop_scope in ("attached", "writers") and not plan.stop_set:
+        how = "mounts" if job.stop_scope == "attached" else "mounts read-write"
+        volumes = ", ".join(repr(m.volume) for m in job.mounts) or "none"
+        checks.append(
+            Check(
+                "scope",
+                job.stack,
+                True,
+                f"stop scope {job.stop_scope}: no running container of stack {job.stack!r} {how} one of the job's "
+                f"volumes ({volumes}); nothing stops",
+            )
+        )
     checks.extend(_network_parent_checks(plan.stop_set, containers))
     checks.append(_lease_check(job, lease))
     plan.preflight = checks

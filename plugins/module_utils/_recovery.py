@@ -27,7 +27,11 @@ from ansible_collections.bosun.compose.plugins.module_utils._hooks import (
     run_phase,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Lease, owner_alive, read_lease, release_lease
-from ansible_collections.bosun.compose.plugins.module_utils._model import DEFAULT_START_TIMEOUT, LABEL_WORKER_RUN_ID
+from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    DEFAULT_START_TIMEOUT,
+    HOOK_PHASES,
+    LABEL_WORKER_RUN_ID,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
     ContainerRef,
     StackControl,
@@ -46,6 +50,22 @@ RecoverAction = t.Literal["none", "in_progress", "other_run", "recovered", "reco
 def must_keep_lease(result: StartResult) -> bool:
     """Keep the lease when a container that still exists failed to start: a later run can retry it."""
     return any(not f.gone for f in result.failed)
+
+
+def run_pending_hooks(
+    api: DockerApi, lease: Lease, *, sleep: t.Callable[[float], None] = time.sleep
+) -> list[HookResult]:
+    """The error and finally hooks a lease recorded for its run, run now (BOSUN_OUTCOME ``interrupted``).
+
+    Whoever restarts the stop-set of a run that did not end by itself runs them, after the start.
+    """
+    runner = HookRunner(api, sleep=sleep)
+    pending = hooks_from_entries(lease.hooks, lease.project)
+    results: list[HookResult] = []
+    for phase in HOOK_PHASES[2:]:  # error, then finally
+        env = hook_env(lease.job, lease.run_id, lease.project, phase, RECOVERED_OUTCOME)
+        results.extend(run_phase(runner, [h for h in pending if h.phase == phase], env))
+    return results
 
 
 def release_unless_kept(api: DockerApi, lease: Lease | None, start: StartResult) -> bool:
@@ -172,16 +192,12 @@ def recover(
     # then its stop-set must not be started again from here.
     if _released_elsewhere(api, lease):
         return _recovered_concurrently(result, project)
-    runner = HookRunner(api, sleep=sleep)
-    pending = hooks_from_entries(lease.hooks, project)
-
-    def run_pending(_start: StartResult) -> None:
-        for phase in ("error", "finally"):
-            env = hook_env(lease.job, lease.run_id, project, phase, RECOVERED_OUTCOME)
-            result.hooks.extend(run_phase(runner, [h for h in pending if h.phase == phase], env))
-
     result.start, result.released = restart_and_release(
-        control or StackControl(api, project), list(lease.stop_set), start_timeout, lease, then=run_pending
+        control or StackControl(api, project),
+        list(lease.stop_set),
+        start_timeout,
+        lease,
+        then=lambda _start: result.hooks.extend(run_pending_hooks(api, lease, sleep=sleep)),
     )
     if not result.released and not must_keep_lease(result.start) and _released_elsewhere(api, lease):
         return _recovered_concurrently(result, project)

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The state directory on the Docker host: worker logs and run records.
 
-Layout: ``<state_dir>/logs/<job>/<run_id>.log`` (the worker's whole log, secrets masked) and
+Layout: ``<state_dir>/logs/<job>/<run_id>.log`` (the worker's whole log, secrets masked; the after-phase's
+in ``<run_id>.after.log``) and
 ``<state_dir>/runs/<job>/<run_id>.json`` (one small record per run).
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
@@ -26,8 +27,10 @@ def default_state_dir() -> str:
     return os.path.join(base, "bosun")
 
 
-def log_path(state_dir: str, job: str, run_id: str) -> str:
-    return os.path.join(state_dir, "logs", job, f"{run_id}.log")
+def log_path(state_dir: str, job: str, run_id: str, role: str = "worker") -> str:
+    """The log file of a run's worker, or of its after-phase (``role`` "after")."""
+    suffix = "" if role == "worker" else f".{role}"
+    return os.path.join(state_dir, "logs", job, f"{run_id}{suffix}.log")
 
 
 def runs_dir(state_dir: str, job: str) -> str:

@@ -279,7 +279,7 @@ class WorkerRunner:
         """Write the whole log (stdout and stderr, secrets masked) to the log file; keep the last lines."""
         secrets = spec.secret_values
         tail: collections.deque[str] = collections.deque(maxlen=tail_lines or None)
-        path = log_path(self.state_dir, spec.job, spec.run_id)
+        path = log_path(self.state_dir, spec.job, spec.run_id, spec.role)
         out: t.IO[str] | None = None
         try:
             os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)

@@ -20,9 +20,11 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     read_lease,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._hooks import hook_entries
+from ansible_collections.bosun.compose.plugins.module_utils._maintenance import start_stop_set
 from ansible_collections.bosun.compose.plugins.module_utils._model import LABEL_NAME
 from ansible_collections.bosun.compose.plugins.module_utils._planner import plan_job, resolve_job
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engine import (
     PROJECT,
     RUN_ID,
@@ -337,6 +339,28 @@ def test_the_lease_records_the_pending_hooks_and_recovery_runs_them_once(engine:
     assert lease_name(PROJECT) not in [c.name for c in engine.containers.values()]
 
 
+def test_starting_a_dead_runs_stop_set_by_hand_runs_its_pending_hooks(engine: FakeEngine, tmp_path: t.Any) -> None:
+    label(engine, "shop-db-1", hook__finally="fin")
+    job, _secret = resolve_job(engine, "backup", PROJECT, None)
+    plan = plan_job(engine, job, run_id=RUN_ID)
+    acquire_lease(
+        engine,
+        PROJECT,
+        RUN_ID,
+        "backup",
+        plan.stop_set,
+        60,
+        Owner("elsewhere", None, None),
+        "app:1",
+        hooks=hook_entries(plan.hooks("finally")),
+        now=time.time() - 3600,
+    )
+    control = StackControl(engine, PROJECT, clock=engine.clock.monotonic, sleep=engine.clock.sleep)
+    window = start_stop_set(control, run_id=RUN_ID, containers=None, start_timeout=5)
+    assert window.released and [h["phase"] for h in window.hooks] == ["finally"]
+    assert [e.env["BOSUN_OUTCOME"] for e in engine.execs] == ["interrupted"]
+
+
 def test_recovery_thaws_what_a_dead_pause_run_froze(engine: FakeEngine, tmp_path: t.Any) -> None:
     label(engine, "shop-web-1", stop_mode="pause")
     job, _secret = resolve_job(engine, "backup", PROJECT, None)
@@ -359,3 +383,65 @@ def test_recovery_thaws_what_a_dead_pause_run_froze(engine: FakeEngine, tmp_path
     assert rec.action == "recovered" and rec.start is not None
     assert sorted(c.name for c in rec.start.unpaused) == SHOP_RUNNING
     assert sorted(engine.running(PROJECT)) == SHOP_RUNNING
+
+
+def test_a_failing_finally_hook_makes_a_good_run_hook_failed_and_names_it(engine: FakeEngine, tmp_path: t.Any) -> None:
+    label(engine, "shop-web-1", hook__post="notify", hook__finally="maint off")
+    engine.hook_scripts["shop-web-1"] = HookScript(exit_code=9)
+    result = run(engine, tmp_path)
+    assert result.outcome == "hook_failed" and not result.ok
+    assert result.message == (
+        "post hook in 'shop-web-1' exited with code 9; finally hook in 'shop-web-1' exited with code 9; "
+        "the job itself succeeded and the stack is up"
+    )
+    assert [e.env.get("BOSUN_OUTCOME") for e in engine.execs] == ["success", "success"]
+    assert sorted(engine.running(PROJECT)) == SHOP_RUNNING and read_lease(engine, PROJECT) is None
+
+
+def test_a_failing_error_hook_keeps_the_runs_own_outcome(engine: FakeEngine, tmp_path: t.Any) -> None:
+    label(engine, "shop-web-1", hook__error="alert")
+    engine.hook_scripts["shop-web-1"] = HookScript(exit_code=1)
+    engine.worker_script = WorkerScript(exit_code=2)
+    result = run(engine, tmp_path)
+    assert result.outcome == "worker_failed"
+    assert result.message.endswith("; also: error hook in 'shop-web-1' exited with code 1")
+
+
+def test_a_pre_hook_skipped_at_run_time_aborts_like_a_failed_one(engine: FakeEngine, tmp_path: t.Any) -> None:
+    label(engine, "shop-db-1", hook__pre="dump")
+    engine.on("inspect_container", "shop-db-1", lambda e, c: setattr(e.get("shop-db-1"), "state", "exited"))
+    result = run(engine, tmp_path)
+    assert result.outcome == "hook_failed"
+    assert "pre hook in 'shop-db-1' was skipped: container 'shop-db-1' is exited, not running" in result.message
+    assert mutations(engine, "stop_container") == [] and engine.execs == []
+
+
+def test_keep_stopped_stops_even_a_pause_job(engine: FakeEngine, tmp_path: t.Any) -> None:
+    label(engine, "shop-web-1", stop_mode="pause")
+    result = run(engine, tmp_path, keep_stopped=True)
+    assert result.outcome == "success"
+    assert mutations(engine, "pause_container") == []
+    assert engine.running(PROJECT) == [] and len(result.kept_stopped) == 5
+    assert t.cast(t.Any, result.plan).to_dict()["stop_mode"] == "stop"
+
+
+def test_a_scope_that_chooses_nothing_says_so_in_preflight(engine: FakeEngine, tmp_path: t.Any) -> None:
+    label(engine, "shop-web-1", stop_scope="writers")
+    engine.get("shop-db-1").volumes = (("shop_data", False),)
+    result = run(engine, tmp_path, check_mode=True)
+    plan = t.cast(t.Any, result.plan)
+    (scope,) = [c for c in plan.preflight if c.name == "scope"]
+    assert scope.ok and scope.message == (
+        "stop scope writers: no running container of stack 'shop' mounts read-write one of the job's volumes "
+        "('shop_data'); nothing stops"
+    )
+
+
+def test_the_after_phase_keeps_its_own_log_beside_the_workers(engine: FakeEngine, tmp_path: t.Any) -> None:
+    label(engine, "shop-web-1", after__command="upload")
+    engine.worker_script = WorkerScript(logs=b"snapshot done\n")
+    result = run(engine, tmp_path)
+    assert result.worker is not None and result.after is not None
+    assert result.worker.log_path == str(tmp_path / "logs" / "backup" / f"{RUN_ID}.log")
+    assert result.after.log_path == str(tmp_path / "logs" / "backup" / f"{RUN_ID}.after.log")
+    assert (tmp_path / "logs" / "backup" / f"{RUN_ID}.log").read_text() == "snapshot done\n"
