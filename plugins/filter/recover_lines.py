@@ -14,6 +14,11 @@ author:
 description:
   - Turns the registered result of a loop of M(bosun.compose.stack) tasks (one item per project) into the lines
     that the playbook C(bosun.compose.recover) prints, each the project, a colon and the stack task's C(summary).
+  - >-
+    Under a stack whose recovery ran the dead run's pending error and finally hooks (C(recover.hooks) of
+    M(bosun.compose.stack)), one indented line per hook, C(hook <phase> in <container>:) followed by its exit code,
+    C(timed out after <n>s), its duration and error, or C(skipped,) and the reason; then its last output lines,
+    indented further.
   - Fails when the input is not a dict with C(results), or a result lacks C(item) or C(summary).
 options:
   _input:
@@ -34,7 +39,10 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ recovered | bosun.compose.recover_lines }}"
   # msg:
-  #   - "shop: recovered stack 'shop' from run 5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f: 3/3 started"
+  #   - "shop: recovered stack 'shop' from run '5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f' of job 'nightly-backup' on host
+  #     'docker1': 3/3 started; ran 1 pending hook(s)"
+  #   - '  hook finally in shop-web-1: exit code 0, 0.2s'
+  #   - '    | maintenance page removed'
 """
 
 RETURN = r"""
@@ -44,13 +52,16 @@ _value:
   elements: str
 """
 
+import collections.abc as cabc
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.plugin_utils._filter_input import field, mapping, sequence
+from ansible_collections.bosun.compose.plugins.plugin_utils._report_text import hook_result_lines
 
 
 def recover_lines(recovered: t.Any) -> list[str]:
-    """One line per recovered stack, "<project>: <summary>", from the registered result of a stack task loop."""
+    """One line per recovered stack, "<project>: <summary>", and under it one per hook the recovery ran,
+    from the registered result of a stack task loop."""
     name = "recover_lines"
     results = sequence(
         field(mapping(recovered, name, "the loop result"), "results", name, "the loop result"), name, "results"
@@ -59,6 +70,10 @@ def recover_lines(recovered: t.Any) -> list[str]:
     for res in results:
         res = mapping(res, name, "each result")
         lines.append(f"{field(res, 'item', name, 'each result')}: {field(res, 'summary', name, 'each result')}")
+        recover = res.get("recover")
+        hooks = recover.get("hooks") if isinstance(recover, cabc.Mapping) else None
+        for hook in sequence(hooks or [], name, "a recovery's hooks"):
+            lines += hook_result_lines(hook, name, prefix="hook ", indent="  ")
     return lines
 
 

@@ -17,10 +17,20 @@ description:
   - >-
     The lines are, in order: a header naming the run id, the job, the stack and the outcome, with a note in
     check mode; the message when there is one; one line per step, C(step:) followed by its type, status,
-    duration and detail; C(Downtime:) with the downtime (V(n/a) without one, and in check mode, which stops
-    nothing) and the deadline; when the worker ran, C(Worker:) with its exit code, whether it timed out, its
-    duration and its log path; C(Worker log tail:)
-    and one indented line per log line when there are any; and C(Safety net:) with what the safety net did.
+    duration and detail (for a C(run_hook) step the hook's phase, container and how it ended).
+  - >-
+    Then C(Downtime:) with the downtime (V(n/a) without one, and in check mode, which stops nothing; C(so far)
+    and the number of containers left stopped on purpose with C(keep_stopped)) and the deadline; C(Duration:)
+    with the time the whole run took, hooks and after-phase included (V(n/a) without one, and in check mode) and
+    the plan's maximum duration; C(Left stopped on purpose (keep_stopped\):) naming those containers, when there
+    are any.
+  - >-
+    Then, when the worker ran, C(Worker:) with its exit code, whether it timed out, its duration and its log path;
+    C(Worker log tail:) and one indented line per log line when there are any; one line per hook that ran or was
+    skipped, C(Hook <phase> in <container>:) followed by its exit code, C(timed out after <n>s), C(cancelled),
+    its duration and error, or C(skipped,) and the reason, then its last output lines, indented; when the
+    after-phase ran, C(After-phase:) and C(After-phase log tail:) as for the worker; and C(Safety net:) with what
+    the safety net did, followed by a C(Safety net hook) line for each hook of a dead run it ran.
   - Fails when the input is not a dict or lacks one of the report's keys.
 options:
   _input:
@@ -35,13 +45,20 @@ EXAMPLES = r"""
     msg: "{{ report | bosun.compose.report_lines }}"
   # msg:
   #   - 'Run 5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f of job nightly-backup on stack shop: success'
+  #   - job 'nightly-backup' succeeded; stack 'shop' was down 6.8s
+  #   - "step: run_hook ok 1.3s pre hook in 'shop-db-1' exited with code 0"
   #   - 'step: stop_containers ok 1.2s'
-  #   - 'step: run_worker ok 3.4s'
-  #   - 'step: start_containers ok 2.1s'
+  #   - 'step: run_worker ok 3.4s exited with code 0'
+  #   - 'step: start_containers ok 2.1s 2/2 started'
+  #   - 'step: run_after ok 5.0s exited with code 0'
   #   - 'Downtime: 6.8s (deadline 3690s)'
-  #   - 'Worker: exit code 0, 3.4s, log /var/lib/bosun/logs/nightly-backup/5f0c2a7e.log'
+  #   - 'Duration: 13.9s in all, hooks and after-phase included (maximum 7395s)'
+  #   - 'Worker: exit code 0, 3.4s, log /var/lib/bosun/logs/nightly-backup/5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f.log'
   #   - 'Worker log tail:'
-  #   - '  | done'
+  #   - '  | snapshot 3b1f0a2c saved'
+  #   - 'Hook pre in shop-db-1: exit code 0, 1.3s'
+  #   - '  | pg_dump: dumped 12 tables'
+  #   - 'After-phase: exit code 0, 5.0s, log /var/lib/bosun/logs/nightly-backup/5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f.log'
   #   - 'Safety net: none'
 """
 
@@ -55,46 +72,53 @@ _value:
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.plugin_utils._filter_input import field, mapping, sequence
-from ansible_collections.bosun.compose.plugins.plugin_utils._report_text import text
+from ansible_collections.bosun.compose.plugins.plugin_utils._report_text import (
+    hook_result_lines,
+    one_shot_lines,
+    seconds,
+    text,
+)
+
+NAME = "report_lines"
 
 
 def report_lines(report: t.Any) -> list[str]:
     """The lines of "Show the run report", from the dict that run_report makes."""
-    name = "report_lines"
-    rep = mapping(report, name, "the report")
+    rep = mapping(report, NAME, "the report")
 
     def get(key: str) -> t.Any:
-        return field(rep, key, name, "the report")
+        return field(rep, key, NAME, "the report")
 
     head = f"Run {text(get('run_id'))} of job {text(get('job'))} on stack {text(get('stack'))}: {text(get('outcome'))}"
-    lines = [head + (" (check mode, nothing was touched)" if get("check_mode") else "")]
+    check_mode = get("check_mode")
+    lines = [head + (" (check mode, nothing was touched)" if check_mode else "")]
     if get("message"):
         lines.append(text(get("message")))
-    for step in sequence(get("steps"), name, "steps"):
-        s = mapping(step, name, "each step")
-        words = [text(field(s, k, name, "each step")) for k in ("type", "status")]
-        words.append(text(field(s, "duration", name, "each step")) + "s")
+    for step in sequence(get("steps"), NAME, "steps"):
+        s = mapping(step, NAME, "each step")
+        words = [text(field(s, k, NAME, "each step")) for k in ("type", "status")]
+        words.append(seconds(field(s, "duration", NAME, "each step")))
         words.append(text(s.get("detail") or ""))
         lines.append("step: " + " ".join(words).strip())
+    kept = [text(n) for n in sequence(get("kept_stopped"), NAME, "kept_stopped")]
     # A check-mode run stops nothing: its 0.0 s is no downtime measured.
-    downtime = None if get("check_mode") else get("downtime_seconds")
-    lines.append(
-        f"Downtime: {'n/a' if downtime is None else text(downtime) + 's'} (deadline {text(get('deadline_seconds'))}s)"
-    )
-    worker = get("worker")
-    if worker is None:
-        worker = {}
-    worker = mapping(worker, name, "the report's worker")
-    if "exit_code" in worker:
-        lines.append(
-            f"Worker: exit code {text(worker['exit_code'])}{', timed out' if worker.get('timed_out') else ''}"
-            f", {text(worker.get('duration'))}s, log {text(worker.get('log_path', '-'))}"
-        )
-    tail = worker.get("log_tail") or []
-    if tail:
-        lines.append("Worker log tail:")
-        lines += ["  | " + text(line) for line in sequence(tail, name, "the worker's log_tail")]
+    downtime = None if check_mode else get("downtime_seconds")
+    shown = "n/a" if downtime is None else seconds(downtime)
+    if downtime is not None and kept:
+        shown += f" so far, {len(kept)} container(s) left stopped on purpose"
+    lines.append(f"Downtime: {shown} (deadline {seconds(get('deadline_seconds'))})")
+    duration = None if check_mode else get("duration_seconds")
+    took = "n/a" if duration is None else seconds(duration) + " in all, hooks and after-phase included"
+    lines.append(f"Duration: {took} (maximum {seconds(get('max_duration_seconds'))})")
+    if kept:
+        lines.append("Left stopped on purpose (keep_stopped): " + ", ".join(kept))
+    lines += one_shot_lines(get("worker"), "Worker", NAME)
+    for hook in sequence(get("hooks"), NAME, "hooks"):
+        lines += hook_result_lines(hook, NAME)
+    lines += one_shot_lines(get("after"), "After-phase", NAME)
     lines.append(f"Safety net: {text(get('safety_net'))}")
+    for hook in sequence(get("safety_net_hooks"), NAME, "safety_net_hooks"):
+        lines += hook_result_lines(hook, NAME, prefix="Safety net hook ")
     return lines
 
 

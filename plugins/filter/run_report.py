@@ -15,10 +15,10 @@ description:
   - Builds the report that the role C(bosun.compose.run_job) publishes with C(ansible.builtin.set_stats) as
     C(bosun_run.<inventory_hostname>), from the registered result of M(bosun.compose.job_run), the plan of
     M(bosun.compose.job_plan) and the result of the safety net (M(bosun.compose.stack) with C(state=recovered)).
-  - The run id, the deadline and (when the result has none) the stack come from the plan.
+  - The run id, the deadline, the maximum duration and (when the result has none) the stack come from the plan.
   - A result without a key gives the report a default for it (for example outcome C(unknown) and C(failed=true)
     when the job_run task registered nothing).
-  - Fails when an input has the wrong type or the plan lacks C(run_id), C(stack) or C(deadline).
+  - Fails when an input has the wrong type or the plan lacks C(run_id), C(stack), C(deadline) or C(max_duration).
 options:
   _input:
     description: The registered result of M(bosun.compose.job_run); an empty dict when the task registered none.
@@ -32,6 +32,8 @@ options:
     description:
       - The registered result of the safety net task; an empty dict (or null) when it registered none.
       - Its C(recover.action) becomes the report's C(safety_net); without it, C(failed:) and the result's C(msg).
+      - Its C(recover.hooks), the error and finally hooks of a dead run that the safety net ran, become the
+        report's C(safety_net_hooks).
     type: dict
   host:
     description: The host the run was for, normally C(inventory_hostname).
@@ -91,29 +93,58 @@ _value:
       description: When the run finished (UTC, ISO 8601), or null.
       type: str
     downtime_seconds:
-      description: Seconds from the first stop to the end of the restart, or null.
+      description:
+        - Seconds from the first stop to the end of the restart, or null.
+        - With C(keep_stopped), to the moment the run left the stop-set stopped.
       type: float
     deadline_seconds:
       description: The plan's deadline (maximum downtime) in seconds.
+      type: int
+    duration_seconds:
+      description: Seconds the whole run took, hooks and after-phase included, or null.
+      type: float
+    max_duration_seconds:
+      description: The plan's maximum duration of the whole run in seconds (RV(bosun.compose.job_plan#module:plan.max_duration)).
       type: int
     steps:
       description: The steps that ran, as M(bosun.compose.job_run) returns them.
       type: list
       elements: dict
     stopped:
-      description: The names of the containers the run stopped.
+      description: The names of the containers the run stopped (or paused).
       type: list
       elements: str
     restarted:
       description: The names of the containers running again afterwards.
       type: list
       elements: str
+    kept_stopped:
+      description: The names of the containers the run left stopped on purpose (C(keep_stopped)); empty otherwise.
+      type: list
+      elements: str
     worker:
       description: The worker's result as M(bosun.compose.job_run) returns it (null when no worker ran).
+      type: dict
+    hooks:
+      description:
+        - The hooks that ran (or were skipped), in order, as M(bosun.compose.job_run) returns them in
+          RV(bosun.compose.job_run#module:hooks); empty when none ran.
+      type: list
+      elements: dict
+    after:
+      description:
+        - The after-phase's result as M(bosun.compose.job_run) returns it in RV(bosun.compose.job_run#module:after);
+          null when no after-phase ran.
       type: dict
     safety_net:
       description: What the safety net did (for example V(none) or V(recovered)), or C(failed:) and why.
       type: str
+    safety_net_hooks:
+      description:
+        - The error and finally hooks of a dead run that the safety net ran after restarting the stack (with
+          C(BOSUN_OUTCOME=interrupted)), in the format of C(hooks); empty when it ran none.
+      type: list
+      elements: dict
     record_path:
       description: The run record on the Docker host, or null.
       type: str
@@ -142,11 +173,17 @@ REPORT_KEYS = (
     "finished_at",
     "downtime_seconds",
     "deadline_seconds",
+    "duration_seconds",
+    "max_duration_seconds",
     "steps",
     "stopped",
     "restarted",
+    "kept_stopped",
     "worker",
+    "hooks",
+    "after",
     "safety_net",
+    "safety_net_hooks",
     "record_path",
 )
 
@@ -174,10 +211,19 @@ def run_report(
     if not isinstance(check_mode, bool):
         raise AnsibleFilterError(f"{name}: check_mode must be a boolean, got {type(check_mode).__name__}")
     recover = rec.get("recover")
+    safety_net_hooks: list[t.Any] = []
     if isinstance(recover, cabc.Mapping) and "action" in recover:
         safety_net = recover["action"]
+        safety_net_hooks = sequence(recover.get("hooks") or [], name, "the safety net's hooks")
     else:
         safety_net = "failed: " + text(rec.get("msg", "did not run"))
+
+    def names(key: str, what: str) -> list[t.Any]:
+        return [
+            mapping(c, name, f"each {what} container").get("name")
+            for c in sequence(r.get(key, []), name, f"the result's {key}")
+        ]
+
     report = {
         "host": host,
         "run_id": field(plan, "run_id", name, "plan"),
@@ -191,17 +237,17 @@ def run_report(
         "finished_at": r.get("finished_at"),
         "downtime_seconds": r.get("downtime_seconds"),
         "deadline_seconds": field(plan, "deadline", name, "plan"),
+        "duration_seconds": r.get("duration_seconds"),
+        "max_duration_seconds": field(plan, "max_duration", name, "plan"),
         "steps": sequence(r.get("steps", []), name, "the result's steps"),
-        "stopped": [
-            mapping(c, name, "each stopped container").get("name")
-            for c in sequence(r.get("stopped", []), name, "the result's stopped")
-        ],
-        "restarted": [
-            mapping(c, name, "each restarted container").get("name")
-            for c in sequence(r.get("restarted", []), name, "the result's restarted")
-        ],
+        "stopped": names("stopped", "stopped"),
+        "restarted": names("restarted", "restarted"),
+        "kept_stopped": names("kept_stopped", "kept stopped"),
         "worker": r.get("worker", {}),
+        "hooks": sequence(r.get("hooks") or [], name, "the result's hooks"),
+        "after": r.get("after"),
         "safety_net": safety_net,
+        "safety_net_hooks": safety_net_hooks,
         "record_path": r.get("record_path"),
     }
     return {k: report[k] for k in REPORT_KEYS}

@@ -47,6 +47,65 @@ def test_recover_lines_one_line_per_loop_item():
     ]
 
 
+def test_recover_lines_show_the_pending_hooks_a_recovery_ran():
+    web = {"id": "id-web", "name": "shop-web-1", "service": "web"}
+    db = {"id": "id-db", "name": "shop-db-1", "service": "db"}
+    hooks = [
+        {
+            "phase": "error",
+            "container": db,
+            "command": ["sh", "-c", "rm -f /backup/partial.sql"],
+            "user": None,
+            "timeout": 300,
+            "exit_code": 0,
+            "timed_out": False,
+            "cancelled": False,
+            "skipped": None,
+            "duration": 0.31,
+            "output_tail": ["removed the partial dump"],
+            "error": None,
+            "ok": True,
+            "reason": "error hook in 'shop-db-1' exited with code 0",
+        },
+        {
+            "phase": "finally",
+            "container": web,
+            "command": ["rm", "/srv/maintenance"],
+            "user": None,
+            "timeout": 30,
+            "exit_code": None,
+            "timed_out": False,
+            "cancelled": False,
+            "skipped": "container 'shop-web-1' is exited, not running",
+            "duration": 0.0,
+            "output_tail": [],
+            "error": None,
+            "ok": False,
+            "reason": "finally hook in 'shop-web-1' was skipped: container 'shop-web-1' is exited, not running",
+        },
+    ]
+    registered = {
+        "results": [
+            {
+                "item": "shop",
+                "summary": "recovered stack 'shop': 2/3 started; ran 2 pending hook(s)",
+                "recover": {"action": "recovered", "hooks": hooks},
+            },
+            # A failed stack task (no recover) and a state without hooks (older result) show the summary only.
+            {"item": "blog", "summary": "cannot connect", "failed": True},
+            {"item": "wiki", "summary": "nothing to recover", "recover": {"action": "none"}},
+        ]
+    }
+    assert recover_lines(registered) == [
+        "shop: recovered stack 'shop': 2/3 started; ran 2 pending hook(s)",
+        "  hook error in shop-db-1: exit code 0, 0.31s",
+        "    | removed the partial dump",
+        "  hook finally in shop-web-1: skipped, container 'shop-web-1' is exited, not running",
+        "blog: cannot connect",
+        "wiki: nothing to recover",
+    ]
+
+
 def test_recover_lines_of_an_empty_loop():
     assert recover_lines({"changed": False, "results": [], "skipped": True}) == []
 
@@ -58,6 +117,14 @@ def test_recover_lines_of_an_empty_loop():
         ({"changed": False}, "recover_lines: the loop result has no key 'results'"),
         ({"results": [{"item": "shop"}]}, "recover_lines: each result has no key 'summary'"),
         ({"results": "shop"}, "recover_lines: results must be a list, got str"),
+        (
+            {"results": [{"item": "shop", "summary": "x", "recover": {"hooks": {"error": []}}}]},
+            "recover_lines: a recovery's hooks must be a list, got dict",
+        ),
+        (
+            {"results": [{"item": "shop", "summary": "x", "recover": {"hooks": [{"phase": "error"}]}}]},
+            "recover_lines: each hook result has no key 'container'",
+        ),
     ],
 )
 def test_recover_lines_refuses_wrong_inputs(registered, message):

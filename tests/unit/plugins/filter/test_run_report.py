@@ -56,6 +56,13 @@ PLAN = {
     "stop_budget": 40,
     "start_budget": 300,
     "deadline": 3950,
+    "max_duration": 3950,
+    "stop_scope": "stack",
+    "stop_mode": "stop",
+    "stays_up": [],
+    "keep_stopped": False,
+    "hooks": {"pre": [], "post": [], "error": [], "finally": []},
+    "after": None,
     "preflight": [
         {"name": "stack", "object": "shop", "ok": True, "message": "stack 'shop' has 3 running of 3 container(s)"},
         {
@@ -117,6 +124,10 @@ RESULT = {
     "stopped": [container("web"), container("cron"), container("db")],
     "restarted": [container("db"), container("web"), container("cron")],
     "downtime_seconds": 6.8,
+    "duration_seconds": 8.5,
+    "hooks": [],
+    "after": None,
+    "kept_stopped": [],
     "plan": PLAN,
     "record_path": "/var/lib/bosun/runs/nightly-backup/x.json",
     "changed": True,
@@ -148,11 +159,15 @@ def test_plan_lines_header_steps_stop_order_deadline_and_checks():
     assert plan_lines(PLAN) == [
         f"Job nightly-backup on stack shop (run id {RUN})",
         "1. stop 3 running container(s) of stack 'shop' in 2 level(s)",
+        "   - stop shop-web-1 + shop-cron-1, then shop-db-1",
         "2. run worker 'bosun-worker-nightly-backup-5f0c2a7e' from image 'busybox:1.36' with 1 volume(s) mounted, "
         "for at most 3600s",
+        "   - command: the image's own command",
         "3. start the same 3 container(s) in dependency order within 300s",
+        "Stop scope: stack, stop mode stop",
         "Stop order: web + cron -> db",
         "Deadline (maximum downtime): 3950s (stop budget 40s, start budget 300s)",
+        "Maximum duration (the whole run, hooks and after-phase included): 3950s",
         "preflight ok:   stack 'shop' has 3 running of 3 container(s)",
         "preflight FAIL: worker image 'busybox:1.36' is not present on this Docker host",
     ]
@@ -162,8 +177,11 @@ def test_plan_lines_without_a_stop_step_or_checks():
     plan = dict(PLAN, steps=[PLAN["steps"][1]], preflight=[])
     assert plan_lines(plan)[1:] == [
         "1. " + PLAN["steps"][1]["description"],
-        "Stop order: ",
+        "   - command: the image's own command",
+        "Stop scope: stack, stop mode stop",
+        "Stop order: none, nothing stops",
         "Deadline (maximum downtime): 3950s (stop budget 40s, start budget 300s)",
+        "Maximum duration (the whole run, hooks and after-phase included): 3950s",
     ]
 
 
@@ -200,11 +218,17 @@ def test_run_report_of_a_successful_run():
         "finished_at": "2026-03-01T02:00:09.500000+00:00",
         "downtime_seconds": 6.8,
         "deadline_seconds": 3950,
+        "duration_seconds": 8.5,
+        "max_duration_seconds": 3950,
         "steps": RESULT["steps"],
         "stopped": ["shop-web-1", "shop-cron-1", "shop-db-1"],
         "restarted": ["shop-db-1", "shop-web-1", "shop-cron-1"],
+        "kept_stopped": [],
         "worker": RESULT["worker"],
+        "hooks": [],
+        "after": None,
         "safety_net": "none",
+        "safety_net_hooks": [],
         "record_path": "/var/lib/bosun/runs/nightly-backup/x.json",
     }
 
@@ -230,11 +254,17 @@ def test_run_report_when_job_run_registered_nothing_and_the_safety_net_failed():
         "finished_at": None,
         "downtime_seconds": None,
         "deadline_seconds": 3950,
+        "duration_seconds": None,
+        "max_duration_seconds": 3950,
         "steps": [],
         "stopped": [],
         "restarted": [],
+        "kept_stopped": [],
         "worker": {},
+        "hooks": [],
+        "after": None,
         "safety_net": "failed: Cannot connect to the Docker daemon",
+        "safety_net_hooks": [],
         "record_path": None,
     }
 
@@ -294,6 +324,7 @@ def test_report_lines_of_a_successful_run():
         "step: run_worker ok 3.4s exit code 0",
         "step: start_containers ok 2s",
         "Downtime: 6.8s (deadline 3950s)",
+        "Duration: 8.5s in all, hooks and after-phase included (maximum 3950s)",
         "Worker: exit code 0, 3.4s, log /var/lib/bosun/logs/nightly-backup/x.log",
         "Worker log tail:",
         "  | dumping",
@@ -315,6 +346,7 @@ def test_report_lines_of_a_timed_out_worker_in_check_mode_without_log_tail():
     assert report_lines(rep) == [
         f"Run {RUN} of job nightly-backup on stack shop: timeout (check mode, nothing was touched)",
         "Downtime: n/a (deadline 3950s)",
+        "Duration: n/a (maximum 3950s)",
         "Worker: exit code 137, timed out, 3.4s, log -",
         "Safety net: recovered",
     ]
@@ -338,6 +370,7 @@ def test_report_lines_without_a_result():
     assert report_lines(rep) == [
         f"Run {RUN} of job nightly-backup on stack shop: unknown",
         "Downtime: n/a (deadline 3950s)",
+        "Duration: n/a (maximum 3950s)",
         "Safety net: failed: did not run",
     ]
 
@@ -361,3 +394,389 @@ def test_report_lines_refuses_a_step_without_duration():
     del rep["steps"][0]["duration"]
     with pytest.raises(AnsibleFilterError, match="report_lines: each step has no key 'duration'"):
         report_lines(rep)
+
+
+def test_report_lines_of_a_check_mode_run_say_duration_n_a():
+    rep = run_report(
+        dict(RESULT, duration_seconds=0.2, worker={}, steps=[]),
+        plan=PLAN,
+        recovered={"recover": {"action": "none"}},
+        host="web1",
+        check_mode=True,
+    )
+    assert "Duration: n/a (maximum 3950s)" in report_lines(rep)
+
+
+# The job lifecycle: hooks in every phase, pause mode, what stays up, the after-phase, keep_stopped.
+
+
+def hook(phase: str, service: str, command: list, **extra) -> dict:
+    """A planned hook as Plan.to_dict() holds it (on_error only for pre)."""
+    h = {"phase": phase, "container": container(service), "command": command, "user": None, "timeout": 300}
+    if phase == "pre":
+        h["on_error"] = "abort"
+    return {**h, **extra}
+
+
+def hook_result(planned: dict, **extra) -> dict:
+    """A hook's result as RunResult.to_dict() holds it: a successful run unless ``extra`` says otherwise."""
+    r = {
+        **planned,
+        "exit_code": 0,
+        "timed_out": False,
+        "cancelled": False,
+        "skipped": None,
+        "duration": 0.4,
+        "output_tail": [],
+        "error": None,
+        "ok": True,
+        "reason": f"{planned['phase']} hook in {planned['container']['name']!r} exited with code 0",
+    }
+    return {**r, **extra}
+
+
+WORKER = {
+    "name": "bosun-worker-nightly-backup-5f0c2a7e",
+    "image": "restic/restic:0.17.3",
+    "command": ["restic", "backup", "/mnt/data", "--tag", "shop nightly"],
+    "env": {"RESTIC_REPOSITORY": "/mnt/repo", "RESTIC_PASSWORD": "********"},
+    "secret_env_names": ["RESTIC_PASSWORD"],
+    "mounts": [
+        {"volume": "shop_data", "path": "/mnt/data", "mode": "ro"},
+        {"volume": "shop_repo", "path": "/mnt/repo", "mode": "rw"},
+    ],
+    "network": "none",
+    "user": "1000:1000",
+    "timeout": 3600,
+    "role": "worker",
+}
+AFTER = dict(
+    WORKER,
+    name="bosun-after-nightly-backup-5f0c2a7e",
+    command=["restic", "check"],
+    env={},
+    secret_env_names=[],
+    mounts=WORKER["mounts"][1:],
+    network=None,
+    user=None,
+    role="after",
+)
+PRE = [
+    hook("pre", "web", ["touch", "/srv/maintenance"], user="www-data", on_error="continue"),
+    hook("pre", "db", ["pg_dump", "-f", "/backup/shop.sql"]),
+]
+POST = [hook("post", "db", ["psql", "-c", "ANALYZE"])]
+ERROR = [hook("error", "web", "notify 'backup failed'")]
+FINALLY = [hook("finally", "web", ["rm", "-f", "/srv/maintenance"], timeout=30)]
+PAUSED_LEVELS = [
+    [dict(container("web"), action="pause"), dict(container("cron"), state="restarting", action="stop")],
+    [dict(container("db"), action="pause")],
+]
+
+# job_plan's RV plan of a job with every phase: pre hooks, pause mode, a container that stays up, the worker,
+# the unpause, post and error hooks, the after-phase and a finally hook.
+LIFECYCLE_PLAN = dict(
+    PLAN,
+    steps=[
+        {
+            "type": "run_hooks",
+            "description": "run 2 pre hook(s) in 'shop-web-1', 'shop-db-1', before anything stops, in the running stack",
+            "timeout": 600,
+            "when": "before anything stops, in the running stack",
+            "phase": "pre",
+            "hooks": PRE,
+        },
+        {
+            "type": "stop_containers",
+            "description": "pause 3 container(s) of stack 'shop' in 2 level(s) (scope attached) (1 restarting: "
+            "returned to that state); 1 stay(s) up, untouched",
+            "timeout": None,
+            "levels": PAUSED_LEVELS,
+        },
+        {"type": "run_worker", "description": "run worker", "timeout": None, "worker": WORKER},
+        {
+            "type": "start_containers",
+            "description": "unpause the same 3 container(s) in dependency order within 60s",
+            "timeout": 60,
+            "levels": list(reversed(PAUSED_LEVELS)),
+        },
+        {"type": "run_hooks", "description": "run 1 post hook(s)", "timeout": 300, "phase": "post", "hooks": POST},
+        {"type": "run_hooks", "description": "run 1 error hook(s)", "timeout": 300, "phase": "error", "hooks": ERROR},
+        {
+            "type": "run_after",
+            "description": "run the after-phase",
+            "timeout": None,
+            "when": "once the stack runs again, when the worker succeeded",
+            "worker": AFTER,
+        },
+        {
+            "type": "run_hooks",
+            "description": "run 1 finally hook(s)",
+            "timeout": 30,
+            "phase": "finally",
+            "hooks": FINALLY,
+        },
+    ],
+    stop_scope="attached",
+    stop_mode="pause",
+    stays_up=[
+        {"id": "id-cache", "name": "shop-cache-1", "service": "cache", "state": "running"},
+        {"id": "id-admin", "name": "shop-admin-1", "service": "admin", "state": "paused"},
+    ],
+    hooks={"pre": PRE, "post": POST, "error": ERROR, "finally": FINALLY},
+    after=AFTER,
+    max_duration=11200,
+    preflight=[],
+)
+
+
+def test_plan_lines_show_every_phase_of_the_lifecycle():
+    assert plan_lines(LIFECYCLE_PLAN) == [
+        f"Job nightly-backup on stack shop (run id {RUN})",
+        "1. run 2 pre hook(s) in 'shop-web-1', 'shop-db-1', before anything stops, in the running stack",
+        "   - pre hook in shop-web-1: touch /srv/maintenance (as www-data, timeout 300s, on error continue)",
+        "   - pre hook in shop-db-1: pg_dump -f /backup/shop.sql (timeout 300s, on error abort)",
+        "2. pause 3 container(s) of stack 'shop' in 2 level(s) (scope attached) (1 restarting: returned to that "
+        "state); 1 stay(s) up, untouched",
+        "   - pause shop-web-1 + shop-cron-1 (restarting; stop), then shop-db-1",
+        "3. run worker",
+        "   - command: restic backup /mnt/data --tag 'shop nightly'; mounts: shop_data at /mnt/data (ro), "
+        "shop_repo at /mnt/repo (rw); user: 1000:1000; network: none; env: RESTIC_REPOSITORY, RESTIC_PASSWORD (secret)",
+        "4. unpause the same 3 container(s) in dependency order within 60s",
+        "5. run 1 post hook(s)",
+        "   - post hook in shop-db-1: psql -c ANALYZE (timeout 300s)",
+        "6. run 1 error hook(s)",
+        "   - error hook in shop-web-1: notify 'backup failed' (timeout 300s)",
+        "7. run the after-phase",
+        "   - once the stack runs again, when the worker succeeded: command: restic check; "
+        "mounts: shop_repo at /mnt/repo (rw)",
+        "8. run 1 finally hook(s)",
+        "   - finally hook in shop-web-1: rm -f /srv/maintenance (timeout 30s)",
+        "Stop scope: attached, stop mode pause",
+        "Stop order: web + cron -> db",
+        "Stays up, untouched: shop-cache-1, shop-admin-1 (paused)",
+        "Deadline (maximum downtime): 3950s (stop budget 40s, start budget 300s)",
+        "Maximum duration (the whole run, hooks and after-phase included): 11200s",
+    ]
+
+
+def test_plan_lines_of_a_run_that_keeps_the_stack_stopped():
+    levels = [[container("web")], [container("db")]]
+    plan = dict(
+        PLAN,
+        steps=[
+            {"type": "stop_containers", "description": "stop 2 container(s)", "timeout": None, "levels": levels},
+            {"type": "run_worker", "description": "run worker", "timeout": None, "worker": {"command": ["migrate"]}},
+            {
+                "type": "keep_stopped",
+                "description": "leave the same 2 container(s) stopped on purpose (keep_stopped) and release the stack",
+                "timeout": None,
+                "levels": list(reversed(levels)),
+            },
+            {
+                "type": "run_hooks",
+                "description": "run 2 finally hook(s)",
+                "timeout": 600,
+                "phase": "finally",
+                "hooks": [hook("finally", "db", ["true"]), hook("finally", "cache", ["redis-cli", "FLUSHALL"])],
+            },
+        ],
+        keep_stopped=True,
+        stays_up=[{"id": "id-cache", "name": "shop-cache-1", "service": "cache", "state": "running"}],
+        preflight=[],
+    )
+    assert plan_lines(plan)[1:-2] == [
+        "1. stop 2 container(s)",
+        "   - stop shop-web-1, then shop-db-1",
+        "2. run worker",
+        "   - command: migrate",
+        "3. leave the same 2 container(s) stopped on purpose (keep_stopped) and release the stack",
+        "   - left stopped: shop-db-1, shop-web-1; no post or error hook and no after-phase runs",
+        "4. run 2 finally hook(s)",
+        # db is left stopped: its finally hook will find it not running.
+        "   - finally hook in shop-db-1: true (timeout 300s); skipped, as its container is left stopped",
+        "   - finally hook in shop-cache-1: redis-cli FLUSHALL (timeout 300s)",
+        "Stop scope: stack, stop mode stop",
+        "Stop order: web -> db",
+        "Stays up, untouched: shop-cache-1",
+        "Keep stopped: yes, the stop-set stays stopped after the worker (keep_stopped)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        ({k: v for k, v in PLAN.items() if k != "max_duration"}, "plan_lines: the plan has no key 'max_duration'"),
+        ({k: v for k, v in PLAN.items() if k != "stop_mode"}, "plan_lines: the plan has no key 'stop_mode'"),
+        (dict(PLAN, stays_up=["shop-cache-1"]), "plan_lines: each container that stays up must be a dict, got str"),
+        (
+            dict(PLAN, steps=[{"type": "run_hooks", "description": "x", "hooks": [{"phase": "pre"}]}]),
+            "plan_lines: each hook has no key 'container'",
+        ),
+        (
+            dict(PLAN, steps=[{"type": "run_hooks", "description": "x", "hooks": [dict(PRE[1], container={})]}]),
+            "plan_lines: a hook's container has no key 'name'",
+        ),
+        (
+            dict(
+                PLAN,
+                steps=[
+                    {"type": "run_hooks", "description": "x", "hooks": [{"phase": "pre", "container": {"name": "c"}}]}
+                ],
+            ),
+            "plan_lines: each hook has no key 'timeout'",
+        ),
+        (dict(PLAN, steps=[{"type": "run_worker", "description": "x"}]), "plan_lines: the run_worker step has no key"),
+    ],
+)
+def test_plan_lines_refuses_a_plan_without_its_lifecycle_keys(plan, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        plan_lines(plan)
+    assert message in str(err.value)
+
+
+# job_run's result of that plan: the pre hook of web failed (on error continue), post ran, the after-phase ran,
+# the finally hook timed out.
+HOOK_RESULTS = [
+    hook_result(
+        PRE[0],
+        exit_code=1,
+        ok=False,
+        output_tail=["touch: /srv/maintenance: Read-only file system"],
+        reason="pre hook in 'shop-web-1' exited with code 1",
+    ),
+    hook_result(PRE[1], duration=2.1, output_tail=["dumped 12 tables", "done"]),
+    hook_result(POST[0]),
+    hook_result(FINALLY[0], exit_code=None, timed_out=True, ok=False, duration=37.0, reason="timed out"),
+]
+AFTER_RESULT = {
+    "name": "bosun-after-nightly-backup-5f0c2a7e",
+    "exit_code": 0,
+    "timed_out": False,
+    "cancelled": False,
+    "duration": 5.5,
+    "log_tail": ["no errors were found"],
+    "log_path": "/var/lib/bosun/logs/nightly-backup/after.log",
+    "error": None,
+    "removed": True,
+}
+LIFECYCLE_RESULT = dict(
+    RESULT,
+    outcome="success",
+    message="job 'nightly-backup' succeeded; stack 'shop' was down 0.8s",
+    steps=[],
+    hooks=HOOK_RESULTS,
+    after=AFTER_RESULT,
+    downtime_seconds=0.8,
+    duration_seconds=49.7,
+    plan=LIFECYCLE_PLAN,
+)
+
+
+def test_run_report_carries_the_hooks_the_after_phase_and_the_whole_duration():
+    rep = run_report(LIFECYCLE_RESULT, plan=LIFECYCLE_PLAN, recovered=RECOVERED, host="web1")
+    assert rep["hooks"] == HOOK_RESULTS
+    assert rep["after"] == AFTER_RESULT
+    assert (rep["downtime_seconds"], rep["deadline_seconds"]) == (0.8, 3950)
+    assert (rep["duration_seconds"], rep["max_duration_seconds"]) == (49.7, 11200)
+    assert rep["kept_stopped"] == [] and rep["safety_net_hooks"] == []
+
+
+def test_report_lines_show_each_hook_the_after_phase_and_the_whole_duration():
+    rep = run_report(LIFECYCLE_RESULT, plan=LIFECYCLE_PLAN, recovered=RECOVERED, host="web1")
+    assert report_lines(rep) == [
+        f"Run {RUN} of job nightly-backup on stack shop: success",
+        "job 'nightly-backup' succeeded; stack 'shop' was down 0.8s",
+        "Downtime: 0.8s (deadline 3950s)",
+        "Duration: 49.7s in all, hooks and after-phase included (maximum 11200s)",
+        "Worker: exit code 0, 3.4s, log /var/lib/bosun/logs/nightly-backup/x.log",
+        "Worker log tail:",
+        "  | dumping",
+        "  | done",
+        "Hook pre in shop-web-1: exit code 1, 0.4s, on error continue: the run went on",
+        "  | touch: /srv/maintenance: Read-only file system",
+        "Hook pre in shop-db-1: exit code 0, 2.1s",
+        "  | dumped 12 tables",
+        "  | done",
+        "Hook post in shop-db-1: exit code 0, 0.4s",
+        "Hook finally in shop-web-1: timed out after 30s, 37.0s",
+        "After-phase: exit code 0, 5.5s, log /var/lib/bosun/logs/nightly-backup/after.log",
+        "After-phase log tail:",
+        "  | no errors were found",
+        "Safety net: none",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "line"),
+    [
+        (
+            {"skipped": "container 'shop-db-1' is exited, not running", "exit_code": None, "ok": False},
+            "Hook post in shop-db-1: skipped, container 'shop-db-1' is exited, not running",
+        ),
+        ({"exit_code": None, "cancelled": True, "ok": False}, "Hook post in shop-db-1: cancelled, 0.4s"),
+        (
+            {"exit_code": None, "ok": False, "error": "409 Client Error: container is paused"},
+            "Hook post in shop-db-1: no exit code, 0.4s, error: 409 Client Error: container is paused",
+        ),
+        ({"exit_code": 2, "ok": False}, "Hook post in shop-db-1: exit code 2, 0.4s"),
+    ],
+)
+def test_report_lines_say_how_each_hook_ended(extra, line):
+    rep = run_report(dict(RESULT, hooks=[hook_result(POST[0], **extra)]), plan=PLAN, recovered=RECOVERED, host="h")
+    assert [x for x in report_lines(rep) if x.startswith("Hook ")] == [line]
+
+
+def test_report_lines_of_a_run_that_kept_the_stack_stopped():
+    kept = [container("web"), container("db")]
+    result = dict(RESULT, restarted=[], kept_stopped=kept, downtime_seconds=4.2, duration_seconds=4.9, worker={})
+    rep = run_report(result, plan=dict(PLAN, keep_stopped=True), recovered=RECOVERED, host="web1")
+    assert rep["kept_stopped"] == ["shop-web-1", "shop-db-1"] and rep["restarted"] == []
+    assert report_lines(rep)[-4:] == [
+        "Downtime: 4.2s so far, 2 container(s) left stopped on purpose (deadline 3950s)",
+        "Duration: 4.9s in all, hooks and after-phase included (maximum 3950s)",
+        "Left stopped on purpose (keep_stopped): shop-web-1, shop-db-1",
+        "Safety net: none",
+    ]
+
+
+def test_report_lines_show_the_hooks_the_safety_net_ran_for_a_dead_run():
+    interrupted = hook_result(FINALLY[0], output_tail=["maintenance page removed"])
+    recovered = {"summary": "recovered", "recover": {"action": "recovered", "hooks": [interrupted]}}
+    rep = run_report({}, plan=PLAN, recovered=recovered, host="web1", job="nightly-backup")
+    assert rep["safety_net"] == "recovered" and rep["safety_net_hooks"] == [interrupted]
+    assert report_lines(rep)[-3:] == [
+        "Safety net: recovered",
+        "Safety net hook finally in shop-web-1: exit code 0, 0.4s",
+        "  | maintenance page removed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("result", "recovered", "message"),
+    [
+        (dict(RESULT, hooks={"pre": []}), RECOVERED, "run_report: the result's hooks must be a list, got dict"),
+        (dict(RESULT, kept_stopped=["shop-web-1"]), RECOVERED, "each kept stopped container must be a dict, got str"),
+        (RESULT, {"recover": {"action": "recovered", "hooks": "x"}}, "the safety net's hooks must be a list, got str"),
+    ],
+)
+def test_run_report_refuses_wrong_lifecycle_inputs(result, recovered, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        run_report(result, plan=PLAN, recovered=recovered, host="web1")
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [
+        ({"hooks": [{"phase": "pre"}]}, "report_lines: each hook result has no key 'container'"),
+        ({"hooks": [dict(HOOK_RESULTS[0], output_tail="x")]}, "report_lines: a hook's output_tail must be a list"),
+        ({"after": "ok"}, "report_lines: the report's after-phase must be a dict, got str"),
+        ({"kept_stopped": None}, "report_lines: kept_stopped must be a list, got NoneType"),
+    ],
+)
+def test_report_lines_refuses_wrong_lifecycle_values(report, message):
+    rep = dict(run_report(RESULT, plan=PLAN, recovered=RECOVERED, host="web1"), **report)
+    with pytest.raises(AnsibleFilterError) as err:
+        report_lines(rep)
+    assert message in str(err.value)
