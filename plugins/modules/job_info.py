@@ -14,7 +14,8 @@ description:
     C(bosun.job.attach) volume labels (the label contract v1, see
     R(the label contract guide,ansible_collections.bosun.compose.docsite.labels)).
   - Each job is returned normalized (stack, member containers, worker image, command, environment, user,
-    network, mounts, timeouts in seconds, schedule, overlap policy) together with its problems.
+    network, mounts, timeouts in seconds, schedule, overlap policy, stop scope and mode, hooks, after-phase)
+    together with its problems.
   - Bad labels never fail the task; each one is reported in RV(problems) naming the container or volume,
     the label, the offending value and what is allowed. A job with an error problem is not runnable.
   - A job is identified by its name and its stack; the same name in two stacks is two jobs (with a warning).
@@ -50,7 +51,14 @@ notes:
   - Container labels (Compose C(services.<svc>.labels)) C(bosun.job.name), C(bosun.job.enabled),
     C(bosun.job.worker.image), C(bosun.job.worker.command), C(bosun.job.worker.env.<NAME>),
     C(bosun.job.worker.user), C(bosun.job.worker.network), C(bosun.job.timeout), C(bosun.job.stop-timeout),
-    C(bosun.job.start-timeout), C(bosun.job.schedule), C(bosun.job.overlap-policy), C(bosun.stack).
+    C(bosun.job.start-timeout), C(bosun.job.schedule), C(bosun.job.overlap-policy), C(bosun.stack),
+    C(bosun.job.stop-scope), C(bosun.job.stop-mode).
+  - Hook labels, per member container and never merged - C(bosun.job.hook.<phase>) (phase C(pre), C(post), C(error)
+    or C(finally)), C(bosun.job.hook.<phase>.user), C(bosun.job.hook.<phase>.timeout) and
+    C(bosun.job.hook.pre.on-error). Only containers of the job's own stack can carry hooks.
+  - After-phase labels C(bosun.job.after.command) (it enables the after-phase), C(bosun.job.after.image),
+    C(bosun.job.after.timeout), C(bosun.job.after.env.<NAME>), C(bosun.job.after.user), C(bosun.job.after.network);
+    any of them without C(bosun.job.after.command) is a warning.
   - Volume labels (Compose C(volumes.<v>.labels)) C(bosun.job.attach), C(bosun.job.mount.path),
     C(bosun.job.mount.mode).
   - Durations are V(90s), V(30m), V(1h30m) or a whole number of seconds; zero, negative and over 7 days are errors.
@@ -181,6 +189,92 @@ jobs:
       description: What a run does when another run holds the stack, V(queue) or V(skip).
       type: str
       sample: queue
+    stop_scope:
+      description:
+        - What a run stops (C(bosun.job.stop-scope), default V(stack)) - V(stack), V(attached), V(writers) or V(none).
+      type: str
+      sample: stack
+    stop_mode:
+      description: How a run takes the stop scope down (C(bosun.job.stop-mode), default V(stop)), V(stop) or V(pause).
+      type: str
+      sample: stop
+    hooks:
+      description:
+        - The job's hooks, from the C(bosun.job.hook.<phase>) labels of its member containers (one per container and
+          phase, never merged), by container name, then phase.
+      type: list
+      elements: dict
+      contains:
+        phase:
+          description: The phase, V(pre), V(post), V(error) or V(finally).
+          type: str
+          sample: pre
+        container:
+          description: The container the hook is exec'd in, the one that carries its C(bosun.job.hook.<phase>) label.
+          type: dict
+          contains:
+            id:
+              description: The container id.
+              type: str
+              sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+            name:
+              description: The container name.
+              type: str
+              sample: shop-db-1
+            service:
+              description: The Compose service (C(com.docker.compose.service)).
+              type: str
+              sample: db
+        command:
+          description: The command as a list of arguments (C(bosun.job.hook.<phase>)).
+          type: list
+          elements: str
+          sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+        user:
+          description: The user it runs as (C(bosun.job.hook.<phase>.user)); null means the container's own.
+          type: str
+          sample: postgres
+        timeout:
+          description: Seconds it may run (C(bosun.job.hook.<phase>.timeout), default 300).
+          type: int
+          sample: 300
+        on_error:
+          description:
+            - Only for C(pre) hooks (C(bosun.job.hook.pre.on-error)). V(abort) - a failure or timeout ends the run with
+              outcome V(hook_failed) before anything stops - or V(continue).
+          type: str
+          sample: abort
+    after:
+      description:
+        - The after-phase (C(bosun.job.after.*)), a second one-shot container that runs once the stack is up again;
+          null when the job has no C(bosun.job.after.command).
+      type: dict
+      contains:
+        command:
+          description: The command as a list of arguments (C(bosun.job.after.command)).
+          type: list
+          elements: str
+          sample: [restic, check]
+        image:
+          description: The image (C(bosun.job.after.image)), default the worker image.
+          type: str
+          sample: restic/restic:0.17.3
+        timeout:
+          description: Its maximum run time in seconds (C(bosun.job.after.timeout), default 3600).
+          type: int
+          sample: 3600
+        env:
+          description: Its environment variables (C(bosun.job.after.env.<NAME>)), over the worker's, which it gets too.
+          type: dict
+          sample: {RESTIC_CHECK_SUBSET: 5%}
+        user:
+          description: The user it runs as (C(bosun.job.after.user)); null means the worker's.
+          type: str
+          sample: null
+        network:
+          description: Its network (C(bosun.job.after.network)); null means the worker's.
+          type: str
+          sample: null
     problems:
       description: This job's problems, in the format of RV(problems).
       type: list
@@ -222,6 +316,10 @@ jobs:
           description: Seconds from the first stop to the end of the restart.
           type: float
           sample: 1.716
+        duration_seconds:
+          description: Seconds the whole run took, hooks and after-phase included.
+          type: float
+          sample: 2.904
         log_path:
           description: The worker's full log on the Docker host; null when it has none.
           type: str
@@ -280,7 +378,8 @@ leases:
       type: int
       sample: 1796126767
     stop_set:
-      description: The containers the run stopped, in stop order; recovery starts exactly these.
+      description:
+        - The containers the run stopped (or paused), in stop order; recovery starts (or unpauses) exactly these.
       type: list
       elements: dict
       contains:
@@ -296,10 +395,54 @@ leases:
           description: The Compose service (C(com.docker.compose.service)).
           type: str
           sample: db
+        state:
+          description: The container's state before the run (C(running), C(restarting), C(paused)); the recovery returns it to it.
+          type: str
+          sample: running
+        action:
+          description: How the run took it down, V(stop) or V(pause).
+          type: str
+          sample: stop
     stop_budget:
       description: Seconds the run's stop step may take; recovery waits that long for a stop left in progress.
       type: int
       sample: 22
+    hooks:
+      description:
+        - The run's pending C(error) and C(finally) hooks, in run order; a recovery of the stack runs them after the
+          restart, with C(BOSUN_OUTCOME=interrupted). Empty for a lease a M(bosun.compose.stack) V(stopped) task wrote.
+      type: list
+      elements: dict
+      contains:
+        phase:
+          description: V(error) or V(finally).
+          type: str
+          sample: finally
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+        command:
+          description: The command as a list of arguments.
+          type: list
+          elements: str
+          sample: [rm, -f, /srv/maintenance]
+        user:
+          description: The user it runs as; null means the container's own.
+          type: str
+          sample: null
+        timeout:
+          description: Seconds it may run.
+          type: int
+          sample: 300
     container:
       description: The lease container on the Docker daemon (never started).
       type: str

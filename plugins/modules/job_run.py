@@ -11,16 +11,44 @@ short_description: Run a maintenance job as one crash-safe transaction on the Do
 version_added: 0.1.0
 description:
   - Finds the job (as M(bosun.compose.job_info)), plans it and runs preflight (as M(bosun.compose.job_plan)),
-    takes the stack's lease on the Docker daemon, then runs the plan's steps in order - stop the running
-    containers of the stack, run the worker - and in all cases starts exactly the containers it stopped,
-    in dependency order, and releases the lease.
-  - The whole transaction runs in this one module process on the Docker host. Run it with C(async) so that it
-    finishes even when the controller dies or the connection drops; the role C(bosun.compose.run_job) does.
-  - SIGTERM, SIGHUP and SIGINT cancel the run. Before the first stop nothing is stopped (the lease is never
-    taken, or released) and the outcome is V(cancelled); during the stop no further level is stopped and
-    what was stopped is started again (V(cancelled)); during the worker the worker is stopped (SIGTERM, its
-    grace period, SIGKILL) and the stack restarted (V(cancelled)). A signal during the restart is absorbed -
-    the restart is never interrupted and the outcome stays what the job did.
+    takes the stack's lease on the Docker daemon, then runs the plan's phases in this order, in this one module
+    process on the Docker host.
+  - >-
+    1. The C(pre) hooks, in the running stack, in stop order (dependents first; ties by container name).
+    2. The stop of the job's stop scope (C(bosun.job.stop-scope) - the whole stack, the containers attaching or
+    writing the job's volumes and what depends on them, or nothing), level by level in reverse dependency order -
+    or, with stop mode V(pause), C(docker pause) (a crash-looping container is stopped, a paused one left as it is).
+    3. The worker. 4. The start (or unpause) of exactly the containers it stopped, in dependency order - or, with
+    O(keep_stopped), nothing. 5. The C(post) hooks when the run did not fail (outcome V(success) or V(skipped)), or
+    else the C(error) hooks, in start order. 6. The after-phase, only while the outcome is still V(success).
+    7. The C(finally) hooks, always. 8. The release of the lease, held until here so that another run of the
+    stack waits.
+  - Hooks are C(bosun.job.hook.<phase>) labels on the job's member containers, exec'd inside that container (as
+    C(docker exec), never privileged), one per container and phase, with C(BOSUN_JOB_NAME), C(BOSUN_RUN_ID),
+    C(BOSUN_STACK), C(BOSUN_PHASE) and, for C(error) and C(finally), C(BOSUN_OUTCOME) in their environment. A
+    hook whose container is not running when its phase comes is skipped, with the reason. A C(pre) hook that fails
+    or times out with C(bosun.job.hook.pre.on-error=abort) (the default) ends the run before anything stops - the
+    C(error) and C(finally) hooks still run and the outcome is V(hook_failed); with V(continue) the run goes on.
+  - The after-phase (C(bosun.job.after.command)) is a second one-shot container, C(bosun-after-<job>-<first 8 of
+    run_id>), hardened like the worker, with the worker's volumes, paths and environment, that runs once the
+    stack is up again; when it fails the outcome is V(after_failed) and the stack stays up.
+  - A worker that exits with code 75 (C(EX_TEMPFAIL)) had nothing to do - the outcome is V(skipped), the task does
+    not fail, the C(post) hooks run and the after-phase does not.
+  - With O(keep_stopped), once the stop succeeded the stop-set stays stopped (or paused) whatever the worker did,
+    only the C(pre) and C(finally) hooks run (a C(finally) hook in a container left stopped is skipped), there is no
+    after-phase, the lease is released, RV(kept_stopped) lists the containers and the message says how many were
+    left stopped on purpose.
+  - Run it with C(async) so that it finishes even when the controller dies or the connection drops; the role
+    C(bosun.compose.run_job) does, with a limit derived from the plan's RV(plan.max_duration), the bound of the
+    whole run.
+  - SIGTERM, SIGHUP and SIGINT cancel the run. Before the first stop nothing is stopped and the outcome is
+    V(cancelled) - before the lease is taken nothing else happens; during the C(pre) hooks the running hook is
+    ended, no further one runs, and the C(error) and C(finally) hooks run before the lease is released. During the
+    stop no further level is stopped and what was stopped is started again (V(cancelled)); during the worker the
+    worker is stopped (SIGTERM, its grace period, SIGKILL) and the stack restarted (V(cancelled)). A signal during
+    the restart and the C(post), C(error) and C(finally) hooks is absorbed - they are never interrupted and the
+    outcome stays what the job did; during the after-phase it stops the after-phase container (V(cancelled), the
+    stack is up).
   - Containers that are up but not running are stopped too and afterwards get their state back - a
     crash-looping one (C(restarting)) is started and left to its restart policy (not waited for), a paused
     one is paused again.
@@ -28,9 +56,11 @@ description:
     starting what depends on it, within the job's start timeout; when the timeout runs out the remaining
     levels are still started. A container left unhealthy, or not running and healthy when the timeout ran
     out, makes the outcome V(start_unhealthy) - the task fails naming each one and its health, the stack
-    is left running and the lease released.
-  - If this process is killed outright, the lease on the daemon still names what was stopped; the next run
-    on that stack, or M(bosun.compose.stack) with O(bosun.compose.stack#module:state=recovered), restarts it.
+    is left running and the lease released. An unpaused container runs at once and is not waited for.
+  - If this process is killed outright, the lease on the daemon still names what was stopped or paused and the
+    run's pending C(error) and C(finally) hooks; the next run on that stack, or M(bosun.compose.stack) with
+    O(bosun.compose.stack#module:state=recovered), restarts (or unpauses) it and runs those hooks with
+    C(BOSUN_OUTCOME=interrupted).
   - Each run leaves a small JSON record in O(state_dir)C(/runs/<job>/<run_id>.json) and the worker's full log
     in O(state_dir)C(/logs/<job>/<run_id>.log).
 author:
@@ -44,7 +74,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: In check mode the job is discovered, planned and preflighted; the plan is returned and nothing is touched.
+    details:
+      - >-
+        In check mode the job is discovered, planned and preflighted; the plan is returned, the message names every
+        step the run would take (C(check mode: would ...; then ...)), and nothing is touched and no hook runs.
   diff_mode:
     support: none
   idempotent:
@@ -64,8 +97,15 @@ options:
     default: 3600
 notes:
   - The outcome is one of V(success), V(worker_failed), V(timeout), V(cancelled), V(image_missing), V(preflight_failed),
-    V(stop_failed), V(start_failed), V(start_unhealthy), V(lease_lost), V(locked), V(skipped), V(not_found), V(invalid). Any outcome
-    but V(success) and V(skipped) fails the task with a message naming the outcome and its cause; the full result is still returned.
+    V(stop_failed), V(start_failed), V(start_unhealthy), V(lease_lost), V(hook_failed), V(after_failed), V(locked),
+    V(skipped), V(not_found), V(invalid). Any outcome but V(success) and V(skipped) fails the task with a message naming the
+    outcome and its cause; the full result is still returned.
+  - V(hook_failed) - a C(pre) hook with on-error abort failed or timed out and nothing was stopped, or a C(pre) hook could
+    not be run at all. V(after_failed) - the after-phase failed, timed out or could not run; the stack is up again.
+  - V(skipped) - the worker exited with code 75 (nothing to do this time), or the overlap policy is V(skip) and another
+    run holds the stack. Neither fails the task.
+  - A failing C(post), C(error) or C(finally) hook does not change the outcome; its result is in RV(hooks) and in the
+    C(run_hook) steps.
 seealso:
   - module: bosun.compose.job_plan
   - module: bosun.compose.stack
@@ -100,6 +140,33 @@ EXAMPLES = r"""
     state: recovered
     run_id: "{{ planned.plan.run_id }}"
 
+- name: Show how each hook ended
+  ansible.builtin.debug:
+    msg: "{{ run.hooks | map(attribute='reason') | list }}"
+
+- name: Back up with a short freeze of only the containers that write the job's volumes; the rest stays up
+  bosun.compose.job_run:
+    name: nightly-backup
+    project: shop
+    job:
+      stop_scope: writers
+      stop_mode: pause
+  async: 7200
+  poll: 5
+
+- name: Migrate the data and leave the old stack stopped on purpose
+  bosun.compose.job_run:
+    name: migrate-to-v2
+    project: shop
+    keep_stopped: true
+  async: 7200
+  poll: 5
+  register: migration
+
+- name: Name what was left stopped
+  ansible.builtin.debug:
+    msg: "left stopped: {{ migration.kept_stopped | map(attribute='name') | join(', ') }}"
+
 - name: Run a job the stack does not declare, defined in the play
   bosun.compose.job_run:
     name: ad-hoc-export
@@ -119,6 +186,7 @@ outcome:
     - How the run ended, one of the outcomes in the notes.
     - V(start_failed) and V(start_unhealthy) are about the restart and win over the job's own outcome, which the
       message then follows with C(before that).
+    - An after-phase that is cancelled makes it V(cancelled), one that fails V(after_failed).
   returned: always
   type: str
   sample: success
@@ -139,17 +207,23 @@ message:
   returned: always
   type: str
 steps:
-  description: The steps that ran, in order; a step not reached is not listed.
+  description:
+    - The steps that ran, in order; a step not reached is not listed. Each hook is a step of its own (C(run_hook)).
   returned: always
   type: list
   elements: dict
   contains:
     type:
-      description: V(stop_containers), V(run_worker) or V(start_containers).
+      description:
+        - V(run_hook) (one per hook), V(stop_containers), V(run_worker), V(start_containers), V(keep_stopped) or
+          V(run_after).
       type: str
       sample: run_worker
     status:
-      description: V(ok), V(failed), V(skipped) or V(cancelled).
+      description:
+        - V(ok), V(failed), V(skipped) or V(cancelled).
+        - V(skipped) is a hook whose container was not running, a worker that exited 75, an after-phase not run
+          because of a cancel, or a restart left to the run that holds the stack now.
       type: str
       sample: ok
     started_at:
@@ -161,7 +235,9 @@ steps:
       type: float
       sample: 0.493
     containers:
-      description: The containers the step stopped or started (empty for C(run_worker)).
+      description:
+        - The containers the step stopped, started or left stopped, or the hook's container (C(run_hook)); empty for
+          C(run_worker) and C(run_after).
       type: list
       elements: dict
       contains:
@@ -178,36 +254,54 @@ steps:
           type: str
           sample: db
     detail:
-      description: The step's result in words, such as C(exited with code 0) or C(2/2 started).
+      description: The step's result in words, such as C(exited with code 0), C(2/2 started) or the hook's C(reason).
       type: str
       sample: exited with code 0
+    phase:
+      description: Only set in C(run_hook) steps, the hook's phase (V(pre), V(post), V(error), V(finally)); null otherwise.
+      type: str
+      sample: pre
+    command:
+      description: Only set in C(run_hook) steps, the hook's command as a list of arguments; null otherwise.
+      type: list
+      elements: str
+      sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+    exit_code:
+      description: Only set in C(run_hook) steps, the hook's exit code; null otherwise, and when the hook reached none.
+      type: int
+      sample: 0
+    output_tail:
+      description: Only set in C(run_hook) steps, the hook's last output lines; empty otherwise.
+      type: list
+      elements: str
+      sample: [pg_dump - dumped 12 tables]
 worker:
   description: What the worker did; null when it never started.
   returned: when the worker ran
   type: dict
   contains:
     name:
-      description: The worker container's name.
+      description: The container's name.
       type: str
       sample: bosun-worker-nightly-backup-d649eff4
     exit_code:
-      description: The exit code; null if the worker never reached one.
+      description: The exit code; null if it never reached one.
       type: int
       sample: 0
     timed_out:
-      description: Whether the job's timeout ran out (the run failed even if the worker then exited 0).
+      description: Whether its timeout ran out (the run failed even if it then exited 0).
       type: bool
       sample: false
     cancelled:
-      description: Whether the run was cancelled by a signal while the worker ran.
+      description: Whether the run was cancelled by a signal while it ran.
       type: bool
       sample: false
     duration:
-      description: The worker's run time in seconds.
+      description: Its run time in seconds.
       type: float
       sample: 12.339
     log_tail:
-      description: The last O(tail_lines) lines of the worker's log, stdout and stderr together.
+      description: The last O(tail_lines) lines of its log, stdout and stderr together.
       type: list
       elements: str
       sample: [copied 3 files]
@@ -216,15 +310,141 @@ worker:
       type: str
       sample: /var/lib/bosun/logs/nightly-backup/d649eff415624286b5b7eb364fac3c54.log
     error:
-      description: A problem met while starting the worker, reading its logs or removing it; null if none.
+      description: A problem met while starting it, reading its logs or removing it; null if none.
       type: str
       sample: null
     removed:
-      description: Whether the worker container was removed (see O(keep)).
+      description: Whether the container was removed (see O(keep)).
       type: bool
       sample: true
+after:
+  description: What the after-phase did, in the format of RV(worker); null when no after-phase ran.
+  returned: when the after-phase ran
+  type: dict
+  contains:
+    name:
+      description: The container's name.
+      type: str
+      sample: bosun-after-nightly-backup-d649eff4
+    exit_code:
+      description: The exit code; null if it never reached one.
+      type: int
+      sample: 0
+    timed_out:
+      description: Whether its timeout ran out (the run failed even if it then exited 0).
+      type: bool
+      sample: false
+    cancelled:
+      description: Whether the run was cancelled by a signal while it ran.
+      type: bool
+      sample: false
+    duration:
+      description: Its run time in seconds.
+      type: float
+      sample: 12.339
+    log_tail:
+      description: The last O(tail_lines) lines of its log, stdout and stderr together.
+      type: list
+      elements: str
+      sample: [no errors were found]
+    log_path:
+      description: The file on the Docker host holding the whole log; null if it could not be written.
+      type: str
+      sample: /var/lib/bosun/logs/nightly-backup/d649eff415624286b5b7eb364fac3c54.log
+    error:
+      description: A problem met while starting it, reading its logs or removing it; null if none.
+      type: str
+      sample: null
+    removed:
+      description: Whether the container was removed (see O(keep)).
+      type: bool
+      sample: true
+hooks:
+  description:
+    - Each hook that ran or was skipped, in run order (C(pre), then C(post) or C(error), then C(finally)); empty when
+      the job has none or none was reached.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    phase:
+      description: The phase, V(pre), V(post), V(error) or V(finally).
+      type: str
+      sample: pre
+    container:
+      description: The container the hook is exec'd in, the one that carries its C(bosun.job.hook.<phase>) label.
+      type: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    command:
+      description: The command as a list of arguments (C(bosun.job.hook.<phase>)).
+      type: list
+      elements: str
+      sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+    user:
+      description: The user it runs as (C(bosun.job.hook.<phase>.user)); null means the container's own.
+      type: str
+      sample: postgres
+    timeout:
+      description: Seconds it may run (C(bosun.job.hook.<phase>.timeout), default 300).
+      type: int
+      sample: 300
+    on_error:
+      description:
+        - Only for C(pre) hooks (C(bosun.job.hook.pre.on-error)). V(abort) - a failure or timeout ends the run with
+          outcome V(hook_failed) before anything stops - or V(continue).
+      type: str
+      sample: abort
+    exit_code:
+      description: The hook's exit code; null when it reached none (skipped, timed out, cancelled, or an error).
+      type: int
+      sample: 0
+    timed_out:
+      description: Whether it outlived its C(timeout) (then, on a local Engine, it is sent SIGTERM and SIGKILL).
+      type: bool
+      sample: false
+    cancelled:
+      description: Whether a cancel (a signal to the module) ended it; only C(pre) hooks can be cancelled.
+      type: bool
+      sample: false
+    skipped:
+      description: Why it did not run, such as C(container 'shop-web-1' is exited, not running); null when it ran.
+      type: str
+      sample: null
+    duration:
+      description: Seconds it ran.
+      type: float
+      sample: 1.284
+    output_tail:
+      description: Its last output lines (at most 20), stdout and stderr together.
+      type: list
+      elements: str
+      sample: [pg_dump - dumped 12 tables]
+    error:
+      description: A problem met while running it (the exec could not be created, started or inspected); null if none.
+      type: str
+      sample: null
+    ok:
+      description: Whether it ran and exited 0 within its timeout.
+      type: bool
+      sample: true
+    reason:
+      description: How it ended, in words.
+      type: str
+      sample: pre hook in 'shop-db-1' exited with code 0
 stopped:
-  description: The containers this run stopped, in stop order.
+  description: The containers this run stopped (or paused), in stop order.
   returned: always
   type: list
   elements: dict
@@ -259,11 +479,36 @@ restarted:
       description: The Compose service (C(com.docker.compose.service)).
       type: str
       sample: db
+kept_stopped:
+  description: The containers this run left stopped (or paused) on purpose (O(keep_stopped)); empty otherwise.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The container id.
+      type: str
+      sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+    name:
+      description: The container name.
+      type: str
+      sample: shop-db-1
+    service:
+      description: The Compose service (C(com.docker.compose.service)).
+      type: str
+      sample: db
 downtime_seconds:
-  description: Seconds from the first stop to the end of the restart.
+  description:
+    - Seconds from the first stop to the end of the restart; with O(keep_stopped), to the moment the run left the
+      stop-set stopped.
   returned: always
   type: float
   sample: 1.264
+duration_seconds:
+  description: Seconds the whole run took, from the plan to the release of the lease, hooks and after-phase included.
+  returned: always
+  type: float
+  sample: 14.871
 started_at:
   description: When the run started (UTC, ISO 8601).
   returned: always
@@ -301,40 +546,105 @@ plan:
       type: str
       sample: "2026-01-31T02:30:00+00:00"
     steps:
-      description: The steps in order, V(stop_containers), V(run_worker), V(start_containers).
+      description:
+        - The steps in run order - V(run_hooks) of phase C(pre), V(stop_containers), V(run_worker), V(start_containers)
+          (or V(keep_stopped) with O(keep_stopped)), V(run_hooks) of phase C(post), V(run_hooks) of phase C(error),
+          V(run_after), V(run_hooks) of phase C(finally).
+        - The stop, worker and start (or keep) steps are always there; a C(run_hooks) step only when the job has hooks
+          of its phase, C(run_after) only with an after-phase. With O(keep_stopped) there are no C(post) or C(error)
+          hooks and no after-phase. The run takes either the C(post) or the C(error) step, after the restart.
       type: list
       elements: dict
       contains:
         type:
-          description: V(stop_containers), V(run_worker) or V(start_containers).
+          description: V(run_hooks), V(stop_containers), V(run_worker), V(start_containers), V(keep_stopped) or V(run_after).
           type: str
           sample: stop_containers
         description:
           description: The step in words.
           type: str
-          sample: stop 2 running container(s) of stack 'shop' in 2 level(s)
+          sample: stop 2 container(s) of stack 'shop' in 2 level(s) (scope stack)
         timeout:
           description:
-            - Seconds the step may take (C(start_containers)); null for the other steps, whose bounds are
-              RV(plan.stop_budget) and the worker's C(timeout).
+            - Seconds the step may take - the start timeout in C(start_containers), the sum of its hooks' timeouts in
+              C(run_hooks); null for the other steps, whose bounds are RV(plan.stop_budget) and the C(timeout) of the
+              worker or the after-phase.
           type: int
           sample: 60
+        when:
+          description: Only in C(run_hooks) and C(run_after) steps. When the step runs, in words.
+          type: str
+          sample: after the restart, when the run succeeded
+        phase:
+          description: Only in C(run_hooks) steps. The phase, V(pre), V(post), V(error) or V(finally).
+          type: str
+          sample: pre
+        hooks:
+          description:
+            - Only in C(run_hooks) steps. The phase's hooks in run order - C(pre) hooks in stop order (dependents
+              first), the others in start order (dependencies first); ties by container name.
+          type: list
+          elements: dict
+          contains:
+            phase:
+              description: The phase, V(pre), V(post), V(error) or V(finally).
+              type: str
+              sample: pre
+            container:
+              description: The container the hook is exec'd in, the one that carries its C(bosun.job.hook.<phase>) label.
+              type: dict
+              contains:
+                id:
+                  description: The container id.
+                  type: str
+                  sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+                name:
+                  description: The container name.
+                  type: str
+                  sample: shop-db-1
+                service:
+                  description: The Compose service (C(com.docker.compose.service)).
+                  type: str
+                  sample: db
+            command:
+              description: The command as a list of arguments (C(bosun.job.hook.<phase>)).
+              type: list
+              elements: str
+              sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+            user:
+              description: The user it runs as (C(bosun.job.hook.<phase>.user)); null means the container's own.
+              type: str
+              sample: postgres
+            timeout:
+              description: Seconds it may run (C(bosun.job.hook.<phase>.timeout), default 300).
+              type: int
+              sample: 300
+            on_error:
+              description:
+                - Only for C(pre) hooks (C(bosun.job.hook.pre.on-error)). V(abort) - a failure or timeout ends the run with
+                  outcome V(hook_failed) before anything stops - or V(continue).
+              type: str
+              sample: abort
         levels:
           description:
-            - Only in C(stop_containers) and C(start_containers) steps. The containers by dependency level, each
-              level a list of containers that stop or start together; stop levels run dependents first, start
-              levels dependencies first.
+            - Only in C(stop_containers), C(start_containers) and C(keep_stopped) steps. The containers by dependency
+              level, each level a list of containers that stop or start together; stop levels run dependents first,
+              start levels (and the levels left stopped) dependencies first.
             - Each container is C(id), C(name), C(service), and C(state) (V(restarting) or V(paused)) for one that
               is up but not running; the run returns it to that state.
+            - In C(stop_containers) each container also has C(action), V(stop) or V(pause) - how it is taken down. With
+              stop mode V(pause) running containers are paused, crash-looping (C(restarting)) ones stopped, and ones
+              paused already left out (they are in RV(plan.stays_up)).
           type: list
           elements: list
-          sample: [[{id: 4f1c..., name: shop-app-1, service: app}], [{id: 9b2e..., name: shop-db-1, service: db}]]
+          sample: [[{id: 4f1c..., name: shop-app-1, service: app, action: stop}], [{id: 9b2e..., name: shop-db-1, service: db, action: stop}]]
         worker:
           description:
-            - Only in the C(run_worker) step. The worker spec, as M(bosun.compose.worker) returns it in
-              RV(bosun.compose.worker#module:spec) (C(name), C(image), C(image_id), C(command), C(env) with secret
-              values masked, C(secret_env_names), C(mounts), C(network), C(user), C(timeout), C(stop_grace),
-              C(stack), C(labels), C(job), C(run_id)).
+            - Only in the C(run_worker) and C(run_after) steps. The spec of the worker or of the after-phase, as
+              M(bosun.compose.worker) returns it in RV(bosun.compose.worker#module:spec) (C(name), C(image),
+              C(image_id), C(command), C(env) with secret values masked, C(secret_env_names), C(mounts), C(network),
+              C(user), C(timeout), C(stop_grace), C(stack), C(labels), C(job), C(run_id)), plus C(role) - V(worker),
+              or V(after) for the after-phase, named C(bosun-after-<job>-<first 8 of run_id>).
           type: dict
           sample:
             name: bosun-worker-nightly-backup-5f0c2a7e
@@ -342,8 +652,9 @@ plan:
             command: [sh, -c, "tar -C /mnt/data -cf /mnt/backup/db.tar ."]
             mounts: [{volume: shop_data, path: /mnt/data, mode: ro}, {volume: shop_backup, path: /mnt/backup, mode: rw}]
             timeout: 1800
+            role: worker
     stop_budget:
-      description: Seconds the stop step may take at most (each level's longest grace period plus a margin).
+      description: Seconds the stop step may take at most (each level's longest grace period, 0 for a pause, plus a margin).
       type: int
       sample: 22
     start_budget:
@@ -351,20 +662,266 @@ plan:
       type: int
       sample: 60
     deadline:
-      description: The maximum downtime in seconds.
+      description: The maximum downtime in seconds (stop budget + worker timeout and grace + start budget).
       type: int
       sample: 1882
+    max_duration:
+      description:
+        - The longest the whole run may take, in seconds - the deadline plus the timeouts (and a margin for stopping
+          one that outlives it) of the C(pre) hooks, of the C(post) or C(error) hooks (the longer of the two), of the
+          C(finally) hooks, and the after-phase's timeout and grace.
+        - The run's lease on the daemon expires 60 seconds after it; the role C(bosun.compose.run_job) derives its
+          C(async) limit from it.
+      type: int
+      sample: 5509
+    stop_scope:
+      description:
+        - What the run stops (C(bosun.job.stop-scope), or the override) - V(stack) every running container of the stack,
+          V(attached) those mounting one of the job's volumes, V(writers) those mounting one read-write, V(none)
+          nothing; with V(attached) and V(writers) also every container that depends on a chosen one.
+      type: str
+      sample: stack
+    stop_mode:
+      description:
+        - How the stop scope goes down (C(bosun.job.stop-mode), or the override), V(stop) or V(pause) (C(docker pause),
+          then unpause).
+      type: str
+      sample: stop
+    stays_up:
+      description: The up containers of the stack that the stop scope leaves alone, sorted by name; the run never touches them.
+      type: list
+      elements: dict
+      sample: [{id: 77dd..., name: shop-cache-1, service: cache, state: running}]
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+        state:
+          description: The container's state when the plan was made (C(running), C(restarting), C(paused)).
+          type: str
+          sample: running
+    keep_stopped:
+      description: Whether the run leaves the stop-set stopped on purpose (O(keep_stopped)).
+      type: bool
+      sample: false
+    hooks:
+      description:
+        - The hooks the run will run, by phase, each list in run order (as in the C(run_hooks) steps). A phase
+          without hooks, or one that the run skips (C(post) and C(error) with O(keep_stopped)), has an empty list.
+      type: dict
+      contains:
+        pre:
+          description: The C(pre) hooks, in stop order, run in the running stack before anything stops.
+          type: list
+          elements: dict
+          contains:
+            phase:
+              description: The phase, V(pre), V(post), V(error) or V(finally).
+              type: str
+              sample: pre
+            container:
+              description: The container the hook is exec'd in, the one that carries its C(bosun.job.hook.<phase>) label.
+              type: dict
+              contains:
+                id:
+                  description: The container id.
+                  type: str
+                  sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+                name:
+                  description: The container name.
+                  type: str
+                  sample: shop-db-1
+                service:
+                  description: The Compose service (C(com.docker.compose.service)).
+                  type: str
+                  sample: db
+            command:
+              description: The command as a list of arguments (C(bosun.job.hook.<phase>)).
+              type: list
+              elements: str
+              sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+            user:
+              description: The user it runs as (C(bosun.job.hook.<phase>.user)); null means the container's own.
+              type: str
+              sample: postgres
+            timeout:
+              description: Seconds it may run (C(bosun.job.hook.<phase>.timeout), default 300).
+              type: int
+              sample: 300
+            on_error:
+              description:
+                - Only for C(pre) hooks (C(bosun.job.hook.pre.on-error)). V(abort) - a failure or timeout ends the run with
+                  outcome V(hook_failed) before anything stops - or V(continue).
+              type: str
+              sample: abort
+        post:
+          description: The C(post) hooks, in start order, run after the restart when the run succeeded (or was V(skipped)).
+          type: list
+          elements: dict
+          contains:
+            phase:
+              description: The phase, V(pre), V(post), V(error) or V(finally).
+              type: str
+              sample: pre
+            container:
+              description: The container the hook is exec'd in, the one that carries its C(bosun.job.hook.<phase>) label.
+              type: dict
+              contains:
+                id:
+                  description: The container id.
+                  type: str
+                  sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+                name:
+                  description: The container name.
+                  type: str
+                  sample: shop-db-1
+                service:
+                  description: The Compose service (C(com.docker.compose.service)).
+                  type: str
+                  sample: db
+            command:
+              description: The command as a list of arguments (C(bosun.job.hook.<phase>)).
+              type: list
+              elements: str
+              sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+            user:
+              description: The user it runs as (C(bosun.job.hook.<phase>.user)); null means the container's own.
+              type: str
+              sample: postgres
+            timeout:
+              description: Seconds it may run (C(bosun.job.hook.<phase>.timeout), default 300).
+              type: int
+              sample: 300
+            on_error:
+              description:
+                - Only for C(pre) hooks (C(bosun.job.hook.pre.on-error)). V(abort) - a failure or timeout ends the run with
+                  outcome V(hook_failed) before anything stops - or V(continue).
+              type: str
+              sample: abort
+        error:
+          description: The C(error) hooks, in start order, run after the restart when the run failed.
+          type: list
+          elements: dict
+          contains:
+            phase:
+              description: The phase, V(pre), V(post), V(error) or V(finally).
+              type: str
+              sample: pre
+            container:
+              description: The container the hook is exec'd in, the one that carries its C(bosun.job.hook.<phase>) label.
+              type: dict
+              contains:
+                id:
+                  description: The container id.
+                  type: str
+                  sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+                name:
+                  description: The container name.
+                  type: str
+                  sample: shop-db-1
+                service:
+                  description: The Compose service (C(com.docker.compose.service)).
+                  type: str
+                  sample: db
+            command:
+              description: The command as a list of arguments (C(bosun.job.hook.<phase>)).
+              type: list
+              elements: str
+              sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+            user:
+              description: The user it runs as (C(bosun.job.hook.<phase>.user)); null means the container's own.
+              type: str
+              sample: postgres
+            timeout:
+              description: Seconds it may run (C(bosun.job.hook.<phase>.timeout), default 300).
+              type: int
+              sample: 300
+            on_error:
+              description:
+                - Only for C(pre) hooks (C(bosun.job.hook.pre.on-error)). V(abort) - a failure or timeout ends the run with
+                  outcome V(hook_failed) before anything stops - or V(continue).
+              type: str
+              sample: abort
+        finally:
+          description: The C(finally) hooks, in start order, run last whatever the outcome.
+          type: list
+          elements: dict
+          contains:
+            phase:
+              description: The phase, V(pre), V(post), V(error) or V(finally).
+              type: str
+              sample: pre
+            container:
+              description: The container the hook is exec'd in, the one that carries its C(bosun.job.hook.<phase>) label.
+              type: dict
+              contains:
+                id:
+                  description: The container id.
+                  type: str
+                  sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+                name:
+                  description: The container name.
+                  type: str
+                  sample: shop-db-1
+                service:
+                  description: The Compose service (C(com.docker.compose.service)).
+                  type: str
+                  sample: db
+            command:
+              description: The command as a list of arguments (C(bosun.job.hook.<phase>)).
+              type: list
+              elements: str
+              sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+            user:
+              description: The user it runs as (C(bosun.job.hook.<phase>.user)); null means the container's own.
+              type: str
+              sample: postgres
+            timeout:
+              description: Seconds it may run (C(bosun.job.hook.<phase>.timeout), default 300).
+              type: int
+              sample: 300
+            on_error:
+              description:
+                - Only for C(pre) hooks (C(bosun.job.hook.pre.on-error)). V(abort) - a failure or timeout ends the run with
+                  outcome V(hook_failed) before anything stops - or V(continue).
+              type: str
+              sample: abort
+    after:
+      description:
+        - The after-phase container's spec, in the format of the C(worker) of the C(run_worker) step, with C(role)
+          V(after); null when the job has no after-phase (C(bosun.job.after.command)) or with O(keep_stopped).
+      type: dict
+      sample:
+        name: bosun-after-nightly-backup-5f0c2a7e
+        image: backup-tools:1.4
+        command: [restic, check]
+        timeout: 3600
+        role: after
     preflight:
-      description: The checks made before anything stops, in order (stack, image, each volume, lease, allowed images).
+      description:
+        - The checks made before anything stops, in order - the job enabled and its labels valid (only when they
+          fail), the stack, the allowed images, the worker image (and the after-phase's, when it differs), each
+          volume, each C(pre) hook's container, the network of each container of the stop-set, the lease.
       type: list
       elements: dict
       contains:
         name:
-          description: The check, such as V(stack), V(image), V(volume) or V(lease).
+          description:
+            - The check, V(enabled), V(labels), V(stack), V(allowed_images), V(image), V(volume), V(hook), V(network) or
+              V(lease).
           type: str
           sample: volume
         object:
-          description: What was checked (the stack, image or volume name).
+          description: What was checked (the job, a container, the stack, an image or a volume name).
           type: str
           sample: shop_data
         ok:
@@ -426,9 +983,12 @@ def main() -> None:
         job=p["name"],
         stack=p["project"],
         steps=[],
+        hooks=[],
         stopped=[],
         restarted=[],
+        kept_stopped=[],
         downtime_seconds=0.0,
+        duration_seconds=0.0,
         changed=False,
     )
     with guard(module, **empty), Cancellation() as cancel:

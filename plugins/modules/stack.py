@@ -52,8 +52,10 @@ options:
         fails the task after trying every container if any failed; the lease is then kept so that a later run
         can retry.
       - V(recovered) restarts the stop-set of a lease whose owner is dead or whose lease expired, after stopping
-        and removing that run's worker containers, then releases the lease. It touches nothing while the owner is
-        alive, or when O(run_id) names another run than the lease's.
+        and removing that run's worker containers (and its after-phase container), unpauses what a run with stop
+        mode C(pause) froze, runs the dead run's pending C(error) and C(finally) hooks recorded in the lease (with
+        C(BOSUN_OUTCOME=interrupted); see RV(recover.hooks)), then releases the lease. It touches nothing while the
+        owner is alive, or when O(run_id) names another run than the lease's.
     type: str
     choices: [stopped, started, recovered]
     default: stopped
@@ -151,7 +153,9 @@ run_id:
   type: str
   sample: 3f2a9c1e5b7d4a60
 stop_set:
-  description: The containers recorded to start again (V(stopped)) or asked to start (V(started)), in stop order.
+  description:
+    - The containers recorded to start again (V(stopped)), asked to start (V(started)) or recorded by the lease
+      that V(recovered) found, in stop order.
   returned: always
   type: list
   elements: dict
@@ -169,6 +173,14 @@ stop_set:
       description: The Compose service (C(com.docker.compose.service)).
       type: str
       sample: db
+    state:
+      description: Only with V(recovered). The container's state before the run that took it down.
+      type: str
+      sample: running
+    action:
+      description: Only with V(recovered). How that run took it down, V(stop) or V(pause).
+      type: str
+      sample: stop
 stopped:
   description: The containers stopped (or, in check mode, that would be), in stop order.
   returned: always
@@ -244,7 +256,8 @@ lease:
       type: int
       sample: 1796126767
     stop_set:
-      description: The containers the run stopped, in stop order; recovery starts exactly these.
+      description:
+        - The containers the run stopped (or paused), in stop order; recovery starts (or unpauses) exactly these.
       type: list
       elements: dict
       contains:
@@ -260,10 +273,54 @@ lease:
           description: The Compose service (C(com.docker.compose.service)).
           type: str
           sample: db
+        state:
+          description: The container's state before the run (C(running), C(restarting), C(paused)); the recovery returns it to it.
+          type: str
+          sample: running
+        action:
+          description: How the run took it down, V(stop) or V(pause).
+          type: str
+          sample: stop
     stop_budget:
       description: Seconds the run's stop step may take; recovery waits that long for a stop left in progress.
       type: int
       sample: 22
+    hooks:
+      description:
+        - The run's pending C(error) and C(finally) hooks, in run order; a recovery of the stack runs them after the
+          restart, with C(BOSUN_OUTCOME=interrupted). Empty for a lease a M(bosun.compose.stack) V(stopped) task wrote.
+      type: list
+      elements: dict
+      contains:
+        phase:
+          description: V(error) or V(finally).
+          type: str
+          sample: finally
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+        command:
+          description: The command as a list of arguments.
+          type: list
+          elements: str
+          sample: [rm, -f, /srv/maintenance]
+        user:
+          description: The user it runs as; null means the container's own.
+          type: str
+          sample: null
+        timeout:
+          description: Seconds it may run.
+          type: int
+          sample: 300
     container:
       description: The lease container on the Docker daemon (never started).
       type: str
@@ -451,6 +508,23 @@ start:
           description: The Compose service (C(com.docker.compose.service)).
           type: str
           sample: db
+    unpaused:
+      description: Containers that a run with stop mode C(pause) froze, unpaused; they run at once and are not waited for.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
     restarting:
       description: Containers that were crash-looping (C(restarting)) before the stop, started and left to their restart policy.
       type: list
@@ -512,6 +586,84 @@ recover:
       description: Whether the lease was removed.
       type: bool
       sample: true
+    hooks:
+      description:
+        - The dead run's pending C(error) and C(finally) hooks (recorded in its lease) that the recovery ran after the
+          restart, in order, each with C(BOSUN_OUTCOME=interrupted); a hook whose container is not running is
+          skipped. Empty when the lease recorded none, and in check mode (the message counts them).
+      type: list
+      elements: dict
+      contains:
+        phase:
+          description: The phase, V(error) or V(finally).
+          type: str
+          sample: finally
+        container:
+          description: The container the hook is exec'd in, the one that carries its C(bosun.job.hook.<phase>) label.
+          type: dict
+          contains:
+            id:
+              description: The container id.
+              type: str
+              sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+            name:
+              description: The container name.
+              type: str
+              sample: shop-db-1
+            service:
+              description: The Compose service (C(com.docker.compose.service)).
+              type: str
+              sample: db
+        command:
+          description: The command as a list of arguments (C(bosun.job.hook.<phase>)).
+          type: list
+          elements: str
+          sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+        user:
+          description: The user it runs as (C(bosun.job.hook.<phase>.user)); null means the container's own.
+          type: str
+          sample: postgres
+        timeout:
+          description: Seconds it may run (C(bosun.job.hook.<phase>.timeout), default 300).
+          type: int
+          sample: 300
+        exit_code:
+          description: The hook's exit code; null when it reached none (skipped, timed out, cancelled, or an error).
+          type: int
+          sample: 0
+        timed_out:
+          description: Whether it outlived its C(timeout) (then, on a local Engine, it is sent SIGTERM and SIGKILL).
+          type: bool
+          sample: false
+        cancelled:
+          description: Whether a cancel (a signal to the module) ended it; only C(pre) hooks can be cancelled.
+          type: bool
+          sample: false
+        skipped:
+          description: Why it did not run, such as C(container 'shop-web-1' is exited, not running); null when it ran.
+          type: str
+          sample: null
+        duration:
+          description: Seconds it ran.
+          type: float
+          sample: 1.284
+        output_tail:
+          description: Its last output lines (at most 20), stdout and stderr together.
+          type: list
+          elements: str
+          sample: [pg_dump - dumped 12 tables]
+        error:
+          description: A problem met while running it (the exec could not be created, started or inspected); null if none.
+          type: str
+          sample: null
+        ok:
+          description: Whether it ran and exited 0 within its timeout.
+          type: bool
+          sample: true
+        reason:
+          description: How it ended, in words.
+          type: str
+          sample: pre hook in 'shop-db-1' exited with code 0
 error:
   description:
     - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
