@@ -50,25 +50,26 @@ EXAMPLES = r"""
     msg: "{{ planned.plan | bosun.compose.plan_lines }}"
   # msg:
   #   - Job nightly-backup on stack shop (run id 5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f)
-  #   - 1. run 1 pre hook(s) in 'shop-db-1', before anything stops, in the running stack
+  #   - "1. run 1 pre hook(s) in 'shop-db-1', before anything stops, in the running stack"
   #   - '   - pre hook in shop-db-1: pg_dump -U shop -f /backup/shop.sql shop (as postgres, timeout 300s, on error abort)'
-  #   - 1. stop 2 container(s) of stack 'shop' in 2 level(s) (scope writers); 1 stay(s) up, untouched
+  #   - "2. stop 2 container(s) of stack 'shop' in 2 level(s) (scope writers); 1 stay(s) up, untouched"
   #   - '   - stop shop-web-1, then shop-db-1'
-  #   - 3. run worker 'bosun-worker-nightly-backup-5f0c2a7e' from image 'restic/restic:0.17.3' with 2 volume(s)
-  #     mounted, for at most 3600s
-  #   - '   - command: restic backup /mnt/backup; mounts: shop_backup at /mnt/backup (ro); env: RESTIC_PASSWORD (secret)'
+  #   - "3. run worker 'bosun-worker-nightly-backup-5f0c2a7e' from image 'restic/restic:0.17.3' with 2 volume(s)
+  #     mounted, for at most 3600s"
+  #   - '   - command: restic backup /mnt/data; mounts: shop_data at /mnt/data (ro), shop_backup at /mnt/backup (rw);
+  #     env: RESTIC_REPOSITORY, RESTIC_PASSWORD (secret)'
   #   - 4. start the same 2 container(s) in dependency order within 60s
-  #   - 5. run the after-phase 'bosun-after-nightly-backup-5f0c2a7e' from image 'restic/restic:0.17.3' with the
-  #     stack up, for at most 3600s
+  #   - "5. run the after-phase 'bosun-after-nightly-backup-5f0c2a7e' from image 'restic/restic:0.17.3' with the
+  #     stack up, for at most 3600s"
   #   - '   - once the stack runs again, when the worker succeeded: command: restic check; mounts: ...'
-  #   - 6. run 1 finally hook(s) in 'shop-web-1', last, always, whatever the outcome
+  #   - "6. run 1 finally hook(s) in 'shop-web-1', last, always, whatever the outcome"
   #   - '   - finally hook in shop-web-1: rm -f /srv/maintenance (timeout 300s)'
   #   - 'Stop scope: writers, stop mode stop'
   #   - 'Stop order: web -> db'
   #   - 'Stays up, untouched: shop-cache-1'
-  #   - 'Deadline (maximum downtime): 3735s (stop budget 45s, start budget 60s)'
-  #   - 'Maximum duration (the whole run, hooks and after-phase included): 7665s'
-  #   - 'preflight ok:   worker image restic/restic:0.17.3 is present'
+  #   - 'Deadline (maximum downtime): 3720s (stop budget 50s, start budget 60s)'
+  #   - 'Maximum duration (the whole run, hooks and after-phase included): 7944s'
+  #   - "preflight ok:   volume 'shop_data' exists; mounted at /mnt/data (ro)"
 """
 
 RETURN = r"""

@@ -637,7 +637,9 @@ plan:
               paused already left out (they are in RV(plan.stays_up)).
           type: list
           elements: list
-          sample: [[{id: 4f1c..., name: shop-app-1, service: app, action: stop}], [{id: 9b2e..., name: shop-db-1, service: db, action: stop}]]
+          sample:
+            - [{id: 4f1c..., name: shop-app-1, service: app, action: stop}]
+            - [{id: 9b2e..., name: shop-db-1, service: db, action: stop}]
         worker:
           description:
             - Only in the C(run_worker) and C(run_after) steps. The spec of the worker or of the after-phase, as
