@@ -9,8 +9,9 @@ import subprocess
 import time
 
 import pytest
+import yaml
 
-from harness import VENV_BIN, event_log, project_workers, run
+from harness import FIXTURES, VENV_BIN, event_log, project_workers, run
 from stackcheck import (
     event_action,
     ids_and_states,
@@ -169,7 +170,7 @@ def test_check_mode_shows_the_plan_and_touches_nothing(stack, run_job):
     assert volume_file(project, "out", "table.txt").returncode != 0  # the worker never ran
     plan = role_task(result, SHOW_PLAN).result["msg"]
     assert plan[0].startswith(f"Job {JOB} on stack {project.name} (run id ")
-    assert plan[1] == f"1. stop 3 running container(s) of stack '{project.name}' in 3 level(s)"
+    assert plan[1] == f"1. stop 3 container(s) of stack '{project.name}' in 3 level(s) (scope stack)"
     assert "Stop order: web -> app -> db" in plan
     r = role_task(result, RUN).result
     # Check mode runs synchronously (nothing to protect): no async job id; the module predicts a change.
@@ -181,6 +182,119 @@ def test_check_mode_shows_the_plan_and_touches_nothing(stack, run_job):
     assert [line for line in shown if line.startswith("Downtime: ")] == [
         f"Downtime: n/a (deadline {rep['deadline_seconds']}s)"
     ], shown
+
+
+def lifecycle_stack(**labels):
+    """role_stack.yml with extra labels on the job's member containers: {service: {label: value}}."""
+    spec = yaml.safe_load((FIXTURES / STACK).read_text(encoding="utf-8"))
+    for service, extra in labels.items():
+        spec["services"][service]["labels"].update(extra)
+    return spec
+
+
+def test_hooks_and_after_phase_run_in_order_and_the_plan_and_report_show_them(stack, run_job):
+    project = stack(
+        lifecycle_stack(
+            db={
+                "bosun.job.hook.pre": json.dumps(["sh", "-c", "echo dumping; echo pre > /data/pre.txt"]),
+                "bosun.job.after.command": json.dumps(["sh", "-c", "echo checked $(cat /mnt/out/table.txt)"]),
+            },
+            # $$: Compose interpolates the file; the hook's shell sees $BOSUN_OUTCOME.
+            app={"bosun.job.hook.finally": json.dumps(["sh", "-c", "echo finally $$BOSUN_OUTCOME"])},
+        )
+    )
+    before = snapshot_started(project)
+    result = run_job(project)
+    assert result.rc == 0, str(result)
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
+    assert volume_file(project, "data", "pre.txt").stdout == "pre\n"
+    db, app = f"{project.name}-db-1", f"{project.name}-app-1"
+
+    plan = role_task(result, SHOW_PLAN).result["msg"]
+    assert plan[1].startswith(f"1. run 1 pre hook(s) in '{db}', before anything stops")
+    assert (
+        plan[2]
+        == f"   - pre hook in {db}: sh -c 'echo dumping; echo pre > /data/pre.txt' (timeout 300s, on error abort)"
+    )
+    assert f"   - finally hook in {app}: sh -c 'echo finally $BOSUN_OUTCOME' (timeout 300s)" in plan
+    assert any(line.startswith("5. run the after-phase 'bosun-after-role-copy-") for line in plan), plan
+    assert "Stop scope: stack, stop mode stop" in plan
+    # The async limit bounds the whole run (hooks and after-phase included), not only the downtime.
+    planned = role_task(result, PLAN).result["plan"]
+    assert planned["max_duration"] > planned["deadline"]
+    limit = role_task(result, "Work out the async limit").result["ansible_facts"]["_run_job_async_seconds"]
+    assert int(limit) == planned["max_duration"] + 3600 + 120
+
+    r = role_task(result, RUN).result
+    assert r["outcome"] == "success", r
+    assert [(s["type"], s["phase"]) for s in r["steps"]] == [
+        ("run_hook", "pre"),
+        ("stop_containers", None),
+        ("run_worker", None),
+        ("start_containers", None),
+        ("run_after", None),
+        ("run_hook", "finally"),
+    ]
+    assert [(h["phase"], h["exit_code"], h["output_tail"]) for h in r["hooks"]] == [
+        ("pre", 0, ["dumping"]),
+        ("finally", 0, ["finally success"]),
+    ]
+    assert r["after"]["exit_code"] == 0 and r["after"]["log_tail"] == ["checked row1"]
+    assert r["duration_seconds"] >= r["downtime_seconds"] > 0
+    rep = report(result)
+    assert rep["hooks"] == r["hooks"] and rep["after"] == r["after"]
+    assert rep["max_duration_seconds"] == planned["max_duration"]
+    lines = role_task(result, REPORT).result["msg"]
+    shown = [x for x in lines if x.startswith("Hook ")]
+    assert [x.split(", ")[0] for x in shown] == [
+        f"Hook pre in {db}: exit code 0",
+        f"Hook finally in {app}: exit code 0",
+    ]
+    assert (
+        lines[lines.index(shown[0]) + 1] == "  | dumping" and lines[lines.index(shown[1]) + 1] == "  | finally success"
+    )
+    assert any(x.startswith("After-phase: exit code 0, ") for x in lines) and "  | checked row1" in lines
+    assert any(x.startswith("Duration: ") and "in all, hooks and after-phase included" in x for x in lines), lines
+
+
+def test_keep_stopped_leaves_the_stack_down_on_purpose_and_releases_it(stack, run_job):
+    project = stack()
+    result = run_job(project, run_job_keep_stopped=True)
+    assert result.rc == 0, str(result)
+    assert {s for _i, s, _t in snapshot_started(project).values()} == {"exited"}
+    assert run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{project.name}$"]).stdout == ""
+    assert volume_file(project, "out", "table.txt").stdout == "row1\n"
+    names = [f"{project.name}-{s}-1" for s in ("web", "app", "db")]
+    plan = role_task(result, SHOW_PLAN).result["msg"]
+    assert any(x.startswith("3. leave the same 3 container(s) stopped on purpose (keep_stopped)") for x in plan), plan
+    assert "Keep stopped: yes, the stop-set stays stopped after the worker (keep_stopped)" in plan
+    r = role_task(result, RUN).result
+    assert r["outcome"] == "success" and r["restarted"] == [], r
+    assert sorted(c["name"] for c in r["kept_stopped"]) == sorted(names)
+    assert "left 3 container(s) stopped on purpose" in r["message"]
+    assert role_task(result, NET).result["recover"]["action"] == "none"
+    rep = report(result)
+    assert sorted(rep["kept_stopped"]) == sorted(names)
+    lines = role_task(result, REPORT).result["msg"]
+    [kept] = [x for x in lines if x.startswith("Left stopped on purpose (keep_stopped): ")]
+    assert sorted(kept.split(": ", 1)[1].split(", ")) == sorted(names)
+
+
+def test_pause_mode_freezes_the_stack_instead_of_stopping_it(stack, run_job):
+    project = stack()
+    before = snapshot_started(project)
+    t0 = time.time()
+    result = run_job(project, run_job_stop_mode="pause")
+    assert result.rc == 0, str(result)
+    # Nothing died and nothing was started again: the same StartedAt for every container.
+    assert snapshot_started(project) == before
+    assert events(project, t0) == []
+    plan = role_task(result, SHOW_PLAN).result["msg"]
+    assert "Stop scope: stack, stop mode pause" in plan
+    assert plan[1].startswith("1. pause 3 container(s)") and plan[2].startswith("   - pause "), plan
+    r = role_task(result, RUN).result
+    assert r["outcome"] == "success" and r["plan"]["stop_mode"] == "pause", r
+    assert volume_file(project, "out", "table.txt").stdout == "row1\n"
 
 
 def test_sync_variant_runs_the_job_too(stack, run_job):
