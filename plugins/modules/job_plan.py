@@ -267,7 +267,7 @@ plan:
     stop_mode:
       description:
         - How the stop scope goes down (C(bosun.job.stop-mode), or the override), V(stop) or V(pause) (C(docker pause),
-          then unpause).
+          then unpause). With O(keep_stopped) always V(stop) - a stack kept down is stopped, never left frozen.
       type: str
       sample: stop
     stays_up:
@@ -493,14 +493,15 @@ plan:
       description:
         - The checks made before anything stops, in order - the job enabled and its labels valid (only when they
           fail), the stack, the allowed images, the worker image (and the after-phase's, when it differs), each
-          volume, each C(pre) hook's container, the network of each container of the stop-set, the lease.
+          volume, each C(pre) hook's container, the stop scope when it chooses nothing (informational, it passes),
+          the network of each container of the stop-set, the lease.
       type: list
       elements: dict
       contains:
         name:
           description:
-            - The check, V(enabled), V(labels), V(stack), V(allowed_images), V(image), V(volume), V(hook), V(network) or
-              V(lease).
+            - The check, V(enabled), V(labels), V(stack), V(allowed_images), V(image), V(volume), V(hook), V(scope),
+              V(network) or V(lease).
           type: str
           sample: volume
         object:

@@ -17,7 +17,8 @@ description:
     1. The C(pre) hooks, in the running stack, in stop order (dependents first; ties by container name).
     2. The stop of the job's stop scope (C(bosun.job.stop-scope) - the whole stack, the containers attaching or
     writing the job's volumes and what depends on them, or nothing), level by level in reverse dependency order -
-    or, with stop mode V(pause), C(docker pause) (a crash-looping container is stopped, a paused one left as it is).
+    or, with stop mode V(pause), C(docker pause) (a crash-looping container is stopped, a paused one left as it is);
+    with a scope that chooses nothing there is no downtime.
     3. The worker. 4. The start (or unpause) of exactly the containers it stopped, in dependency order - or, with
     O(keep_stopped), nothing. 5. The C(post) hooks when the run did not fail (outcome V(success) or V(skipped)), or
     else the C(error) hooks, in start order. 6. The after-phase, only while the outcome is still V(success).
@@ -25,25 +26,29 @@ description:
     stack waits.
   - Hooks are C(bosun.job.hook.<phase>) labels on the job's member containers, exec'd inside that container (as
     C(docker exec), never privileged), one per container and phase, with C(BOSUN_JOB_NAME), C(BOSUN_RUN_ID),
-    C(BOSUN_STACK), C(BOSUN_PHASE) and, for C(error) and C(finally), C(BOSUN_OUTCOME) in their environment. A
-    hook whose container is not running when its phase comes is skipped, with the reason. A C(pre) hook that fails
-    or times out with C(bosun.job.hook.pre.on-error=abort) (the default) ends the run before anything stops - the
-    C(error) and C(finally) hooks still run and the outcome is V(hook_failed); with V(continue) the run goes on.
+    C(BOSUN_STACK), C(BOSUN_PHASE) and, for C(post) (V(success) or V(skipped)), C(error) and C(finally),
+    C(BOSUN_OUTCOME) in their environment. A hook whose container is not running when its phase comes is skipped,
+    with the reason. A C(pre) hook that fails, times out or is skipped with C(bosun.job.hook.pre.on-error=abort)
+    (the default) ends the run before anything stops - the C(error) and C(finally) hooks still run and the outcome
+    is V(hook_failed); with V(continue) the run goes on. A C(post), C(error) or C(finally) hook that fails or times
+    out makes a run that had not failed V(hook_failed) (the stack is up, the message names the hook); a run that
+    failed keeps its outcome and its message adds the hook.
   - The after-phase (C(bosun.job.after.command)) is a second one-shot container, C(bosun-after-<job>-<first 8 of
     run_id>), hardened like the worker, with the worker's volumes, paths and environment, that runs once the
     stack is up again; when it fails the outcome is V(after_failed) and the stack stays up.
   - A worker that exits with code 75 (C(EX_TEMPFAIL)) had nothing to do - the outcome is V(skipped), the task does
     not fail, the C(post) hooks run and the after-phase does not.
-  - With O(keep_stopped), once the stop succeeded the stop-set stays stopped (or paused) whatever the worker did,
-    only the C(pre) and C(finally) hooks run (a C(finally) hook in a container left stopped is skipped), there is no
-    after-phase, the lease is released, RV(kept_stopped) lists the containers and the message says how many were
-    left stopped on purpose.
+  - With O(keep_stopped), once the stop succeeded the stop-set stays stopped whatever the worker did (a job with
+    stop mode V(pause) is stopped, never left frozen), only the C(pre) and C(finally) hooks run (a C(finally) hook
+    in a container left stopped is skipped), there is no after-phase, the lease is released, RV(kept_stopped) lists
+    the containers and the message says how many were left stopped on purpose.
   - Run it with C(async) so that it finishes even when the controller dies or the connection drops; the role
     C(bosun.compose.run_job) does, with a limit derived from the plan's RV(plan.max_duration), the bound of the
     whole run.
   - SIGTERM, SIGHUP and SIGINT cancel the run. Before the first stop nothing is stopped and the outcome is
-    V(cancelled) - before the lease is taken nothing else happens; during the C(pre) hooks the running hook is
-    ended, no further one runs, and the C(error) and C(finally) hooks run before the lease is released. During the
+    V(cancelled) - before the lease is taken nothing else happens; once it is taken (during the C(pre) hooks the
+    running hook is ended and no further one runs) the C(error) and C(finally) hooks run before the lease is
+    released, as at the end of every run that took the lease, one whose worker could not be created included. During the
     stop no further level is stopped and what was stopped is started again (V(cancelled)); during the worker the
     worker is stopped (SIGTERM, its grace period, SIGKILL) and the stack restarted (V(cancelled)). A signal during
     the restart and the C(post), C(error) and C(finally) hooks is absorbed - they are never interrupted and the
@@ -61,8 +66,8 @@ description:
     run's pending C(error) and C(finally) hooks; the next run on that stack, or M(bosun.compose.stack) with
     O(bosun.compose.stack#module:state=recovered), restarts (or unpauses) it and runs those hooks with
     C(BOSUN_OUTCOME=interrupted).
-  - Each run leaves a small JSON record in O(state_dir)C(/runs/<job>/<run_id>.json) and the worker's full log
-    in O(state_dir)C(/logs/<job>/<run_id>.log).
+  - Each run leaves a small JSON record in O(state_dir)C(/runs/<job>/<run_id>.json), the worker's full log
+    in O(state_dir)C(/logs/<job>/<run_id>.log) and the after-phase's in O(state_dir)C(/logs/<job>/<run_id>.after.log).
 author:
   - bosun.compose contributors (@bosun-compose)
 extends_documentation_fragment:
@@ -100,12 +105,15 @@ notes:
     V(stop_failed), V(start_failed), V(start_unhealthy), V(lease_lost), V(hook_failed), V(after_failed), V(locked),
     V(skipped), V(not_found), V(invalid). Any outcome but V(success) and V(skipped) fails the task with a message naming the
     outcome and its cause; the full result is still returned.
-  - V(hook_failed) - a C(pre) hook with on-error abort failed or timed out and nothing was stopped, or a C(pre) hook could
-    not be run at all. V(after_failed) - the after-phase failed, timed out or could not run; the stack is up again.
+  - V(hook_failed) - a C(pre) hook with on-error abort failed, timed out, was skipped (its container not running) or could
+    not be run, and nothing was stopped; or a C(post), C(error) or C(finally) hook failed or timed out after a run that
+    had not failed (the job itself succeeded; the stack is up, or kept stopped on purpose). V(after_failed) - the
+    after-phase failed, timed out or could not run; the stack is up again.
   - V(skipped) - the worker exited with code 75 (nothing to do this time), or the overlap policy is V(skip) and another
     run holds the stack. Neither fails the task.
-  - A failing C(post), C(error) or C(finally) hook does not change the outcome; its result is in RV(hooks) and in the
-    C(run_hook) steps.
+  - A failing C(post), C(error) or C(finally) hook does not change the outcome of a run that already failed; the message
+    adds it. Each hook's result is in RV(hooks) and in the C(run_hook) steps. A skipped one (its container not running)
+    is no failure, except in phase C(pre) with on-error abort.
 seealso:
   - module: bosun.compose.job_plan
   - module: bosun.compose.stack
@@ -187,6 +195,7 @@ outcome:
     - V(start_failed) and V(start_unhealthy) are about the restart and win over the job's own outcome, which the
       message then follows with C(before that).
     - An after-phase that is cancelled makes it V(cancelled), one that fails V(after_failed).
+    - A C(post) or C(finally) hook that fails after a run that had not failed makes it V(hook_failed).
   returned: always
   type: str
   sample: success
@@ -224,6 +233,8 @@ steps:
         - V(ok), V(failed), V(skipped) or V(cancelled).
         - V(skipped) is a hook whose container was not running, a worker that exited 75, an after-phase not run
           because of a cancel, or a restart left to the run that holds the stack now.
+        - There is no C(start_containers) step when the stop never began (a C(pre) hook failed, a cancel, or a stop
+          scope that chose nothing).
       type: str
       sample: ok
     started_at:
@@ -318,7 +329,9 @@ worker:
       type: bool
       sample: true
 after:
-  description: What the after-phase did, in the format of RV(worker); null when no after-phase ran.
+  description:
+    - What the after-phase did, in the format of RV(worker); null when no after-phase ran.
+    - Its whole log is in O(state_dir)C(/logs/<job>/<run_id>.after.log).
   returned: when the after-phase ran
   type: dict
   contains:
@@ -350,7 +363,7 @@ after:
     log_path:
       description: The file on the Docker host holding the whole log; null if it could not be written.
       type: str
-      sample: /var/lib/bosun/logs/nightly-backup/d649eff415624286b5b7eb364fac3c54.log
+      sample: /var/lib/bosun/logs/nightly-backup/d649eff415624286b5b7eb364fac3c54.after.log
     error:
       description: A problem met while starting it, reading its logs or removing it; null if none.
       type: str
@@ -422,6 +435,10 @@ hooks:
       description: Why it did not run, such as C(container 'shop-web-1' is exited, not running); null when it ran.
       type: str
       sample: null
+    started_at:
+      description: When it started (UTC, ISO 8601).
+      type: str
+      sample: "2026-01-31T02:30:00.118+00:00"
     duration:
       description: Seconds it ran.
       type: float
@@ -480,7 +497,7 @@ restarted:
       type: str
       sample: db
 kept_stopped:
-  description: The containers this run left stopped (or paused) on purpose (O(keep_stopped)); empty otherwise.
+  description: The containers this run left stopped on purpose (O(keep_stopped)); empty otherwise.
   returned: always
   type: list
   elements: dict
@@ -500,7 +517,7 @@ kept_stopped:
 downtime_seconds:
   description:
     - Seconds from the first stop to the end of the restart; with O(keep_stopped), to the moment the run left the
-      stop-set stopped.
+      stop-set stopped; 0 when the stop never began.
   returned: always
   type: float
   sample: 1.264
@@ -686,7 +703,7 @@ plan:
     stop_mode:
       description:
         - How the stop scope goes down (C(bosun.job.stop-mode), or the override), V(stop) or V(pause) (C(docker pause),
-          then unpause).
+          then unpause). With O(keep_stopped) always V(stop) - a stack kept down is stopped, never left frozen.
       type: str
       sample: stop
     stays_up:
@@ -912,14 +929,15 @@ plan:
       description:
         - The checks made before anything stops, in order - the job enabled and its labels valid (only when they
           fail), the stack, the allowed images, the worker image (and the after-phase's, when it differs), each
-          volume, each C(pre) hook's container, the network of each container of the stop-set, the lease.
+          volume, each C(pre) hook's container, the stop scope when it chooses nothing (informational, it passes),
+          the network of each container of the stop-set, the lease.
       type: list
       elements: dict
       contains:
         name:
           description:
-            - The check, V(enabled), V(labels), V(stack), V(allowed_images), V(image), V(volume), V(hook), V(network) or
-              V(lease).
+            - The check, V(enabled), V(labels), V(stack), V(allowed_images), V(image), V(volume), V(hook), V(scope),
+              V(network) or V(lease).
           type: str
           sample: volume
         object:

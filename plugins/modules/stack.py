@@ -50,7 +50,8 @@ options:
       - V(started) starts exactly a stop-set, the one given in O(containers) or else the one recorded by the last
         V(stopped) of the project, then releases the lease. It goes on past failures, reports C(N/M started) and
         fails the task after trying every container if any failed; the lease is then kept so that a later run
-        can retry.
+        can retry. When it starts the stop-set of a job run's lease, it then runs the pending C(error) and
+        C(finally) hooks that lease recorded, before the release (see RV(hooks)).
       - V(recovered) restarts the stop-set of a lease whose owner is dead or whose lease expired, after stopping
         and removing that run's worker containers (and its after-phase container), unpauses what a run with stop
         mode C(pause) froze, runs the dead run's pending C(error) and C(finally) hooks recorded in the lease (with
@@ -546,6 +547,89 @@ start:
       description: Seconds the start took.
       type: float
       sample: 0.486
+hooks:
+  description:
+    - With V(started) from a job run's lease, the pending C(error) and C(finally) hooks that lease recorded, run
+      after the start and before the release, with C(BOSUN_OUTCOME=interrupted), in the format of RV(recover.hooks).
+      Empty otherwise; V(recovered) reports its hooks in RV(recover.hooks).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    phase:
+      description: The phase, V(error) or V(finally).
+      type: str
+      sample: finally
+    container:
+      description: The container the hook is exec'd in, the one that carries its C(bosun.job.hook.<phase>) label.
+      type: dict
+      contains:
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+    command:
+      description: The command as a list of arguments (C(bosun.job.hook.<phase>)).
+      type: list
+      elements: str
+      sample: [pg_dump, -U, shop, -f, /backup/shop.sql, shop]
+    user:
+      description: The user it runs as (C(bosun.job.hook.<phase>.user)); null means the container's own.
+      type: str
+      sample: postgres
+    timeout:
+      description: Seconds it may run (C(bosun.job.hook.<phase>.timeout), default 300).
+      type: int
+      sample: 300
+    exit_code:
+      description: The hook's exit code; null when it reached none (skipped, timed out, cancelled, or an error).
+      type: int
+      sample: 0
+    timed_out:
+      description: Whether it outlived its C(timeout) (then, on a local Engine, it is sent SIGTERM and SIGKILL).
+      type: bool
+      sample: false
+    cancelled:
+      description: Whether a cancel (a signal to the module) ended it; only C(pre) hooks can be cancelled.
+      type: bool
+      sample: false
+    skipped:
+      description: Why it did not run, such as C(container 'shop-web-1' is exited, not running); null when it ran.
+      type: str
+      sample: null
+    started_at:
+      description: When it started (UTC, ISO 8601).
+      type: str
+      sample: "2026-01-31T02:30:00.118+00:00"
+    duration:
+      description: Seconds it ran.
+      type: float
+      sample: 1.284
+    output_tail:
+      description: Its last output lines (at most 20), stdout and stderr together.
+      type: list
+      elements: str
+      sample: [pg_dump - dumped 12 tables]
+    error:
+      description: A problem met while running it (the exec could not be created, started or inspected); null if none.
+      type: str
+      sample: null
+    ok:
+      description: Whether it ran and exited 0 within its timeout.
+      type: bool
+      sample: true
+    reason:
+      description: How it ended, in words.
+      type: str
+      sample: pre hook in 'shop-db-1' exited with code 0
 summary:
   description: One line saying what happened.
   returned: always
@@ -643,6 +727,10 @@ recover:
           description: Why it did not run, such as C(container 'shop-web-1' is exited, not running); null when it ran.
           type: str
           sample: null
+        started_at:
+          description: When it started (UTC, ISO 8601).
+          type: str
+          sample: "2026-01-31T02:30:00.118+00:00"
         duration:
           description: Seconds it ran.
           type: float
