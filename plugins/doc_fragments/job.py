@@ -132,7 +132,8 @@ options:
     description:
       - Leave the stop-set stopped on purpose once the stop succeeded (for a migration), whatever the worker
         did; the lease is released and the result lists the containers in C(kept_stopped). Only the
-        C(pre) and C(finally) hooks run, and no after-phase. A failed or cancelled stop still restarts what it
+        C(pre) and C(finally) hooks run (one whose container is left stopped is skipped), and no after-phase. A
+        job with stop mode V(pause) is stopped, never left frozen. A failed or cancelled stop still restarts what it
         stopped.
       - Never a label; per run only.
     type: bool
