@@ -251,11 +251,8 @@ class Executor:
             plan = self._plan(job, o, o.run_id, result)
             if o.check_mode:
                 result.outcome, result.changed = "success", True
-                result.message = (
-                    "check mode: would "
-                    + "; then ".join(s.description for s in plan.steps)
-                    + "; nothing was touched and no hook ran"
-                )
+                steps = "; then ".join(s.description for s in plan.steps)
+                result.message = f"check mode: would {steps}; nothing was touched and no hook ran"
                 return result
             self._not_cancelled(cancel, "the lease was never taken")
             plan, lease = self._take_lease(job, plan, o, cancel, result)
@@ -433,10 +430,14 @@ class Executor:
                     plan, lease, runner, start, kept, outcome, message, cancel, o, result
                 )
             result.outcome, result.changed = outcome, True
-            result.message = message or (
-                f"job {plan.job.name!r} succeeded; stack {plan.stack!r} was down {result.downtime_seconds:.1f}s"
-                + (f"; left {len(result.kept_stopped)} container(s) stopped on purpose" if kept else "")
-            )
+            name, n_kept = plan.job.name, len(result.kept_stopped)
+            if not kept:
+                done = f"job {name!r} succeeded; stack {plan.stack!r} was down {result.downtime_seconds:.1f}s"
+            else:
+                done = (
+                    f"job {name!r} succeeded and left {n_kept} container(s) stopped on purpose in stack {plan.stack!r}"
+                )
+            result.message = message or done
 
     def _after_restart(
         self,

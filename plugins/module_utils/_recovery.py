@@ -201,13 +201,11 @@ def recover(
     )
     if not result.released and not must_keep_lease(result.start) and _released_elsewhere(api, lease):
         return _recovered_concurrently(result, project)
-    failed_hooks = [h.reason for h in result.hooks if not h.ok]
+    failed_hooks = [h.reason for h in result.hooks if not h.ok and h.skipped is None]
     ran = f"; ran {len(result.hooks)} pending hook(s)" if result.hooks else ""
-    result.message = (
-        f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}{ran}"
-        + (f" ({'; '.join(failed_hooks)})" if failed_hooks else "")
-        + ("" if result.released else "; the lease is kept so that a later run can retry")
-    )
+    failed = f" ({'; '.join(failed_hooks)})" if failed_hooks else ""
+    kept = "" if result.released else "; the lease is kept so that a later run can retry"
+    result.message = f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}{ran}{failed}{kept}"
     return result
 
 
