@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """make bench: the performance figures of issue 7, measured side by side on the local Docker Engine.
 
-Sections (BENCH_ONLY=downtime,parallel,discovery,fleet,pipelining selects some):
+Sections (BENCH_ONLY=downtime,parallel,discovery,fleet,pipelining,lifecycle selects some):
 
 1. downtime   the job through the role vs docker compose stop + docker run + docker compose start,
               6 SIGTERM-ignoring services in 3 levels with a 2 s grace; downtime from docker events
@@ -15,10 +15,17 @@ Sections (BENCH_ONLY=downtime,parallel,discovery,fleet,pipelining selects some):
               of Docker API requests (through a counting unix-socket proxy)
 5. fleet      the role on 10 stacks as 10 inventory hosts (local connection), forks 10 vs forks 1
    pipelining per-task overhead with ANSIBLE_PIPELINING off and on (local connection)
+6. lifecycle  the job lifecycle (issue 12) on the downtime stack (bench/compose/lifecycle.yml), through the
+              role, downtime from docker events (first die or pause to last start or unpause), alternating:
+              a. stop mode pause vs stop: pause downtime against the worker's own run time
+                 (2 x BENCH_LIFECYCLE_ROUNDS + 1 rounds: these runs are short)
+              b. 1 s snapshot + 10 s upload as one worker vs worker + after-phase, in stop and pause mode
+              c. stop scope writers vs stack: stop events and downtime of the services outside the writer chain
 
-Knobs: BENCH_ROUNDS (3), BENCH_FLEET_ROUNDS (1), BENCH_PIPE_ROUNDS (2), BENCH_FILLERS (1000), BENCH_JOBS (50), BENCH_ONLY,
-BENCH_OUT (build/bench/results.json). Everything the bench creates carries the label bosun-bench=1 or a
-bosun-bench-* project name and is removed at the end, also on failure or Ctrl+C.
+Knobs: BENCH_ROUNDS (3), BENCH_FLEET_ROUNDS (1), BENCH_PIPE_ROUNDS (2), BENCH_LIFECYCLE_ROUNDS (BENCH_ROUNDS
+if set, else 2), BENCH_FILLERS (1000), BENCH_JOBS (50), BENCH_ONLY, BENCH_OUT (build/bench/results.json).
+Everything the bench creates carries the label bosun-bench=1 or a bosun-bench-* project name and is
+removed at the end, also on failure or Ctrl+C.
 """
 
 from __future__ import annotations
@@ -58,6 +65,8 @@ PLAYBOOKS = HERE / "playbooks"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 FLEET_ROUNDS = int(os.environ.get("BENCH_FLEET_ROUNDS", "1"))
 PIPE_ROUNDS = int(os.environ.get("BENCH_PIPE_ROUNDS", "2"))
+# 2 by default (the section's runs are long: an 11 s worker); BENCH_ROUNDS applies here too when it is set.
+LC_ROUNDS = int(os.environ.get("BENCH_LIFECYCLE_ROUNDS") or os.environ.get("BENCH_ROUNDS") or "2")
 FILLERS = int(os.environ.get("BENCH_FILLERS", "1000"))
 JOBS = int(os.environ.get("BENCH_JOBS", "50"))
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
@@ -160,6 +169,25 @@ def task_result(records: list[dict], action: str, host: str | None = None) -> di
     raise RuntimeError(f"no {action} result recorded")
 
 
+def stack_inventory(name: str, project: str, job: str) -> Path:
+    """A one-host inventory (local connection) whose host runs `job` on `project`."""
+    inventory = WORK / f"{name}.ini"
+    inventory.write_text(
+        f"bench ansible_connection=local ansible_python_interpreter={VENV_PY} bench_project={project} bench_job={job}\n"
+    )
+    return inventory
+
+
+def role_run(inventory: Path) -> tuple[list[dict], dict, float]:
+    """The job through the role (run_job.yml), events recorded live: (events, job_run result, wall seconds)."""
+    with Events() as ev:
+        wall, recs = playbook("run_job.yml", inventory)
+    res = task_result(recs, "job_run")
+    if res.get("outcome") != "success":
+        raise RuntimeError(f"role run failed: {res.get('msg') or res.get('message')}")
+    return ev.list, res, wall
+
+
 def compose(project: str, file: Path, *args: str, env: t.Mapping[str, str] | None = None) -> float:
     t0 = time.monotonic()
     sh(["docker", "compose", "-p", project, "-f", file, *args], env=env)
@@ -214,6 +242,40 @@ class Events:
             self._stream.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+# A container is down from its "die" or "pause" event to its next "start" or "unpause".
+DOWN_ACTIONS, UP_ACTIONS = ("die", "pause"), ("start", "unpause")
+
+
+def stack_events(evs: list[dict], project: str, services: t.Collection[str] | None = None) -> list[dict]:
+    return [
+        e
+        for e in evs
+        if e["attrs"].get("com.docker.compose.project") == project
+        and (services is None or e["attrs"].get("com.docker.compose.service") in services)
+    ]
+
+
+def down_window(evs: list[dict], project: str, services: t.Collection[str] | None = None) -> tuple[float, float] | None:
+    """(first die or pause, last start or unpause after it) of the stack's containers, or of some of its
+    services; None when none of them went down."""
+    mine = stack_events(evs, project, services)
+    down = [e["t"] for e in mine if e["action"] in DOWN_ACTIONS]
+    if not down:
+        return None
+    up = [e["t"] for e in mine if e["action"] in UP_ACTIONS and e["t"] > min(down)]
+    if not up:
+        raise RuntimeError(f"{project}: containers went down and never came back ({sorted(services or [])})")
+    return min(down), max(up)
+
+
+def bosun_container(evs: list[dict], project: str, role: str) -> dict[str, float | None]:
+    """First create/start/die of the run's worker (role "worker") or after-phase container ("after")."""
+    mine = [
+        e for e in evs if e["attrs"].get("bosun.worker.stack") == project and e["name"].startswith(f"bosun-{role}-")
+    ]
+    return {a: min((e["t"] for e in mine if e["action"] == a), default=None) for a in ("create", "start", "die")}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -379,20 +441,13 @@ def bench_downtime() -> None:
     compose(project, file, "up", "-d", env=env)
     start_api = _start_latency(project)
     figure("start_api_latency_s", round(start_api, 3), f"one container start (API call, median of 3): {start_api:.3f}s")
-    inventory = WORK / "dt.ini"
-    inventory.write_text(
-        f"bench ansible_connection=local ansible_python_interpreter={VENV_PY} bench_project={project} bench_job={job}\n"
-    )
+    inventory = stack_inventory("dt", project, job)
     runs: dict[str, list[dict]] = {"role": [], "compose": []}
     steps: list[list[dict]] = []
 
     def role(i: int) -> None:
-        with Events() as ev:
-            wall, recs = playbook("run_job.yml", inventory)
-        res = task_result(recs, "job_run")
-        if res.get("outcome") != "success":
-            raise RuntimeError(f"role run failed: {res.get('msg') or res.get('message')}")
-        a = analyse_window(ev.list, project, lambda e: e["attrs"].get("bosun.worker.stack") == project, start_api)
+        evs, res, wall = role_run(inventory)
+        a = analyse_window(evs, project, lambda e: e["attrs"].get("bosun.worker.stack") == project, start_api)
         a |= {"wall": wall, "reported_downtime": res.get("downtime_seconds")}
         steps.append(res.get("steps") or [])
         runs["role"].append(a)
@@ -479,8 +534,8 @@ def _kind(what: str) -> str:
     return " ".join(w for w in words if not w.startswith(("bosun-", "sha256:", PROJECT_PREFIX)) and len(w) < 40)
 
 
-def _trace_window(project: str, job: str, start_api: float) -> None:
-    """One job_run process with every Docker API call timestamped: what happens inside the window."""
+def traced_run(project: str, job: str) -> tuple[list[dict], list[list], dict]:
+    """One job_run process with every Docker API call timestamped: (events, [[what, t0, t1], ...], result)."""
     args = WORK / "job_run_args.json"
     args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"name": job, "project": project}}))
     trace_file = WORK / "trace.json"
@@ -493,13 +548,16 @@ def _trace_window(project: str, job: str, start_api: float) -> None:
     out = json.loads(res.stdout.strip().splitlines()[-1])
     if out.get("outcome") != "success":
         raise RuntimeError(f"traced job_run failed: {out.get('msg')}")
-    a = analyse_window(ev.list, project, lambda e: e["attrs"].get("bosun.worker.stack") == project, start_api)
-    stack = [e for e in ev.list if e["attrs"].get("com.docker.compose.project") == project]
-    w0 = min(e["t"] for e in stack if e["action"] == "die")
-    w1 = max(e["t"] for e in stack if e["action"] == "start")
-    calls = [
-        (what, max(t0, w0), min(t1, w1)) for what, t0, t1 in json.loads(trace_file.read_text()) if t1 > w0 and t0 < w1
-    ]
+    return ev.list, json.loads(trace_file.read_text()), out
+
+
+def log_trace(evs: list[dict], trace: list[list], project: str, header: str) -> dict:
+    """The Docker API calls of a traced run inside its downtime window, and the window's timeline."""
+    window = down_window(evs, project)
+    if window is None:
+        raise RuntimeError(f"traced run on {project}: no die/pause event")
+    w0, w1 = window
+    calls = [(what, max(t0, w0), min(t1, w1)) for what, t0, t1 in trace if t1 > w0 and t0 < w1]
     by_kind: dict[str, list[float]] = {}
     for what, t0, t1 in calls:
         by_kind.setdefault(_kind(what), []).append(t1 - t0)
@@ -511,37 +569,47 @@ def _trace_window(project: str, job: str, start_api: float) -> None:
             last = t1
     idle = (w1 - w0) - covered
     log(
-        f"  traced job_run (one more run, API calls timestamped): downtime {w1 - w0:.3f}s; overhead by the formula "
-        f"{a['overhead']:.3f}s; no Docker call in flight for {idle:.3f}s of the window (Python, polling sleeps)"
+        f"  {header}: downtime {w1 - w0:.3f}s; no Docker call in flight for {idle:.3f}s of the window "
+        "(Python, polling sleeps)"
     )
     log("  Docker API calls inside the window (count, total seconds, clipped to the window):")
     rows = sorted(((k, len(v), sum(v)) for k, v in by_kind.items()), key=lambda r: -r[2])
     for k, n, total in rows:
         log(f"    {k:<48} {n:>3} {total:>7.3f}")
-    log("  timeline (seconds after the first death):")
+    log("  timeline (seconds after the first death or pause):")
     for what, t0, t1 in sorted(calls, key=lambda c: c[1]):
         log(f"    +{t0 - w0:6.3f} .. +{t1 - w0:6.3f}  {_kind(what)}")
     for e in sorted(
         (
             e
-            for e in ev.list
+            for e in evs
             if (
                 e["attrs"].get("com.docker.compose.project") == project
                 or e["attrs"].get("bosun.worker.stack") == project
             )
             and w0 <= e["t"] <= w1
-            and e["action"] in ("die", "create", "start", "destroy")
+            and e["action"] in ("die", "create", "start", "destroy", "pause", "unpause")
         ),
         key=lambda e: e["t"],
     ):
-        log(
-            f"    +{e['t'] - w0:6.3f}  event {e['action']:<8} {e['attrs'].get('com.docker.compose.service') or 'worker'}"
-        )
-    _results["trace"] = {
+        who = (
+            e["attrs"].get("com.docker.compose.service") or e["name"].split("-")[1]
+        )  # bosun-worker-..., bosun-after-...
+        log(f"    +{e['t'] - w0:6.3f}  event {e['action']:<8} {who}")
+    return {
         "downtime": round(w1 - w0, 3),
         "idle": round(idle, 3),
-        "overhead": round(a["overhead"], 3),
         "calls": {k: [n, round(total, 3)] for k, n, total in rows},
+    }
+
+
+def _trace_window(project: str, job: str, start_api: float) -> None:
+    """One traced job_run on the downtime stack: what happens inside the window."""
+    evs, trace, out = traced_run(project, job)
+    a = analyse_window(evs, project, lambda e: e["attrs"].get("bosun.worker.stack") == project, start_api)
+    header = f"traced job_run (one more run, API calls timestamped; overhead by the formula {a['overhead']:.3f}s)"
+    _results["trace"] = log_trace(evs, trace, project, header) | {
+        "overhead": round(a["overhead"], 3),
         "segments": a["segments"],
         "steps": [{k: s[k] for k in ("type", "duration")} for s in out.get("steps", [])],
     }
@@ -561,11 +629,7 @@ def bench_parallel() -> None:
         job = f"bench-par-{secrets.token_hex(3)}"
         env = {"BENCH_JOB": job}
         compose(project, file, "up", "-d", *[f"p{i}" for i in range(1, n + 1)], env=env)
-        inventory = WORK / f"par{n}.ini"
-        inventory.write_text(
-            f"bench ansible_connection=local ansible_python_interpreter={VENV_PY} "
-            f"bench_project={project} bench_job={job}\n"
-        )
+        inventory = stack_inventory(f"par{n}", project, job)
         step, ev_b, ev_c, wall_c = [], [], [], []
 
         def stop_span(evs: list[dict]) -> float:
@@ -866,6 +930,231 @@ def bench_pipelining() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
+# 6: job lifecycle (issue 12): pause mode, after-phase, stop scope writers
+# ------------------------------------------------------------------------------------------------
+
+LC_FILE = COMPOSE / "lifecycle.yml"
+LC_AFTER_FILE = COMPOSE / "lifecycle-after.yml"
+LC_SNAPSHOT = "sleep 1; tar -C /mnt/data -cf /mnt/out/data.tar ."  # the worker of the downtime section
+LC_UPLOAD = "sleep 10; wc -c /mnt/out/data.tar"
+LC_UNTOUCHED = ("cache", "queue", "cron")  # no rw mount of the job's volumes and no writer to depend on
+STOP_ACTIONS = ("kill", "die", "stop", "pause")  # any of these on an untouched service is a failure of scope
+
+
+class LcStack(t.NamedTuple):
+    project: str
+    job: str
+    inventory: Path
+
+
+def _lc_stack(kind: str, env: t.Mapping[str, str] | None = None, *, after: bool = False) -> LcStack:
+    """One project of lifecycle.yml (plus lifecycle-after.yml with `after`), its labels set through `env`."""
+    project = new_project(kind, LC_FILE)
+    job = f"bench-{kind}-{secrets.token_hex(3)}"
+    extra = ["-f", str(LC_AFTER_FILE)] if after else []
+    compose(project, LC_FILE, *extra, "up", "-d", env={"BENCH_JOB": job, **(env or {})})
+    return LcStack(project, job, stack_inventory(kind, project, job))
+
+
+def _lc_down(*stacks: LcStack) -> None:
+    for st in stacks:
+        compose(st.project, LC_FILE, "down", "-v", "-t", "0", "--remove-orphans")
+        _projects.pop(st.project, None)
+
+
+def _lc_run(st: LcStack) -> dict:
+    """One role run on a lifecycle stack: downtime, its segments, the worker's and after container's run
+    times, and what happened to the services outside the writer chain."""
+    evs, res, wall = role_run(st.inventory)
+    window = down_window(evs, st.project)
+    if window is None:
+        raise RuntimeError(f"{st.project}: no die/pause event in the run")
+    w, a = bosun_container(evs, st.project, "worker"), bosun_container(evs, st.project, "after")
+    if w["start"] is None or w["die"] is None:
+        raise RuntimeError(f"{st.project}: no worker start/die event in the run")
+    mine = stack_events(evs, st.project)
+    down = sorted(e["t"] for e in mine if e["action"] in DOWN_ACTIONS)
+    up = sorted(e["t"] for e in mine if e["action"] in UP_ACTIONS and e["t"] > window[0])
+    untouched = stack_events(evs, st.project, LC_UNTOUCHED)
+    u_window = down_window(evs, st.project, LC_UNTOUCHED)
+    return {
+        "downtime": window[1] - window[0],
+        "worker_run": w["die"] - w["start"],
+        "after_run": (a["die"] - a["start"]) if a["start"] and a["die"] else None,
+        # seconds from the last start/unpause to the after container's start (it runs with the stack up)
+        "after_start_after_up": (a["start"] - window[1]) if a["start"] else None,
+        "segments": {
+            "first -> last die/pause": down[-1] - down[0],
+            "last die/pause -> worker start": w["start"] - down[-1],
+            "worker run (start -> die)": w["die"] - w["start"],
+            "worker die -> first start/unpause": up[0] - w["die"],
+            "first -> last start/unpause": up[-1] - up[0],
+        },
+        "untouched_stop_events": [
+            f"{e['attrs'].get('com.docker.compose.service')} {e['action']}"
+            for e in untouched
+            if e["action"] in STOP_ACTIONS
+        ],
+        "untouched_downtime": (u_window[1] - u_window[0]) if u_window else 0.0,
+        "stays_up": sorted(c.get("service") or c.get("name") for c in (res.get("plan") or {}).get("stays_up", [])),
+        "reported_downtime": res.get("downtime_seconds"),
+        "duration": res.get("duration_seconds"),
+        "wall": wall,
+    }
+
+
+def alternate(
+    variants: t.Mapping[str, t.Callable[[], dict]], line: t.Callable[[dict[str, dict]], str], rounds: int = LC_ROUNDS
+) -> dict:
+    """`rounds` rounds of every variant, the order reversed every other round; one log line per round."""
+    keys = list(variants)
+    runs: dict[str, list[dict]] = {k: [] for k in keys}
+    for i in range(rounds):
+        for k in keys if i % 2 == 0 else keys[::-1]:
+            runs[k].append(variants[k]())
+        log(f"  round {i + 1}: " + line({k: v[-1] for k, v in runs.items()}))
+    return runs
+
+
+def col(runs: list[dict], key: str) -> list[float]:
+    return [r[key] for r in runs]
+
+
+def _log_segments(runs: t.Mapping[str, list[dict]]) -> dict[str, dict[str, float]]:
+    """Median seconds per segment of the event timeline, one column per variant."""
+    keys = list(runs)
+    log("  where the downtime goes (median seconds; " + " | ".join(keys) + "):")
+    segs: dict[str, dict[str, float]] = {}
+    for name in runs[keys[0]][0]["segments"]:
+        segs[name] = {k: round(med([r["segments"][name] for r in runs[k]]), 3) for k in keys}
+        log(f"    {name:<36} " + " | ".join(f"{segs[name][k]:>7.3f}" for k in keys))
+    return segs
+
+
+def _lc_pause() -> None:
+    log("\n== 6a. Stop mode pause vs stop: 6 services in 3 levels, SIGTERM ignored, 2 s grace, 1 s worker ==")
+    pause, stop = _lc_stack("lcpause", {"BENCH_STOP_MODE": "pause"}), _lc_stack("lcstop")
+    # More rounds than the other figures (their runs are short, ~18 s a round): the pause figure is a
+    # difference of 0.3 s in which one slow worker start under load (0.2 -> 0.6 s) weighs a lot.
+    runs = alternate(
+        {"pause": lambda: _lc_run(pause), "stop": lambda: _lc_run(stop)},
+        lambda r: (
+            f"pause {r['pause']['downtime']:.3f}s (worker run {r['pause']['worker_run']:.3f}s, "
+            f"+{r['pause']['downtime'] - r['pause']['worker_run']:.3f}s), stop {r['stop']['downtime']:.3f}s"
+        ),
+        rounds=2 * LC_ROUNDS + 1,
+    )
+    pd, wr, sd = col(runs["pause"], "downtime"), col(runs["pause"], "worker_run"), col(runs["stop"], "downtime")
+    extra = [d - w for d, w in zip(pd, wr)]
+    figure("pause_downtime_s", round(med(pd), 3), f"downtime, stop mode pause: median {med(pd):.3f}s ({spread(pd)})")
+    figure("pause_worker_run_s", round(med(wr), 3), f"the worker's own run (start -> die): median {med(wr):.3f}s")
+    figure(
+        "pause_over_worker_s",
+        round(med(extra), 3),
+        f"PAUSE DOWNTIME - WORKER RUN: median {med(extra):.3f}s (target <= 0.3; per round "
+        f"{', '.join(f'{x:.3f}' for x in extra)})",
+    )
+    figure("stop_downtime_s", round(med(sd), 3), f"downtime, stop mode stop: median {med(sd):.3f}s ({spread(sd)})")
+    _results["pause_segments"] = _log_segments(runs)
+    _results["pause_runs"] = runs
+    evs, trace, out = traced_run(pause.project, pause.job)
+    _results["pause_trace"] = log_trace(evs, trace, pause.project, "traced job_run, stop mode pause") | {
+        "steps": [{k: s[k] for k in ("type", "duration")} for s in out.get("steps", [])]
+    }
+    _lc_down(pause, stop)
+
+
+def _lc_after() -> None:
+    log("\n== 6b. After-phase: 1 s snapshot + 10 s upload as one worker vs worker + after-phase ==")
+    variants: dict[str, t.Callable[[], dict]] = {}
+    stacks = []
+    for mode in ("stop", "pause"):
+        env = {"BENCH_STOP_MODE": mode, "BENCH_AFTER_SCRIPT": LC_UPLOAD}
+        one = _lc_stack(f"lcone{mode}", env | {"BENCH_WORKER_SCRIPT": f"{LC_SNAPSHOT}; {LC_UPLOAD}"})
+        after = _lc_stack(f"lcafter{mode}", env | {"BENCH_WORKER_SCRIPT": LC_SNAPSHOT}, after=True)
+        variants[f"one {mode}"] = lambda st=one: _lc_run(st)
+        variants[f"after {mode}"] = lambda st=after: _lc_run(st)
+        stacks += [one, after]
+    runs = alternate(variants, lambda r: ", ".join(f"{k} {v['downtime']:.3f}s" for k, v in r.items()))
+    out: dict[str, dict[str, float]] = {}
+    for mode in ("stop", "pause"):
+        one, after = runs[f"one {mode}"], runs[f"after {mode}"]
+        od, ad = col(one, "downtime"), col(after, "downtime")
+        ratio = med(ad) / med(od)
+        out[mode] = {
+            "one_worker_s": round(med(od), 3),
+            "after_phase_s": round(med(ad), 3),
+            "ratio": round(ratio, 3),
+            "after_run_s": round(med(col(after, "after_run")), 3),
+            "after_start_after_up_s": round(med(col(after, "after_start_after_up")), 3),
+            "wall_one_s": round(med(col(one, "wall")), 2),
+            "wall_after_s": round(med(col(after, "wall")), 2),
+        }
+        log(
+            f"  stop mode {mode}: one worker {med(od):.3f}s ({spread(od)}), worker + after-phase {med(ad):.3f}s "
+            f"({spread(ad)}); the after container ran {out[mode]['after_run_s']:.3f}s, starting "
+            f"{out[mode]['after_start_after_up_s']:.3f}s after the last start; role wall {out[mode]['wall_one_s']:.1f}s "
+            f"vs {out[mode]['wall_after_s']:.1f}s"
+        )
+        figure(
+            "after_phase_ratio" + ("" if mode == "stop" else f"_{mode}"),
+            round(ratio, 3),
+            f"AFTER-PHASE RATIO ({mode}) after-phase / one worker downtime: {ratio:.3f} (target <= 0.2; per round "
+            f"{', '.join(f'{a / o:.3f}' for a, o in zip(ad, od))})",
+        )
+    _results["after_phase"] = out
+    _results["after_phase_runs"] = runs
+    _lc_down(*stacks)
+
+
+def _lc_writers() -> None:
+    log(
+        "\n== 6c. Stop scope writers vs stack: writer chain db <- api <- web, untouched "
+        + " <- ".join(LC_UNTOUCHED)
+        + " =="
+    )
+    writers, stack = _lc_stack("lcwriters", {"BENCH_STOP_SCOPE": "writers"}), _lc_stack("lcstack")
+    runs = alternate(
+        {"writers": lambda: _lc_run(writers), "stack": lambda: _lc_run(stack)},
+        lambda r: (
+            f"writers: {len(r['writers']['untouched_stop_events'])} stop events on the untouched services, "
+            f"their downtime {r['writers']['untouched_downtime']:.3f}s, the writer chain's {r['writers']['downtime']:.3f}s; "
+            f"stack: {len(r['stack']['untouched_stop_events'])} events, {r['stack']['untouched_downtime']:.3f}s, "
+            f"{r['stack']['downtime']:.3f}s"
+        ),
+    )
+    w, s = runs["writers"], runs["stack"]
+    events = sorted({x for r in w for x in r["untouched_stop_events"]})
+    n_events = sum(len(r["untouched_stop_events"]) for r in w)
+    figure(
+        "writers_untouched_stop_events",
+        n_events,
+        f"WRITERS SCOPE: die/stop/kill/pause events of {', '.join(LC_UNTOUCHED)} over {len(w)} runs: {n_events} "
+        f"(target 0){': ' + ', '.join(events) if events else ''}; the plan kept up {w[0]['stays_up']}",
+    )
+    figure(
+        "writers_untouched_downtime_s",
+        round(max(col(w, "untouched_downtime")), 3),
+        f"downtime of the untouched services, scope writers: max {max(col(w, 'untouched_downtime')):.3f}s "
+        f"(scope stack: median {med(col(s, 'untouched_downtime')):.3f}s)",
+    )
+    figure(
+        "writers_downtime_s",
+        {"writers": round(med(col(w, "downtime")), 3), "stack": round(med(col(s, "downtime")), 3)},
+        f"downtime of the writer chain: scope writers median {med(col(w, 'downtime')):.3f}s, "
+        f"scope stack (all six) {med(col(s, 'downtime')):.3f}s",
+    )
+    _results["writers_runs"] = runs
+    _lc_down(writers, stack)
+
+
+def bench_lifecycle() -> None:
+    _lc_pause()
+    _lc_after()
+    _lc_writers()
+
+
+# ------------------------------------------------------------------------------------------------
 
 SECTIONS = {
     "downtime": bench_downtime,
@@ -873,6 +1162,7 @@ SECTIONS = {
     "discovery": bench_discovery,
     "fleet": bench_fleet,
     "pipelining": bench_pipelining,
+    "lifecycle": bench_lifecycle,
 }
 
 
@@ -911,11 +1201,12 @@ def main() -> int:
     _results["machine"] = machine()
     _results["started_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     _results["rounds"] = ROUNDS
+    _results["lifecycle_rounds"] = LC_ROUNDS
     m = _results["machine"]
     log(
         f"bosun.compose bench: {m['cpu']} x{m['cores']}, {m['memory_gb']} GB, Docker {m['docker']} "
         f"({m['storage_driver']}), Compose {m['compose']}, {m['ansible_core']}; load {m['load_avg_at_start']}; "
-        f"rounds {ROUNDS}"
+        f"rounds {ROUNDS} (lifecycle {LC_ROUNDS})"
     )
     rc = 0
     try:
@@ -948,6 +1239,10 @@ def main() -> int:
             "fleet_speedup",
             "per_task_local_s",
             "per_task_ssh_s",
+            "pause_over_worker_s",
+            "after_phase_ratio",
+            "after_phase_ratio_pause",
+            "writers_untouched_stop_events",
         )
         if k in _results
     ]
