@@ -367,6 +367,7 @@ class Executor:
         control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
         runner = WorkerRunner(self.api, self.state_dir)
         worker_id: str | None = None
+        ran_worker = False
         may_be_down: list[ContainerRecord] = []
         down_from: float | None = None
         stopped = False
@@ -399,6 +400,7 @@ class Executor:
                 raise RunAbort("cancelled", f"{cancel.reason} {what}")
             phase, stopped = "worker", True
             cid, worker_id = worker_id, None  # the runner removes it from here on
+            ran_worker = True
             self._run_worker(plan, runner, cid, cancel, o, result)
         except RunAbort as abort:
             outcome, message = abort.outcome, abort.message
@@ -425,6 +427,9 @@ class Executor:
             if worker_id is not None:  # the worker never ran; removed once the stack runs again
                 with contextlib.suppress(Exception):
                     runner.discard(worker_id)
+            if ran_worker and result.worker is not None:  # its log is read and it is removed after the restart
+                with contextlib.suppress(Exception):
+                    runner.finish(plan.worker, result.worker, o.tail_lines, o.keep)
             if not fenced:  # a fenced run's hooks are run by the run that recovered its stack
                 outcome, message = self._after_restart(
                     plan, lease, runner, start, kept, outcome, message, cancel, o, result
@@ -586,7 +591,12 @@ class Executor:
         t0, at = self.clock(), utc_iso(self.wall())
         try:
             worker = runner.run(
-                plan.worker, tail_lines=o.tail_lines, keep=o.keep, cancel=cancel.event, container_id=container_id
+                plan.worker,
+                tail_lines=o.tail_lines,
+                keep=o.keep,
+                cancel=cancel.event,
+                container_id=container_id,
+                defer_cleanup=True,
             )
         except Exception as exc:
             self._step(result, "run_worker", "failed", at, t0, [], error_text(exc))

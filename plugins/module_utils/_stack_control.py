@@ -287,6 +287,9 @@ class StackControl:
         """
         t0 = self.clock()
         result = StopResult()
+        if actions and all(actions.get(c.id) == "pause" for level in levels for c in level):
+            # A freeze has no grace period and no shutdown to order: every level is frozen in one batch.
+            levels = [[c for level in levels for c in level]] if levels else []
         for index, level in enumerate(levels):
             failed_hard = any(not f.gone for f in result.failed)
             if failed_hard or (cancel is not None and cancel.is_set()):
@@ -386,8 +389,12 @@ class StackControl:
                     gone=True,
                 )
             )
+        # Running before the run and paused now (the run, or a dead run, froze it): thawed first, in one batch, as
+        # a thaw has no start-up to order or wait for.
+        thaw = [c for c in members if c.state == "paused" and prior.get(c.id) == "running"]
+        self._thaw(thaw, result)
         graph = build_graph(everything)
-        wanted = {c.id for c in members}
+        wanted = {c.id for c in members} - {c.id for c in thaw}
         for level in container_levels(graph, start_levels(graph)):
             row = [c for c in level if c.id in wanted]
             if row:
@@ -398,12 +405,9 @@ class StackControl:
     def _start_level(
         self, row: list[ContainerRecord], deadline: float, result: StartResult, prior: t.Mapping[str, str]
     ) -> None:
-        # Running before the run and paused now (the run, or a dead run, froze it): thawed, running at once.
-        thaw = [c for c in row if c.state == "paused" and prior.get(c.id) == "running"]
-        self._thaw(thaw, result)
         # Up already (it was never stopped): left as it is; only a running one is waited for.
         to_start = [c for c in row if c.state not in UP_STATES]
-        result.already_running.extend(c for c in row if c.state in UP_STATES and c not in thaw)
+        result.already_running.extend(c for c in row if c.state in UP_STATES)
         outcomes = self._parallel(lambda c: self.api.start_container(c.id, what=f"start container {c.name}"), to_start)
         waiting: dict[str, ContainerRecord] = {c.id: c for c in row if c.state == "running"}
         for c, outcome in zip(to_start, outcomes):

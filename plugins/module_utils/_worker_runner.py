@@ -189,11 +189,14 @@ class WorkerRunner:
         keep: KeepPolicy = "never",
         cancel: threading.Event | None = None,
         container_id: str | None = None,
+        defer_cleanup: bool = False,
     ) -> WorkerResult:
         """Run the worker to its end, its timeout or the cancel event; see the module docstring.
 
         With `container_id` (from create(), done before the downtime window) the checks and the create are
-        skipped. Raises (before anything is created) WorkerSpecError, ImageMissingError, VolumeMissingError,
+        skipped. With `defer_cleanup` the exited worker is left as it is (logs unread, not removed) for
+        finish(), so that a caller can restart its stack first; an exception still stops and removes it.
+        Raises (before anything is created) WorkerSpecError, ImageMissingError, VolumeMissingError,
         or WorkerError when the container cannot be created. Afterwards problems are reported in result.error.
         """
         if keep not in KEEP_POLICIES:
@@ -228,16 +231,25 @@ class WorkerRunner:
                     result.finished_at = utc_iso()
                     result.removed = True
             result.duration = round(time.monotonic() - t0, 3)
-            if not result.removed:
-                self._collect_logs(spec, cid, result, tail_lines)
         except BaseException:
             # An interrupt (KeyboardInterrupt, SystemExit) or a lost engine: give the worker its grace, then go.
             self._stop_quietly(cid, spec.stop_grace)
+            if (keep == "never" or result.ok) and not result.removed:
+                self._remove(cid, result)
             raise
+        if not defer_cleanup:
+            self.finish(spec, result, tail_lines, keep)
+        return result
+
+    def finish(self, spec: WorkerSpec, result: WorkerResult, tail_lines: int = 50, keep: KeepPolicy = "never") -> None:
+        """Keep the exited worker's log (the file and its last lines), then remove it unless ``keep`` says not to."""
+        cid = t.cast(str, result.container_id)
+        try:
+            if not result.removed:
+                self._collect_logs(spec, cid, result, tail_lines)
         finally:
             if (keep == "never" or result.ok) and not result.removed:
                 self._remove(cid, result)
-        return result
 
     def _exit_code(self, cid: str) -> int | None:
         try:

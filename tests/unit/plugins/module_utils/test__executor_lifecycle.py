@@ -445,3 +445,26 @@ def test_the_after_phase_keeps_its_own_log_beside_the_workers(engine: FakeEngine
     assert result.worker.log_path == str(tmp_path / "logs" / "backup" / f"{RUN_ID}.log")
     assert result.after.log_path == str(tmp_path / "logs" / "backup" / f"{RUN_ID}.after.log")
     assert (tmp_path / "logs" / "backup" / f"{RUN_ID}.log").read_text() == "snapshot done\n"
+
+
+def test_pause_mode_freezes_and_thaws_the_whole_stop_set_in_one_batch(engine: FakeEngine, tmp_path: t.Any) -> None:
+    label(engine, "shop-web-1", stop_mode="pause")
+    assert run(engine, tmp_path).outcome == "success"
+    methods = [c.method for c in engine.calls]
+    pauses = [i for i, m in enumerate(methods) if m == "pause_container"]
+    thaws = [i for i, m in enumerate(methods) if m == "unpause_container"]
+    # no level-by-level container list or lease check between the freezes, nor between the thaws
+    between = methods[pauses[0] : pauses[-1]] + methods[thaws[0] : thaws[-1]]
+    assert "list_containers" not in between and "inspect_container" not in between
+
+
+def test_the_workers_log_is_read_and_it_is_removed_after_the_restart(engine: FakeEngine, tmp_path: t.Any) -> None:
+    engine.worker_script = WorkerScript(logs=b"done\n")
+    result = run(engine, tmp_path)
+    assert result.outcome == "success" and result.worker is not None
+    assert result.worker.log_tail == ["done"] and result.worker.removed
+    calls = [(c.method, c.target) for c in engine.calls]
+    last_start = max(i for i, (m, n) in enumerate(calls) if m == "start_container" and n.startswith("shop-"))
+    logs = calls.index(("container_logs", "bosun-worker-backup-01234567"))
+    removed = calls.index(("remove_container", "bosun-worker-backup-01234567"))
+    assert last_start < logs < removed
