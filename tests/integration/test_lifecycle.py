@@ -233,7 +233,8 @@ def test_successful_run_gives_hooks_their_env_order_and_output(compose_project, 
     # What a real hook sees: the job, the run, the stack, its phase, and for error/finally the outcome.
     for m in lines:
         assert (m["job"], m["run"], m["stack"]) == (JOB, run_id, p.name), m
-        assert m["outcome"] == ("success" if m["phase"] == "finally" else "none"), m
+        # pre hooks see no outcome yet (the file's hooks print "none"); post hooks see the run's outcome.
+        assert m["outcome"] == ("none" if m["phase"] == "pre" else "success"), m
 
     assert step_kinds(r) == [
         ("run_hook", "pre", "app", "ok"),
@@ -307,22 +308,61 @@ def test_failing_pre_hook_stops_nothing_and_runs_error_and_finally(compose_proje
     assert not lease_exists(p.name) and project_workers(p.name) == []
 
 
-def test_sigkilled_run_is_recovered_with_its_error_and_finally_hooks_once(
-    compose_project, ansible, ansible_playbook, tmp_path
-):
+def test_failing_post_and_finally_hooks_make_a_good_run_hook_failed(compose_project, ansible_playbook, tmp_path):
     p = compose_project(STACK)
-    run_id = f"lifekill{os.getpid():08d}abcdef"
-    bg = Background(ansible, p, tmp_path, run_id, job={"command": WAIT_FOREVER})
+    fail_hook(p, "post", "db")
+    fail_hook(p, "finally", "app")
+    _run, task = job_run(ansible_playbook, p, tmp_path)
+    r = task.result
+    assert task.status == "failed" and r["outcome"] == "hook_failed", r
+    assert r["worker"]["exit_code"] == 0
+    # The message names both failed hooks and says that the job itself succeeded and the stack is up.
+    msg = r["msg"]
+    assert f"post hook in '{p.name}-db-1' exited with code 1" in msg, msg
+    assert f"finally hook in '{p.name}-app-1' exited with code 1" in msg, msg
+    assert "the job itself succeeded and the stack is up" in msg, msg
+    # A failed post hook does not stop the others of its phase, nor the finally hooks.
+    assert phases(p) == [
+        ("pre", "app"),
+        ("pre", "db"),
+        ("post", "db"),
+        ("post", "app"),
+        ("finally", "db"),
+        ("finally", "app"),
+    ]
+    assert [k for k in step_kinds(r) if k[0] == "run_hook" and k[1] != "pre"] == [
+        ("run_hook", "post", "db", "failed"),
+        ("run_hook", "post", "app", "ok"),
+        ("run_hook", "finally", "db", "ok"),
+        ("run_hook", "finally", "app", "failed"),
+    ]
+    assert set(states(p).values()) == {"running"} and len(states(p)) == len(ALL)
+    assert not lease_exists(p.name) and project_workers(p.name) == []
+
+
+DEAD_RUN_HOOKS = [
+    ("pre", "app", "none"),
+    ("pre", "db", "none"),
+    ("error", "db", "interrupted"),
+    ("error", "app", "interrupted"),
+    ("finally", "db", "interrupted"),
+    ("finally", "app", "interrupted"),
+]
+
+
+def kill_mid_worker(ansible, project, tmp_path, run_id: str) -> None:
+    """job_run of job life with a worker that never ends; SIGKILL its module process while the worker runs."""
+    bg = Background(ansible, project, tmp_path, run_id, job={"command": WAIT_FOREVER})
     try:
-        wait_for(lambda: running_workers(p.name) or bg.proc.poll() is not None, 120, "the worker to run")
+        wait_for(lambda: running_workers(project.name) or bg.proc.poll() is not None, 120, "the worker to run")
         os.kill(wait_for(lambda: module_pid(run_id), 10, "the module process"), signal.SIGKILL)
         assert bg.wait(60) != 0, bg.output
     finally:
         bg.kill()
     time.sleep(1)
     # The dead run left the stack down; its lease records the error and finally hooks still to run.
-    assert set(states(p).values()) == {"exited"}, states(p)
-    held = lease(p.name)
+    assert set(states(project).values()) == {"exited"}, states(project)
+    held = lease(project.name)
     assert held is not None and held["bosun.lease.run-id"] == run_id, held
     pending = json.loads(held["bosun.lease.hooks"])
     assert sorted((h["phase"], h["service"]) for h in pending) == [
@@ -331,7 +371,15 @@ def test_sigkilled_run_is_recovered_with_its_error_and_finally_hooks_once(
         ("finally", "app"),
         ("finally", "db"),
     ], pending
-    assert phases(p) == [("pre", "app"), ("pre", "db")]
+    assert phases(project) == [("pre", "app"), ("pre", "db")]
+
+
+def test_sigkilled_run_is_recovered_with_its_error_and_finally_hooks_once(
+    compose_project, ansible, ansible_playbook, tmp_path
+):
+    p = compose_project(STACK)
+    run_id = f"lifekill{os.getpid():08d}abcdef"
+    kill_mid_worker(ansible, p, tmp_path, run_id)
 
     recover = [{"ansible.builtin.import_playbook": "bosun.compose.recover"}]
     result = ansible_playbook(recover, extra_vars={"project": p.name})
@@ -353,15 +401,36 @@ def test_sigkilled_run_is_recovered_with_its_error_and_finally_hooks_once(
     assert again.rc == 0, str(again)
     assert again.task("Recover the stacks").result["results"][0]["recover"]["action"] == "none"
     lines = marks(p)
-    assert [(m["phase"], m["who"], m["outcome"]) for m in lines] == [
-        ("pre", "app", "none"),
-        ("pre", "db", "none"),
-        ("error", "db", "interrupted"),
-        ("error", "app", "interrupted"),
-        ("finally", "db", "interrupted"),
-        ("finally", "app", "interrupted"),
-    ], lines
+    assert [(m["phase"], m["who"], m["outcome"]) for m in lines] == DEAD_RUN_HOOKS, lines
     assert {(m["run"], m["job"], m["stack"]) for m in lines} == {(run_id, JOB, p.name)}
+
+
+def test_sigkilled_run_is_recovered_with_its_hooks_by_the_next_run(
+    compose_project, ansible, ansible_playbook, tmp_path
+):
+    p = compose_project(STACK)
+    dead = f"lifenext{os.getpid():08d}abcdef"
+    kill_mid_worker(ansible, p, tmp_path, dead)
+    # The next run of the job restores the stack (running the dead run's pending hooks), then runs itself.
+    _run, task = job_run(ansible_playbook, p, tmp_path)
+    r = task.result
+    assert r["outcome"] == "success", r
+    lines = marks(p)
+    assert [(m["phase"], m["who"], m["outcome"]) for m in lines[:6]] == DEAD_RUN_HOOKS, lines
+    assert {m["run"] for m in lines[:6]} == {dead}
+    assert [(m["phase"], m["who"], m["outcome"], m["run"]) for m in lines[6:]] == [
+        (phase, who, outcome, r["run_id"])
+        for phase, who, outcome in [
+            ("pre", "app", "none"),
+            ("pre", "db", "none"),
+            ("post", "db", "success"),
+            ("post", "app", "success"),
+            ("finally", "db", "success"),
+            ("finally", "app", "success"),
+        ]
+    ], lines
+    assert set(states(p).values()) == {"running"} and len(states(p)) == len(ALL)
+    assert not lease_exists(p.name) and project_workers(p.name) == []
 
 
 @pytest.mark.parametrize(
@@ -587,8 +656,8 @@ def test_worker_exit_75_is_skipped_and_does_not_fail(compose_project, ansible_pl
     assert [(m["phase"], m["who"], m["outcome"]) for m in marks(p)] == [
         ("pre", "app", "none"),
         ("pre", "db", "none"),
-        ("post", "db", "none"),
-        ("post", "app", "none"),
+        ("post", "db", "skipped"),
+        ("post", "app", "skipped"),
         ("finally", "db", "skipped"),
         ("finally", "app", "skipped"),
     ]
