@@ -487,8 +487,9 @@ def test_pause_mode_freezes_instead_of_stopping(compose_project, ansible_playboo
         ("unpause", "front"),
         ("unpause", "store"),
     ], evs
+    # A freeze has no shutdown to order: the whole stop-set is frozen in one batch, and thawed in one batch.
     pause, unpause = first(evs, "pause"), first(evs, "unpause")
-    assert pause["front"] < pause["store"] < unpause["store"] < unpause["front"], evs
+    assert max(pause.values()) < min(unpause.values()), evs
     assert snapshot_started(p) == before
     # No grace period was waited for.
     assert r["downtime_seconds"] < grace / 2, r["downtime_seconds"]
