@@ -28,6 +28,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._hooks import (
 )
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Lease, owner_alive, read_lease, release_lease
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    COMPOSE_PROJECT,
     DEFAULT_START_TIMEOUT,
     HOOK_PHASES,
     LABEL_WORKER_RUN_ID,
@@ -142,8 +143,8 @@ def recover(
     The run's worker containers (label ``bosun.worker.run-id``) are stopped (SIGTERM, ``grace``
     seconds, then SIGKILL) and removed first, so the stack never runs beside that run's worker. A stop
     the dead run began may still be in progress (Docker finishes it without its client, up to the
-    container's grace): the start waits until the lease's stop budget has passed, so that such a
-    container is not taken for running and then killed.
+    container's grace): while a container of the stop-set still runs, the start waits until the lease's stop
+    budget has passed, so that such a container is not taken for running and then killed.
 
     Safe to run twice at once on one lease: a worker or lease that the other recovery is removing (HTTP 409)
     counts as removed once it is gone, and the recovery that finds the lease released by the other one
@@ -186,7 +187,7 @@ def recover(
             project=project,
         ) from exc
     settle = lease.stops_settled_at - time.time()
-    if settle > 0:
+    if settle > 0 and _stop_may_be_in_progress(api, lease):
         sleep(settle)
     # Another recovery of the same lease may have finished meanwhile (and a new run may hold the stack now):
     # then its stop-set must not be started again from here.
@@ -207,6 +208,16 @@ def recover(
     kept = "" if result.released else "; the lease is kept so that a later run can retry"
     result.message = f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}{ran}{failed}{kept}"
     return result
+
+
+def _stop_may_be_in_progress(api: DockerApi, lease: Lease) -> bool:
+    """Whether a container of the lease's stop-set still runs: a stop the dead run began may not have ended yet.
+
+    A container Docker is stopping is ``running`` until it exits; when none is, no stop is in progress and the
+    recovery need not wait for the stop budget.
+    """
+    ids = {str(e.get("id")) for e in lease.stop_set}
+    return any(c.id in ids and c.state == "running" for c in api.list_containers(f"{COMPOSE_PROJECT}={lease.project}"))
 
 
 def _released_elsewhere(api: DockerApi, lease: Lease) -> bool:

@@ -211,13 +211,30 @@ def test_recovery_waits_until_every_stop_the_dead_run_began_has_ended() -> None:
     dead = Owner(here.hostname, here.boot_id, here.pid, (here.pid_start or 0) + 12345)
     record = engine.get("shop-web-1").record()
     acquire_lease(engine, PROJECT, "d" * 32, "backup", [record], 3600, dead, record.image_id, stop_budget=30)
-    engine.get("shop-web-1").state = "exited"
+    # web still runs: Docker is still stopping it for the dead run (its stop ends during the wait)
     slept: list[tuple[float, list[str]]] = []
-    result = recover(engine, PROJECT, sleep=lambda s: slept.append((s, engine.names("start_container"))))
+
+    def wait(seconds: float) -> None:
+        slept.append((seconds, engine.names("start_container")))
+        engine.get("shop-web-1").state = "exited"
+
+    result = recover(engine, PROJECT, sleep=wait)
     assert result.action == "recovered" and result.released
     [(seconds, started_before)] = slept
     assert 25 < seconds <= 30  # until created + stop budget, measured from now
     assert started_before == [] and engine.names("start_container") == ["shop-web-1"]
+
+
+def test_recovery_does_not_wait_when_no_container_of_the_stop_set_still_runs() -> None:
+    engine = build_shop(FakeEngine(FakeClock(time.time())))
+    here = Owner.current()
+    dead = Owner(here.hostname, here.boot_id, here.pid, (here.pid_start or 0) + 12345)
+    record = engine.get("shop-web-1").record()
+    acquire_lease(engine, PROJECT, "d" * 32, "backup", [record], 3600, dead, record.image_id, stop_budget=30)
+    engine.get("shop-web-1").state = "exited"  # the dead run's stop has ended
+    slept: list[float] = []
+    assert recover(engine, PROJECT, sleep=slept.append).action == "recovered"
+    assert slept == [] and engine.names("start_container") == ["shop-web-1"]
 
 
 def test_recovery_does_not_wait_once_the_stop_budget_has_passed() -> None:
