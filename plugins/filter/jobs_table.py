@@ -54,11 +54,12 @@ import typing as t
 from ansible_collections.bosun.compose.plugins.plugin_utils._filter_input import field, mapping, sequence
 
 NAME = "jobs_table"
-HEADER = ("JOB", "STACK", "RUNNABLE", "SCHEDULE", "LAST RUN", "PROBLEMS", "MEMBERS")
+HEADER: tuple[str, ...] = ("JOB", "STACK", "RUNNABLE", "SCHEDULE", "LAST RUN", "PROBLEMS", "MEMBERS")
 # The narrowest width of each column but the last; a column is widened to its longest value.
-MIN_WIDTHS = (24, 24, 9, 14, 8, 8)
-# The column shown after SCHEDULE when job_info returns when each job is due next.
-NEXT_DUE, NEXT_DUE_WIDTH = "NEXT DUE", 17
+MIN_WIDTHS: tuple[int, ...] = (24, 24, 9, 14, 8, 8)
+# The column shown after SCHEDULE when job_info returns when each job is due next, and its narrowest width.
+NEXT_DUE = "NEXT DUE"
+NEXT_DUE_WIDTH = 17
 
 
 def minute(value: t.Any, *, in_utc: bool = False) -> str:
