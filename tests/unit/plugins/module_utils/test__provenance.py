@@ -48,14 +48,19 @@ def c(service: str, depends: str = "", *, image: str = "app:1", files: str = FIL
     )
 
 
-STACK = [c("db", image="postgres:16"), c("web", "db:service_started:false")]
+STACK = (c("db", image="postgres:16"), c("web", "db:service_started:false"))
 
 
 def job(**kw) -> Job:
     return Job(**{"name": "nightly", "stack": "shop", "image": "tools:1", "timeout": 600, **kw})
 
 
-def plan(j: Job | None = None, stack=STACK, run_id: str = RUN, created_at: str = "2026-03-01T02:00:00+00:00") -> Plan:
+def plan(
+    j: Job | None = None,
+    stack: tuple[ContainerRecord, ...] | list[ContainerRecord] = STACK,
+    run_id: str = RUN,
+    created_at: str = "2026-03-01T02:00:00+00:00",
+) -> Plan:
     return build_plan(
         j or job(), stack, run_id=run_id, secret_env={}, container_stop_timeouts={}, created_at=created_at
     )
@@ -133,7 +138,7 @@ def test_the_plan_hash_is_the_sha256_of_the_canonical_json_without_the_run_id() 
 
 def test_the_plan_hash_changes_with_what_the_run_does() -> None:
     base = plan_hash(plan())
-    recreated = [dataclasses.replace(STACK[0], id="id-db-new"), STACK[1]]
+    recreated = (dataclasses.replace(STACK[0], id="id-db-new"), STACK[1])
     assert plan_hash(plan(stack=recreated)) != base
     assert plan_hash(plan(job(image="tools:2"))) != base
     assert plan_hash(plan(job(timeout=601))) != base
