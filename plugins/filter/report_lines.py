@@ -29,8 +29,11 @@ description:
     C(Worker log tail:) and one indented line per log line when there are any; one line per hook that ran or was
     skipped, C(Hook <phase> in <container>:) followed by its exit code, C(timed out after <n>s), C(cancelled),
     its duration and error, or C(skipped,) and the reason, then its last output lines, indented; when the
-    after-phase ran, C(After-phase:) and C(After-phase log tail:) as for the worker; and C(Safety net:) with what
-    the safety net did, followed by a C(Safety net hook) line for each hook of a dead run it ran.
+    after-phase ran, C(After-phase:) and C(After-phase log tail:) as for the worker; when the report has a
+    provenance, C(Provenance:) with the plan hash, the worker's image id, the project's compose files and working
+    directory and each stopped container's image (image ids and config hashes shortened to 12 hex digits; the
+    whole values are in the report and the run record); and C(Safety net:) with what the safety net did,
+    followed by a C(Safety net hook) line for each hook of a dead run it ran.
   - Fails when the input is not a dict or lacks one of the report's keys.
 options:
   _input:
@@ -59,6 +62,8 @@ EXAMPLES = r"""
   #   - 'Hook pre in shop-db-1: exit code 0, 1.3s'
   #   - '  | pg_dump: dumped 12 tables'
   #   - 'After-phase: exit code 0, 5.0s, log /var/lib/bosun/logs/nightly-backup/5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f.log'
+  #   - 'Provenance: plan sha256:9f2c4e8a1b3d, worker restic/restic:0.17.3 sha256:3c1f0e9a8b7d, compose files
+  #     /srv/shop/compose.yaml in /srv/shop, stopped shop-db-1 postgres:16.4 sha256:0f4e3a2b1c0d config 8d2f1b6e4c3a'
   #   - 'Safety net: none'
 """
 
@@ -80,6 +85,48 @@ from ansible_collections.bosun.compose.plugins.plugin_utils._report_text import 
 )
 
 NAME = "report_lines"
+# Hex digits of an image id or hash that the report shows, as ``docker images`` does.
+SHORT_HEX = 12
+
+
+def short(value: t.Any) -> str:
+    """An image id or hash as the report shows it: its ``sha256:`` prefix kept, then the first 12 hex digits."""
+    v = text(value)
+    if v.startswith("sha256:"):
+        return "sha256:" + v.split(":", 1)[1][:SHORT_HEX]
+    return v[:SHORT_HEX]
+
+
+def provenance_line(provenance: t.Any) -> str:
+    """Provenance: plan <hash>, worker <image> <id>, compose files <files> in <dir>, stopped <name> <image> <id> ..."""
+
+    def get(d: t.Any, what: str, key: str) -> t.Any:
+        return field(mapping(d, NAME, what), key, NAME, what)
+
+    what = "the provenance"
+    worker, project = get(provenance, what, "worker"), get(provenance, what, "project")
+    image = get(worker, "the provenance's worker", "image")
+    image_id = get(worker, "the provenance's worker", "image_id")
+    words = [
+        f"plan {short(get(provenance, what, 'plan_hash'))}",
+        f"worker {text(image)} {short(image_id) if image_id else '(no image id)'}",
+    ]
+    files = sequence(get(project, "the provenance's project", "config_files"), NAME, "config_files")
+    working_dir = get(project, "the provenance's project", "working_dir")
+    if files or working_dir:
+        where = f" in {text(working_dir)}" if working_dir else ""
+        words.append(f"compose files {' '.join(text(f) for f in files) or '(not labelled)'}{where}")
+    stopped = []
+    for c in sequence(get(provenance, what, "containers"), NAME, "the provenance's containers"):
+        each = "each provenance container"
+        config_hash = get(c, each, "config_hash")
+        stopped.append(
+            f"{text(get(c, each, 'name'))} {text(get(c, each, 'image'))} {short(get(c, each, 'image_id'))}"
+            + (f" config {short(config_hash)}" if config_hash else "")
+        )
+    if stopped:
+        words.append("stopped " + ", ".join(stopped))
+    return "Provenance: " + ", ".join(words)
 
 
 def report_lines(report: t.Any) -> list[str]:
@@ -116,6 +163,8 @@ def report_lines(report: t.Any) -> list[str]:
     for hook in sequence(get("hooks"), NAME, "hooks"):
         lines += hook_result_lines(hook, NAME)
     lines += one_shot_lines(get("after"), "After-phase", NAME)
+    if get("provenance"):
+        lines.append(provenance_line(get("provenance")))
     lines.append(f"Safety net: {text(get('safety_net'))}")
     for hook in sequence(get("safety_net_hooks"), NAME, "safety_net_hooks"):
         lines += hook_result_lines(hook, NAME, prefix="Safety net hook ")

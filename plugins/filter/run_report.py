@@ -145,6 +145,12 @@ _value:
           C(BOSUN_OUTCOME=interrupted)), in the format of C(hooks); empty when it ran none.
       type: list
       elements: dict
+    provenance:
+      description:
+        - What the run ran against (the plan hash, the project's compose files, the worker's image id, each stopped
+          container's image, image id and Compose config hash), as M(bosun.compose.job_run) returns it in
+          RV(bosun.compose.job_run#module:provenance); null when the result has none.
+      type: dict
     record_path:
       description: The run record on the Docker host, or null.
       type: str
@@ -184,6 +190,7 @@ REPORT_KEYS = (
     "after",
     "safety_net",
     "safety_net_hooks",
+    "provenance",
     "record_path",
 )
 
@@ -248,6 +255,7 @@ def run_report(
         "after": r.get("after"),
         "safety_net": safety_net,
         "safety_net_hooks": safety_net_hooks,
+        "provenance": mapping(r["provenance"], name, "the result's provenance") if r.get("provenance") else None,
         "record_path": r.get("record_path"),
     }
     return {k: report[k] for k in REPORT_KEYS}

@@ -59,6 +59,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     utc_iso,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._planner import Plan, plan_job
+from ansible_collections.bosun.compose.plugins.module_utils._provenance import plan_provenance
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover, release_unless_kept
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
     StackControl,
@@ -180,8 +181,13 @@ class RunResult:
             "downtime_seconds": self.downtime_seconds,
             "duration_seconds": self.duration_seconds,
             "plan": self.plan.to_dict() if self.plan else None,
+            "provenance": self.provenance(),
             "record_path": self.record_path,
         }
+
+    def provenance(self) -> dict[str, t.Any] | None:
+        """What the run ran against (_provenance.py); None when no plan could be made."""
+        return plan_provenance(self.plan).to_dict() if self.plan else None
 
     def record(self) -> dict[str, t.Any]:
         """The small JSON record kept per run in the state directory."""
@@ -198,6 +204,7 @@ class RunResult:
         )
         record = {k: getattr(self, k) for k in keys}
         record["log_path"] = self.worker.log_path if self.worker else None
+        record["provenance"] = self.provenance()
         return record
 
 

@@ -68,6 +68,11 @@ COMPOSE_SERVICE = "com.docker.compose.service"
 COMPOSE_NUMBER = "com.docker.compose.container-number"
 COMPOSE_DEPENDS_ON = "com.docker.compose.depends_on"
 COMPOSE_ONEOFF = "com.docker.compose.oneoff"
+# What a run records of the deployment it stopped (_provenance.py): Compose's hash of the service's
+# configuration, and the project's compose files (comma-separated) and working directory.
+COMPOSE_CONFIG_HASH = "com.docker.compose.config-hash"
+COMPOSE_CONFIG_FILES = "com.docker.compose.project.config_files"
+COMPOSE_WORKING_DIR = "com.docker.compose.project.working_dir"
 
 # States in which a container counts as up: a stop must take it down.
 UP_STATES = ("running", "restarting", "paused")

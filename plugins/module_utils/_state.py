@@ -5,7 +5,8 @@
 
 Layout: ``<state_dir>/logs/<job>/<run_id>.log`` (the worker's whole log, secrets masked; the after-phase's
 in ``<run_id>.after.log``) and
-``<state_dir>/runs/<job>/<run_id>.json`` (one small record per run).
+``<state_dir>/runs/<job>/<run_id>.json`` (one small record per run, with its provenance; ``runs()`` reads them
+newest first).
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -49,13 +50,16 @@ def write_record(state_dir: str, job: str, run_id: str, record: t.Mapping[str, t
     return path
 
 
-def last_run(state_dir: str, job: str, stack: str | None = None) -> dict[str, t.Any] | None:
-    """The newest run record of a job (of a stack), or None when there is none or it cannot be read."""
+def runs(state_dir: str, job: str, stack: str | None = None, limit: int | None = None) -> list[dict[str, t.Any]]:
+    """The run records of a job (of a stack), newest first (by ``started_at``), at most ``limit`` of them.
+
+    A record that cannot be read or is not a JSON object is left out; no folder (or no access) is no records.
+    """
     folder = runs_dir(state_dir, job)
     try:
-        names = os.listdir(folder)
+        names = sorted(os.listdir(folder))
     except OSError:
-        return None
+        return []
     records = []
     for n in names:
         try:
@@ -65,4 +69,21 @@ def last_run(state_dir: str, job: str, stack: str | None = None) -> dict[str, t.
             continue
         if isinstance(rec, dict) and (stack is None or rec.get("stack") == stack):
             records.append(rec)
-    return max(records, key=lambda r: r.get("started_at") or "", default=None)
+    records.sort(key=lambda r: str(r.get("started_at") or ""), reverse=True)
+    keep = len(records) if limit is None else max(limit, 0)
+    return records[:keep]
+
+
+def last_run(state_dir: str, job: str, stack: str | None = None) -> dict[str, t.Any] | None:
+    """The newest run record of a job (of a stack), or None when there is none or it cannot be read."""
+    newest = runs(state_dir, job, stack, limit=1)
+    return newest[0] if newest else None
+
+
+# The fields of a run record that a job's history shows.
+HISTORY_KEYS = ("run_id", "outcome", "started_at", "finished_at", "downtime_seconds", "duration_seconds")
+
+
+def history_entry(record: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """One run of a job's history: the record's HISTORY_KEYS (None for a key an older record lacks)."""
+    return {k: record.get(k) for k in HISTORY_KEYS}

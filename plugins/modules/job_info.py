@@ -47,6 +47,13 @@ options:
     description:
       - Return only jobs that target this stack (the Compose project name, or the C(bosun.stack) label).
     type: str
+  history:
+    description:
+      - How many of each job's newest runs on this host to return in RV(jobs[].history), from the run records
+        in O(state_dir).
+      - V(0) returns none. A negative value fails the task.
+    type: int
+    default: 1
 notes:
   - Container labels (Compose C(services.<svc>.labels)) C(bosun.job.name), C(bosun.job.enabled),
     C(bosun.job.worker.image), C(bosun.job.worker.command), C(bosun.job.worker.env.<NAME>),
@@ -79,6 +86,18 @@ EXAMPLES = r"""
 - name: Show the stacks left down by a run that died (bosun.compose.stack state=recovered restarts them)
   ansible.builtin.debug:
     msg: "{{ found.leases | rejectattr('owner_alive') | map(attribute='project') | list }}"
+
+- name: Show the last five runs of one job, newest first
+  bosun.compose.job_info:
+    name: nightly-backup
+    project: shop
+    history: 5
+  register: backup_runs
+
+- name: Print their outcomes and downtimes
+  ansible.builtin.debug:
+    msg: "{{ backup_runs.jobs[0].history | map(attribute='outcome') | zip(backup_runs.jobs[0].history
+             | map(attribute='downtime_seconds')) | list }}"
 
 - name: Look up one job of one stack on a remote engine
   bosun.compose.job_info:
@@ -324,6 +343,43 @@ jobs:
           description: The worker's full log on the Docker host; null when it has none.
           type: str
           sample: /var/lib/bosun/logs/nightly-backup/e7926892a9ba45978e81e45a9044bb17.log
+        provenance:
+          description:
+            - What the run ran against, as M(bosun.compose.job_run) returns it in
+              RV(bosun.compose.job_run#module:provenance); missing in the records of runs before this field existed.
+          type: dict
+    history:
+      description:
+        - The job's newest runs on this host, at most O(history) of them, newest first (by C(started_at)), from the run
+          records; empty when it never ran or the state directory is not readable.
+        - RV(jobs[].last_run) is the full record of the newest one.
+      type: list
+      elements: dict
+      contains:
+        run_id:
+          description: The run id.
+          type: str
+          sample: e7926892a9ba45978e81e45a9044bb17
+        outcome:
+          description: How the run ended, as in M(bosun.compose.job_run)'s RV(bosun.compose.job_run#module:outcome).
+          type: str
+          sample: success
+        started_at:
+          description: When the run started (UTC, ISO 8601).
+          type: str
+          sample: "2026-12-01T02:30:53.507+00:00"
+        finished_at:
+          description: When the run ended (UTC, ISO 8601).
+          type: str
+          sample: "2026-12-01T02:30:55.315+00:00"
+        downtime_seconds:
+          description: Seconds from the first stop to the end of the restart.
+          type: float
+          sample: 1.716
+        duration_seconds:
+          description: Seconds the whole run took, hooks and after-phase included.
+          type: float
+          sample: 2.904
 leases:
   description:
     - The stacks held by a run right now, from the leases on the Docker daemon, with what each run stopped.
@@ -491,26 +547,40 @@ error:
 """
 
 import time
+import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.bosun.compose.plugins.module_utils._discovery import discover, select_jobs
 from ansible_collections.bosun.compose.plugins.module_utils._lease import list_leases, owner_alive
+from ansible_collections.bosun.compose.plugins.module_utils._model import Job
 from ansible_collections.bosun.compose.plugins.module_utils._module import (
     connect,
     docker_argument_spec,
     guard,
     state_dir_spec,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir, last_run
+from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir, history_entry, runs
+
+
+def job_entry(job: Job, state_dir: str, history: int) -> dict[str, t.Any]:
+    """A job as returned: its normalized form, its newest run record and its last ``history`` runs (one read)."""
+    recent = runs(state_dir, job.name, job.stack, limit=max(history, 1))
+    return dict(
+        job.to_dict(), last_run=recent[0] if recent else None, history=[history_entry(r) for r in recent[:history]]
+    )
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=docker_argument_spec(name=dict(type="str"), project=dict(type="str"), **state_dir_spec()),
+        argument_spec=docker_argument_spec(
+            name=dict(type="str"), project=dict(type="str"), history=dict(type="int", default=1), **state_dir_spec()
+        ),
         supports_check_mode=True,
     )
     p = module.params
+    if p["history"] < 0:
+        module.fail_json(msg=f"history must be 0 or more (the number of runs to return per job), got {p['history']}")
     with guard(module):
         api = connect(module)
         jobs, stray = discover(api)
@@ -522,7 +592,7 @@ def main() -> None:
     now = time.time()
     module.exit_json(
         changed=False,
-        jobs=[dict(j.to_dict(), last_run=last_run(state_dir, j.name, j.stack)) for j in selected],
+        jobs=[job_entry(j, state_dir, p["history"]) for j in selected],
         problems=[pr.to_dict() for pr in problems],
         leases=[
             dict(lease.to_dict(), owner_alive=owner_alive(lease, now))

@@ -537,10 +537,83 @@ finished_at:
   type: str
   sample: "2026-01-31T02:30:13.235+00:00"
 record_path:
-  description: The JSON record of the run in the state directory on the Docker host; null when none was written.
+  description:
+    - The JSON record of the run in the state directory on the Docker host, with its RV(provenance); null when none
+      was written.
   returned: always
   type: str
   sample: /var/lib/bosun/runs/nightly-backup/d649eff415624286b5b7eb364fac3c54.json
+provenance:
+  description:
+    - What the run ran against, so that a restore months later can pick the matching version of the app; the same
+      dict is kept in the run record (RV(record_path)).
+    - Taken from the plan, that is from the containers as the run found them before the first stop.
+  returned: when the job could be planned
+  type: dict
+  contains:
+    plan_hash:
+      description:
+        - C(sha256:) and the hex SHA-256 of the canonical JSON (sorted keys, no blanks) of RV(plan) without its
+          C(run_id), C(created_at), C(preflight) and C(ok), and with the run id replaced in every value.
+        - Two runs of the same job on the same containers with the same settings have the same plan hash; a
+          recreated container (a new id), another image or another label changes it.
+      type: str
+      sample: sha256:9f2c4e8a1b3d5f7092e4c6a8b0d2f4e6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8
+    project:
+      description: Where the stack was deployed from, from Compose's labels on its running containers (the value most carry).
+      type: dict
+      contains:
+        config_files:
+          description: The project's compose files (C(com.docker.compose.project.config_files)); empty when not labelled.
+          type: list
+          elements: str
+          sample: [/srv/shop/compose.yaml, /srv/shop/compose.prod.yaml]
+        working_dir:
+          description: The project's working directory (C(com.docker.compose.project.working_dir)); null when not labelled.
+          type: str
+          sample: /srv/shop
+    worker:
+      description: The worker's image.
+      type: dict
+      contains:
+        image:
+          description: The image reference the worker runs.
+          type: str
+          sample: restic/restic:0.17.3
+        image_id:
+          description: The image id the run pinned in its preflight; null when the image was not found.
+          type: str
+          sample: sha256:3c1f0e9a8b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e
+    after:
+      description: The after-phase's image, in the format of RV(provenance.worker); null when the job has no after-phase.
+      type: dict
+    containers:
+      description: Each container of the stop-set (those the run stops or pauses), in stop order.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service.
+          type: str
+          sample: db
+        image:
+          description:
+            - The image reference the container was created from, as the Engine lists it; the Engine shows the image id
+              instead when that tag has since been moved to another image.
+          type: str
+          sample: postgres:16.4
+        image_id:
+          description: The id of the image the container runs.
+          type: str
+          sample: sha256:0f4e3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f
+        config_hash:
+          description: Compose's hash of the service's configuration (C(com.docker.compose.config-hash)); null when not labelled.
+          type: str
+          sample: 8d2f1b6e4c3a5d7f9e0b1a2c4d6e8f0a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e
 plan:
   description: The plan that ran, as M(bosun.compose.job_plan) returns it in RV(bosun.compose.job_plan#module:plan).
   returned: when the job could be planned

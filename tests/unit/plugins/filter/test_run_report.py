@@ -229,6 +229,7 @@ def test_run_report_of_a_successful_run():
         "after": None,
         "safety_net": "none",
         "safety_net_hooks": [],
+        "provenance": None,
         "record_path": "/var/lib/bosun/runs/nightly-backup/x.json",
     }
 
@@ -265,6 +266,7 @@ def test_run_report_when_job_run_registered_nothing_and_the_safety_net_failed():
         "after": None,
         "safety_net": "failed: Cannot connect to the Docker daemon",
         "safety_net_hooks": [],
+        "provenance": None,
         "record_path": None,
     }
 
@@ -780,3 +782,61 @@ def test_report_lines_refuses_wrong_lifecycle_values(report, message):
     with pytest.raises(AnsibleFilterError) as err:
         report_lines(rep)
     assert message in str(err.value)
+
+
+# job_run's RV provenance (Provenance.to_dict()).
+PROVENANCE = {
+    "plan_hash": "sha256:" + "9f2c4e8a1b3d" + "0" * 52,
+    "project": {"config_files": ["/srv/shop/compose.yaml", "/srv/shop/prod.yaml"], "working_dir": "/srv/shop"},
+    "worker": {"image": "busybox:1.36", "image_id": "sha256:" + "3c1f0e9a8b7d" + "1" * 52},
+    "after": None,
+    "containers": [
+        {
+            "name": "shop-db-1",
+            "service": "db",
+            "image": "postgres:16.4",
+            "image_id": "sha256:" + "0f4e3a2b1c0d" + "2" * 52,
+            "config_hash": "8d2f1b6e4c3a" + "3" * 52,
+        },
+        {"name": "shop-web-1", "service": "web", "image": "shop:2", "image_id": "sha256:abc", "config_hash": None},
+    ],
+}
+
+
+def test_run_report_carries_the_provenance_and_report_lines_show_it_in_one_line():
+    rep = run_report(dict(RESULT, provenance=PROVENANCE), plan=PLAN, recovered=RECOVERED, host="web1")
+    assert rep["provenance"] == PROVENANCE
+    lines = report_lines(rep)
+    assert lines[-2:] == [
+        "Provenance: plan sha256:9f2c4e8a1b3d, worker busybox:1.36 sha256:3c1f0e9a8b7d, compose files "
+        "/srv/shop/compose.yaml /srv/shop/prod.yaml in /srv/shop, stopped shop-db-1 postgres:16.4 "
+        "sha256:0f4e3a2b1c0d config 8d2f1b6e4c3a, shop-web-1 shop:2 sha256:abc",
+        "Safety net: none",
+    ]
+    # Everything else is as without a provenance.
+    assert lines[:-2] == report_lines(run_report(RESULT, plan=PLAN, recovered=RECOVERED, host="web1"))[:-1]
+
+
+def test_report_lines_provenance_of_an_unlabelled_project_and_an_unpinned_worker():
+    provenance = dict(
+        PROVENANCE,
+        project={"config_files": [], "working_dir": None},
+        worker={"image": "busybox:1.36", "image_id": None},
+        containers=[],
+    )
+    rep = run_report(dict(RESULT, provenance=provenance), plan=PLAN, recovered=RECOVERED, host="web1")
+    assert "Provenance: plan sha256:9f2c4e8a1b3d, worker busybox:1.36 (no image id)" in report_lines(rep)
+
+
+def test_report_lines_refuses_a_provenance_without_a_plan_hash():
+    provenance = {k: v for k, v in PROVENANCE.items() if k != "plan_hash"}
+    rep = run_report(dict(RESULT, provenance=provenance), plan=PLAN, recovered=RECOVERED, host="web1")
+    with pytest.raises(AnsibleFilterError) as err:
+        report_lines(rep)
+    assert "report_lines: the provenance has no key 'plan_hash'" in str(err.value)
+
+
+def test_run_report_refuses_a_provenance_that_is_not_a_dict():
+    with pytest.raises(AnsibleFilterError) as err:
+        run_report(dict(RESULT, provenance=["x"]), plan=PLAN, recovered=RECOVERED, host="web1")
+    assert "run_report: the result's provenance must be a dict, got list" in str(err.value)
