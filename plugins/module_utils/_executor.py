@@ -59,7 +59,13 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     utc_iso,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._planner import Plan, plan_job
+from ansible_collections.bosun.compose.plugins.module_utils._notify import Sent
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover, release_unless_kept
+from ansible_collections.bosun.compose.plugins.module_utils._run_signals import (
+    SignalTargets,
+    run_finished,
+    run_started,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
     StackControl,
     StartResult,
@@ -149,6 +155,9 @@ class RunResult:
     plan: Plan | None = None
     record_path: str | None = None
     changed: bool = False
+    # The ping, webhook and metrics of this run (see _run_signals.py), and the warnings of those that failed.
+    signals: list[Sent] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -181,6 +190,7 @@ class RunResult:
             "duration_seconds": self.duration_seconds,
             "plan": self.plan.to_dict() if self.plan else None,
             "record_path": self.record_path,
+            "signals": [s.to_dict() for s in self.signals],
         }
 
     def record(self) -> dict[str, t.Any]:
@@ -215,6 +225,8 @@ class RunOptions:
     allowed_images: t.Sequence[str] | None = None
     # Leave the stop-set stopped on purpose once the stop succeeded; only the pre and finally hooks run.
     keep_stopped: bool = False
+    # Where the run's ping, webhook and metrics go; sent outside the downtime window (see _run_signals.py).
+    signals: SignalTargets = dataclasses.field(default_factory=SignalTargets)
 
 
 class Executor:
@@ -256,6 +268,7 @@ class Executor:
                 return result
             self._not_cancelled(cancel, "the lease was never taken")
             plan, lease = self._take_lease(job, plan, o, cancel, result)
+            self._signal(result, run_started(self.state_dir, o.signals, result.record()))
             self._transaction(plan, lease, cancel, o, result)
         except RunAbort as abort:
             result.outcome, result.message = abort.outcome, abort.message
@@ -264,7 +277,16 @@ class Executor:
             result.duration_seconds = round(self.clock() - t0, 3)
             if not o.check_mode and result.outcome not in ("invalid", "not_found"):
                 result.record_path = write_record(self.state_dir, result.job, result.run_id, result.record())
+                log_tail = result.worker.log_tail if result.worker else []
+                ended = run_finished(self.state_dir, o.signals, result.record(), ok=result.ok, log_tail=log_tail)
+                self._signal(result, ended)
         return result
+
+    @staticmethod
+    def _signal(result: RunResult, sent: t.Sequence[Sent]) -> None:
+        """Add what the run's signals did to the result; a failed one is a warning, never a failed run."""
+        result.signals.extend(sent)
+        result.warnings.extend(s.warning for s in sent if s.warning)
 
     @staticmethod
     def _not_cancelled(cancel: Cancellation, then: str) -> None:
@@ -308,7 +330,15 @@ class Executor:
             held = read_lease(self.api, plan.stack)
             if held is not None and not owner_alive(held, self.wall()):
                 control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
-                rec = recover(self.api, plan.stack, start_timeout=plan.start_budget, control=control, sleep=self.sleep)
+                rec = recover(
+                    self.api,
+                    plan.stack,
+                    start_timeout=plan.start_budget,
+                    control=control,
+                    sleep=self.sleep,
+                    state_dir=self.state_dir,
+                )
+                result.warnings.extend(f"the recovery of run {held.run_id!r}: {w}" for w in rec.warnings)
                 if not rec.ok:
                     raise RunAbort(
                         "start_failed",
