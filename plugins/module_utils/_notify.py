@@ -92,7 +92,7 @@ def _send(name: str, secret: str, url: str, data: bytes, content_type: str, http
         )
         retry = True
         try:
-            with urllib.request.urlopen(request, timeout=http.timeout) as response:  # noqa: S310 - scheme checked
+            with _opener().open(request, timeout=http.timeout) as response:
                 response.read()
                 return Sent(name, True, f"sent (HTTP {response.status})", attempt)
         except urllib.error.HTTPError as exc:
@@ -108,6 +108,21 @@ def _send(name: str, secret: str, url: str, data: bytes, content_type: str, http
             http.sleep(pause)
             pause *= 2
     return Sent(name, False, f"failed after {attempts} attempts: {reason}", attempts)
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """An opener for http and https only (proxies from the environment, redirects followed): no file: or ftp:."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
 
 
 def _redact(text: str, *urls: str) -> str:

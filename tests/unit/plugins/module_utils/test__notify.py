@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+from http import server as http_server
 import socket
+import threading
 import typing as t
 
 import pytest
@@ -121,3 +123,32 @@ def test_a_slow_server_times_out(server: Recorder, sleeps: list[float]) -> None:
 def test_only_http_and_https_urls_are_used(url: str, http: Http) -> None:
     sent = ping(url, "start", "", http)
     assert (sent.ok, sent.attempts, sent.detail) == (False, 0, "not sent: the URL is not an http or https URL")
+
+
+class Redirect(http_server.BaseHTTPRequestHandler):
+    """Answers every POST with a 302 to ``target``."""
+
+    target = ""
+
+    def do_POST(self) -> None:  # noqa: N802 - the base class's name
+        self.send_response(302)
+        self.send_header("Location", Redirect.target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.mark.parametrize("scheme", ["http", "ftp", "file"])
+def test_a_redirect_is_followed_to_http_only(server: Recorder, http: Http, scheme: str) -> None:
+    Redirect.target = {"http": f"{server.url}/moved", "ftp": "ftp://127.0.0.1/x", "file": "file:///etc/passwd"}[scheme]
+    with http_server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect) as other:
+        threading.Thread(target=other.serve_forever, args=(0.05,), daemon=True).start()
+        try:
+            sent = ping(f"http://127.0.0.1:{other.server_address[1]}/{TOKEN}", "fail", "x", http)
+        finally:
+            other.shutdown()
+    assert sent.ok is (scheme == "http") and TOKEN not in sent.detail, sent
+    # urllib turns a POST that is redirected with 302 into a GET without the body.
+    assert [(r.method, r.path) for r in server.requests] == ([("GET", "/moved")] if scheme == "http" else [])
