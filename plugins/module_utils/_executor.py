@@ -16,7 +16,9 @@ absorbed (they are never interrupted and the outcome stays what the job did); du
 the after-phase container. A restart that leaves a container unhealthy, or not ready when the start timeout runs out,
 ends ``start_unhealthy``: everything was started, nothing is stopped again, the lease is released. The
 lease on the daemon records the stop-set before the first stop, so a run killed outright is recovered
-by the next run or by ``stack state=recovered``.
+by the next run or by ``stack state=recovered``. The run's signals (_run_signals.py): the ``/start`` ping once
+the lease is taken, before the pre hooks; the metrics, the end ping and the webhook once the run is over and
+recorded (after the restart and the release), their failures only warnings.
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -58,8 +60,8 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     Job,
     utc_iso,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._planner import Plan, plan_job
 from ansible_collections.bosun.compose.plugins.module_utils._notify import Sent
+from ansible_collections.bosun.compose.plugins.module_utils._planner import Plan, plan_job
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover, release_unless_kept
 from ansible_collections.bosun.compose.plugins.module_utils._run_signals import (
     SignalTargets,
