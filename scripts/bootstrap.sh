@@ -76,16 +76,18 @@ if ! docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then
   rm -rf "$d"
 fi
 
-# 5. The dev virtualenv with pinned requirements. The stamp records the pins and the venv's own path
-#    (console scripts hard-code it); on any mismatch the venv is rebuilt from scratch (--clear), so a
-#    half-copied, moved or committed .venv can never be reused with stale shebangs or partial packages.
+# 5. The dev virtualenv with pinned requirements: the dev tools and what the integration tests import
+#    (tests/integration/requirements.txt, which ansible-test installs too). The stamp records the pins and the
+#    venv's own path (console scripts hard-code it); on any mismatch the venv is rebuilt from scratch (--clear),
+#    so a half-copied, moved or committed .venv can never be reused with stale shebangs or partial packages.
 req="$ROOT/requirements-dev.txt"
+it_req="$ROOT/tests/integration/requirements.txt"
 stamp="$VENV/.requirements.sha256"
-want="$(sha256sum <"$req" | cut -d' ' -f1) $VENV"
+want="$(cat "$req" "$it_req" | sha256sum | cut -d' ' -f1) $VENV"
 if [ ! -x "$VENV/bin/ansible-playbook" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   step "creating $VENV"
   "$(pick_python)" -m venv --clear "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req" -r "$it_req"
   echo "$want" >"$stamp"
 fi
 

@@ -16,7 +16,9 @@ absorbed (they are never interrupted and the outcome stays what the job did); du
 the after-phase container. A restart that leaves a container unhealthy, or not ready when the start timeout runs out,
 ends ``start_unhealthy``: everything was started, nothing is stopped again, the lease is released. The
 lease on the daemon records the stop-set before the first stop, so a run killed outright is recovered
-by the next run or by ``stack state=recovered``.
+by the next run or by ``stack state=recovered``. The run's signals (_run_signals.py): the ``/start`` ping once
+the lease is taken, before the pre hooks; the metrics, the end ping and the webhook once the run is over and
+recorded (after the restart and the release), their failures only warnings.
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -58,9 +60,15 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     Job,
     utc_iso,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._notify import Sent
 from ansible_collections.bosun.compose.plugins.module_utils._planner import Plan, plan_job
 from ansible_collections.bosun.compose.plugins.module_utils._provenance import plan_provenance
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover, release_unless_kept
+from ansible_collections.bosun.compose.plugins.module_utils._run_signals import (
+    SignalTargets,
+    run_finished,
+    run_started,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
     StackControl,
     StartResult,
@@ -150,6 +158,9 @@ class RunResult:
     plan: Plan | None = None
     record_path: str | None = None
     changed: bool = False
+    # The ping, webhook and metrics of this run (see _run_signals.py), and the warnings of those that failed.
+    signals: list[Sent] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -183,6 +194,7 @@ class RunResult:
             "plan": self.plan.to_dict() if self.plan else None,
             "provenance": self.provenance(),
             "record_path": self.record_path,
+            "signals": [s.to_dict() for s in self.signals],
         }
 
     def provenance(self) -> dict[str, t.Any] | None:
@@ -222,6 +234,8 @@ class RunOptions:
     allowed_images: t.Sequence[str] | None = None
     # Leave the stop-set stopped on purpose once the stop succeeded; only the pre and finally hooks run.
     keep_stopped: bool = False
+    # Where the run's ping, webhook and metrics go; sent outside the downtime window (see _run_signals.py).
+    signals: SignalTargets = dataclasses.field(default_factory=SignalTargets)
 
 
 class Executor:
@@ -263,6 +277,7 @@ class Executor:
                 return result
             self._not_cancelled(cancel, "the lease was never taken")
             plan, lease = self._take_lease(job, plan, o, cancel, result)
+            self._signal(result, run_started(self.state_dir, o.signals, result.record()))
             self._transaction(plan, lease, cancel, o, result)
         except RunAbort as abort:
             result.outcome, result.message = abort.outcome, abort.message
@@ -271,7 +286,16 @@ class Executor:
             result.duration_seconds = round(self.clock() - t0, 3)
             if not o.check_mode and result.outcome not in ("invalid", "not_found"):
                 result.record_path = write_record(self.state_dir, result.job, result.run_id, result.record())
+                log_tail = result.worker.log_tail if result.worker else []
+                ended = run_finished(self.state_dir, o.signals, result.record(), ok=result.ok, log_tail=log_tail)
+                self._signal(result, ended)
         return result
+
+    @staticmethod
+    def _signal(result: RunResult, sent: t.Sequence[Sent]) -> None:
+        """Add what the run's signals did to the result; a failed one is a warning, never a failed run."""
+        result.signals.extend(sent)
+        result.warnings.extend(s.warning for s in sent if s.warning)
 
     @staticmethod
     def _not_cancelled(cancel: Cancellation, then: str) -> None:
@@ -315,7 +339,15 @@ class Executor:
             held = read_lease(self.api, plan.stack)
             if held is not None and not owner_alive(held, self.wall()):
                 control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
-                rec = recover(self.api, plan.stack, start_timeout=plan.start_budget, control=control, sleep=self.sleep)
+                rec = recover(
+                    self.api,
+                    plan.stack,
+                    start_timeout=plan.start_budget,
+                    control=control,
+                    sleep=self.sleep,
+                    state_dir=self.state_dir,
+                )
+                result.warnings.extend(f"the recovery of run {held.run_id!r}: {w}" for w in rec.warnings)
                 if not rec.ok:
                     raise RunAbort(
                         "start_failed",

@@ -59,10 +59,12 @@ class WindowResult:
     summary: str = ""
     diff: dict[str, t.Any] | None = None
     error: str | None = None
+    # For the module to pass to module.warn (a recovered run's signals that failed); not returned as a key.
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, t.Any]:
         d = dataclasses.asdict(self)
-        del d["error"]
+        del d["error"], d["warnings"]
         if d["diff"] is None:
             del d["diff"]
         return d
@@ -208,10 +210,23 @@ def start_stop_set(
 
 
 def recover_stack(
-    control: StackControl, *, run_id: str | None, start_timeout: int, check: bool = False
+    control: StackControl,
+    *,
+    run_id: str | None,
+    start_timeout: int,
+    check: bool = False,
+    state_dir: str | None = None,
 ) -> WindowResult:
-    """Restart the stop-set of a dead or expired run's lease (see _recovery.recover)."""
-    rec = recover(control.api, control.project, run_id, start_timeout=start_timeout, check=check, control=control)
+    """Restart the stop-set of a dead or expired run's lease (see _recovery.recover; ``state_dir`` for its signals)."""
+    rec = recover(
+        control.api,
+        control.project,
+        run_id,
+        start_timeout=start_timeout,
+        check=check,
+        control=control,
+        state_dir=state_dir,
+    )
     lease: Lease | None = rec.lease
     result = WindowResult(
         run_id=lease.run_id if lease else run_id,
@@ -220,6 +235,7 @@ def recover_stack(
         summary=rec.message,
         lease=lease.to_dict() if lease else None,
         released=rec.released,
+        warnings=rec.warnings,
     )
     if lease is not None:
         result.stop_set = [dict(e) for e in lease.stop_set]

@@ -7,7 +7,8 @@ release_unless_kept() is the one rule for releasing a lease after a restart: unl
 container that still exists failed to start, so a later run can retry). restart_and_release() starts a
 stop-set and applies it; the stack module (start and the rollback of a failed stop) and recover() use it,
 the executor applies it itself once its post, error, after and finally phases have run. recover() runs the
-dead run's pending error and finally hooks (recorded in its lease) after the restart, before the release.
+dead run's pending error and finally hooks (recorded in its lease) after the restart, before the release,
+and then, given the state directory, sends that run's end signals (_run_signals.run_interrupted()).
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -33,6 +34,8 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     HOOK_PHASES,
     LABEL_WORKER_RUN_ID,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._notify import Sent
+from ansible_collections.bosun.compose.plugins.module_utils._run_signals import run_interrupted
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
     ContainerRef,
     StackControl,
@@ -108,10 +111,17 @@ class RecoverResult:
     released: bool = False
     # The dead run's error and finally hooks, run after the restart.
     hooks: list[HookResult] = dataclasses.field(default_factory=list)
+    # The dead run's end signals (ping, webhook, metrics), sent after the release.
+    signals: list[Sent] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.start is None or self.start.ok
+
+    @property
+    def warnings(self) -> list[str]:
+        """The failed signals, as warnings (a failure to send never fails the recovery)."""
+        return [s.warning for s in self.signals if s.warning]
 
     def to_dict(self) -> dict[str, t.Any]:
         return {
@@ -123,6 +133,7 @@ class RecoverResult:
             "start": self.start.to_dict() if self.start else None,
             "released": self.released,
             "hooks": [h.to_dict() for h in self.hooks],
+            "signals": [s.to_dict() for s in self.signals],
         }
 
 
@@ -137,6 +148,7 @@ def recover(
     now: float | None = None,
     control: StackControl | None = None,
     sleep: t.Callable[[float], None] = time.sleep,
+    state_dir: str | None = None,
 ) -> RecoverResult:
     """Restart the stop-set of a lease whose owner is dead or expired, then release the lease.
 
@@ -149,6 +161,9 @@ def recover(
     Safe to run twice at once on one lease: a worker or lease that the other recovery is removing (HTTP 409)
     counts as removed once it is gone, and the recovery that finds the lease released by the other one
     reports ``recovered_concurrently`` (not a failure) and starts nothing more once it sees that.
+
+    With ``state_dir``, a recovery that restarted the stack then sends the dead run's end signals from its pending
+    record (outcome ``interrupted``); of two recoveries at once, the one that claims that record sends them.
     """
     lease = read_lease(api, project)
     if lease is None:
@@ -207,6 +222,8 @@ def recover(
     failed = f" ({'; '.join(failed_hooks)})" if failed_hooks else ""
     kept = "" if result.released else "; the lease is kept so that a later run can retry"
     result.message = f"recovered stack {project!r} from {lease.describe()}: {result.start.summary}{ran}{failed}{kept}"
+    if state_dir is not None:
+        result.signals = run_interrupted(state_dir, lease.job, lease.run_id)
     return result
 
 

@@ -6,13 +6,16 @@
 Layout: ``<state_dir>/logs/<job>/<run_id>.log`` (the worker's whole log, secrets masked; the after-phase's
 in ``<run_id>.after.log``) and
 ``<state_dir>/runs/<job>/<run_id>.json`` (one small record per run, with its provenance; ``runs()`` reads them
-newest first).
+newest first). While a run that sends signals (a ping, a webhook, metrics) is in progress,
+``<state_dir>/pending/<job>/<run_id>.json`` (mode 0600: it holds the signal URLs, which never leave the host)
+keeps its start record and targets, for a recovery to send its end.
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import typing as t
@@ -48,6 +51,47 @@ def write_record(state_dir: str, job: str, run_id: str, record: t.Mapping[str, t
     except OSError:
         return None
     return path
+
+
+def pending_path(state_dir: str, job: str, run_id: str) -> str:
+    return os.path.join(state_dir, "pending", job, f"{run_id}.json")
+
+
+def write_pending(state_dir: str, job: str, run_id: str, data: t.Mapping[str, t.Any]) -> str | None:
+    """Write a run's pending record, readable by its owner only; its path, or None when it cannot be written."""
+    path = pending_path(state_dir, job, run_id)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(dict(data), f, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError:
+        return None
+    return path
+
+
+def take_pending(state_dir: str, job: str, run_id: str) -> dict[str, t.Any] | None:
+    """Claim and remove a run's pending record: its data, or None when there is none (or another took it).
+
+    The claim is a rename, so of two takers at once (a run ending and a recovery of it) only one gets it.
+    """
+    path = pending_path(state_dir, job, run_id)
+    claimed = f"{path}.{os.getpid()}.taken"
+    try:
+        os.rename(path, claimed)
+    except OSError:
+        return None
+    try:
+        with open(claimed, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        data = None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(claimed)
+    return data if isinstance(data, dict) else None
 
 
 def runs(state_dir: str, job: str, stack: str | None = None, limit: int | None = None) -> list[dict[str, t.Any]]:

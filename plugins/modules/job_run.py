@@ -68,6 +68,15 @@ description:
     C(BOSUN_OUTCOME=interrupted).
   - Each run leaves a small JSON record in O(state_dir)C(/runs/<job>/<run_id>.json), the worker's full log
     in O(state_dir)C(/logs/<job>/<run_id>.log) and the after-phase's in O(state_dir)C(/logs/<job>/<run_id>.after.log).
+  - "Signals from the host (O(ping_url), O(webhook_url), O(metrics_dir)), so that they do not depend on the controller:
+    the C(/start) ping once the lease is taken and before the C(pre) hooks; at the end, after the restart, the
+    hooks and the release of the lease (never before the restart), the metrics file, the success or C(/fail) ping
+    and the webhook. Each HTTP attempt times out after 5 seconds, with at most 3 attempts (1 and 2 seconds apart);
+    a failure to send is a warning and is listed in RV(signals), never a failed task. URLs are never shown."
+  - While a run with signals is in progress, O(state_dir)C(/pending/<job>/<run_id>.json) (mode 0600) keeps its
+    start record and its targets, URLs included (they never leave the host); when the run dies, the recovery
+    (the next run on the stack, or M(bosun.compose.stack) O(bosun.compose.stack#module:state=recovered) with the
+    same O(state_dir)) sends its end from it, with outcome V(interrupted). Its C(/start) stays open until then.
 author:
   - bosun.compose contributors (@bosun-compose)
 extends_documentation_fragment:
@@ -100,6 +109,32 @@ options:
       - With policy V(skip) the run does not wait; its outcome is V(skipped) and the task does not fail.
     type: int
     default: 3600
+  ping_url:
+    description:
+      - A Healthchecks-compatible ping URL (http or https), such as C(https://hc-ping.com/<uuid>). The run POSTs
+        to C(<url>/start) when it starts, and at its end to C(<url>) when it did not fail (outcome V(success) or
+        V(skipped)) or C(<url>/fail) when it did, with the short run report (outcome, message, times, the
+        worker's last 20 log lines) as the text body.
+      - Sent only from the Docker host and never shown (C(no_log)); a failure is a warning.
+    type: str
+  webhook_url:
+    description:
+      - An http or https URL that receives one JSON POST at the end of each run - the run record (as in
+        O(state_dir)C(/runs/<job>/<run_id>.json)) plus C(host), the Docker host's name; from the recovery of a
+        run that died, the outcome is V(interrupted), C(downtime_seconds) is null and C(log_path) is absent.
+      - Sent only from the Docker host and never shown (C(no_log)); a failure is a warning.
+    type: str
+  metrics_dir:
+    description:
+      - A directory on the Docker host, such as node_exporter's textfile collector directory, where each run
+        rewrites atomically C(bosun_<job>_<stack>.prom) (each name with characters other than letters, digits and
+        C(_) made C(_)) with the gauges C(bosun_job_last_run_timestamp_seconds) (when the run ended),
+        C(bosun_job_last_success_timestamp_seconds) (when the last run with outcome V(success) ended; kept when
+        this run did not succeed), C(bosun_job_last_duration_seconds), C(bosun_job_last_downtime_seconds) and
+        C(bosun_job_last_outcome{outcome="..."}) (1 for the run's outcome, 0 for the others), labels C(job) and
+        C(stack).
+      - It must exist; a failure to write is a warning.
+    type: path
 notes:
   - The outcome is one of V(success), V(worker_failed), V(timeout), V(cancelled), V(image_missing), V(preflight_failed),
     V(stop_failed), V(start_failed), V(start_unhealthy), V(lease_lost), V(hook_failed), V(after_failed), V(locked),
@@ -614,6 +649,34 @@ provenance:
           description: Compose's hash of the service's configuration (C(com.docker.compose.config-hash)); null when not labelled.
           type: str
           sample: 8d2f1b6e4c3a5d7f9e0b1a2c4d6e8f0a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e
+signals:
+  description:
+    - What became of the run's signals, in the order sent - V(ping start), V(pending record) (only when it could not
+      be written), then at the end V(metrics), V(ping success) or V(ping fail), V(webhook), each only when its option
+      is set - and of a dead run's signals sent by the recovery this run made first. A failed one is also a warning.
+    - URLs are never shown.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    signal:
+      description: V(ping start), V(pending record), V(metrics), V(ping success), V(ping fail) or V(webhook).
+      type: str
+      sample: ping success
+    ok:
+      description: Whether it was sent (or, for V(metrics) and V(pending record), written).
+      type: bool
+      sample: true
+    detail:
+      description:
+        - "What happened, such as C(sent (HTTP 200)), C(failed after 3 attempts: HTTP 503 Service Unavailable) or
+          C(written to /var/lib/node_exporter/bosun_nightly_backup_shop.prom); never the URL."
+      type: str
+      sample: sent (HTTP 200)
+    attempts:
+      description: How many HTTP attempts it took (0 when nothing was sent over HTTP).
+      type: int
+      sample: 1
 plan:
   description: The plan that ran, as M(bosun.compose.job_plan) returns it in RV(bosun.compose.job_plan#module:plan).
   returned: when the job could be planned
@@ -1057,6 +1120,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._module import (
     worker_output_spec,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._planner import resolve_job
+from ansible_collections.bosun.compose.plugins.module_utils._run_signals import SignalTargets
 from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir
 
 
@@ -1065,6 +1129,9 @@ def main() -> None:
         argument_spec=job_argument_spec(
             run_id=dict(type="str"),
             lock_timeout=dict(type="int", default=3600),
+            ping_url=dict(type="str", no_log=True),
+            webhook_url=dict(type="str", no_log=True),
+            metrics_dir=dict(type="path"),
             **worker_output_spec(),
             **state_dir_spec(),
         ),
@@ -1080,6 +1147,7 @@ def main() -> None:
         stopped=[],
         restarted=[],
         kept_stopped=[],
+        signals=[],
         downtime_seconds=0.0,
         duration_seconds=0.0,
         changed=False,
@@ -1111,9 +1179,12 @@ def main() -> None:
             keep=p["keep"],
             allowed_images=p["allowed_images"],
             keep_stopped=p["keep_stopped"],
+            signals=SignalTargets(p["ping_url"], p["webhook_url"], p["metrics_dir"]),
         )
         result = Executor(api, p["state_dir"] or default_state_dir()).run(job, options, cancel)
     out = result.to_dict()
+    for warning in result.warnings:
+        module.warn(warning)
     try:
         if result.ok:
             module.exit_json(changed=result.changed, **out)

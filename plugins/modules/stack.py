@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - bosun.compose.docker
   - bosun.compose.docker.attributes
+  - bosun.compose.run_state
 attributes:
   check_mode:
     support: full
@@ -57,6 +58,10 @@ options:
         mode C(pause) froze, runs the dead run's pending C(error) and C(finally) hooks recorded in the lease (with
         C(BOSUN_OUTCOME=interrupted); see RV(recover.hooks)), then releases the lease. It touches nothing while the
         owner is alive, or when O(run_id) names another run than the lease's.
+      - After a recovery, when the dead M(bosun.compose.job_run) left a pending record in O(state_dir) (it had a
+        ping URL, a webhook URL or a metrics directory), that run's end is sent from it with outcome V(interrupted) -
+        the C(/fail) ping, the webhook, the metrics file - see RV(recover.signals). Give the same O(state_dir) as
+        the run's. A failure to send is a warning, never a failed task.
     type: str
     choices: [stopped, started, recovered]
     default: stopped
@@ -752,6 +757,30 @@ recover:
           description: How it ended, in words.
           type: str
           sample: pre hook in 'shop-db-1' exited with code 0
+    signals:
+      description:
+        - The dead run's end signals that the recovery sent from the run's pending record in O(state_dir), in
+          order - V(metrics), V(ping fail), V(webhook) - each only when the run had that target; empty otherwise,
+          and in check mode. A failed one is also a warning. URLs are never shown.
+      type: list
+      elements: dict
+      contains:
+        signal:
+          description: V(metrics), V(ping fail) or V(webhook).
+          type: str
+          sample: webhook
+        ok:
+          description: Whether it was sent (or, for V(metrics), written).
+          type: bool
+          sample: true
+        detail:
+          description: What happened, without the URL.
+          type: str
+          sample: sent (HTTP 200)
+        attempts:
+          description: How many HTTP attempts it took (0 for V(metrics)).
+          type: int
+          sample: 1
 error:
   description:
     - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
@@ -771,8 +800,14 @@ from ansible_collections.bosun.compose.plugins.module_utils._maintenance import 
     stop_for_maintenance,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._model import new_run_id
-from ansible_collections.bosun.compose.plugins.module_utils._module import connect, docker_argument_spec, guard
+from ansible_collections.bosun.compose.plugins.module_utils._module import (
+    connect,
+    docker_argument_spec,
+    guard,
+    state_dir_spec,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
+from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir
 
 
 def _check_options(module: AnsibleModule) -> None:
@@ -800,6 +835,7 @@ def main() -> None:
             lease_ttl=dict(type="int", default=3600),
             stop_timeout=dict(type="int"),
             start_timeout=dict(type="int", default=60),
+            **state_dir_spec(),
         ),
         supports_check_mode=True,
     )
@@ -831,8 +867,14 @@ def main() -> None:
             )
         else:
             result = recover_stack(
-                control, run_id=p["run_id"], start_timeout=p["start_timeout"], check=module.check_mode
+                control,
+                run_id=p["run_id"],
+                start_timeout=p["start_timeout"],
+                check=module.check_mode,
+                state_dir=p["state_dir"] or default_state_dir(),
             )
+    for warning in result.warnings:
+        module.warn(warning)
     if result.error:
         module.fail_json(msg=result.error, **result.to_dict())
     module.exit_json(**result.to_dict())
