@@ -272,16 +272,15 @@ def _matches(value: str | None, patterns: t.Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(value or "", p) for p in patterns)
 
 
+def _selected(job: Job, options: DueOptions) -> bool:
+    if options.project is not None and job.stack != options.project:
+        return False
+    return _matches(job.name, options.jobs) and _matches(job.stack, options.stacks)
+
+
 def select(jobs: t.Iterable[Job], options: DueOptions) -> list[Job]:
     """The jobs whose name matches ``options.jobs`` and stack ``options.stacks`` (and ``project``), by stack, name."""
-    chosen = [
-        j
-        for j in jobs
-        if _matches(j.name, options.jobs)
-        and _matches(j.stack, options.stacks)
-        and (options.project is None or j.stack == options.project)
-    ]
-    return sorted(chosen, key=lambda j: (j.stack or "", j.name))
+    return sorted((j for j in jobs if _selected(j, options)), key=lambda j: (j.stack or "", j.name))
 
 
 def check_due(

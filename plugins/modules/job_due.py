@@ -42,7 +42,7 @@ attributes:
     support: full
     details:
       - In check mode the same decision is returned and nothing is recorded - no first sight, no reset, no
-        dispatch. A O(reset) shows the job as released; RV(changed) says whether the host state would change.
+        dispatch. A O(reset) shows the job as released; C(changed) says whether the host state would change.
   diff_mode:
     support: none
   idempotent:

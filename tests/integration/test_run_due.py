@@ -210,7 +210,7 @@ def test_catch_up_after_hours_of_missed_times_runs_once(stack, run_due, tmp_path
 def test_breaker_holds_after_three_failures_and_a_success_by_hand_releases_it(stack, run_due, run_job, tmp_path):
     project = stack(spec(last_minute_schedule()))
     write_first_seen(tmp_path, project, ago(days=1))
-    for _ in range(3):
+    for _failure in range(3):
         failed = run_job(project, run_job_overrides={"command": "sh -c 'echo broken >&2; exit 3'"})
         assert failed.rc == 2, str(failed)
     assert [r["outcome"] for r in records(tmp_path)] == ["worker_failed"] * 3
@@ -293,3 +293,18 @@ def test_a_failed_due_job_does_not_stop_the_next_one(stack, run_due, tmp_path):
     assert [r["outcome"] for r in records(tmp_path, "a-broken")] == ["worker_failed"]
     fail = role_task(result, "Fail when a due job failed").result["msg"]
     assert fail.startswith("1 due job(s) failed on localhost: a-broken; the other due jobs ran"), fail
+
+
+def test_job_due_refuses_an_unknown_time_zone_and_warns_on_an_unknown_reset(stack, ansible_adhoc, tmp_path):
+    project = stack(spec("@daily"))
+    args = {"stacks": [project.name], "state_dir": str(state_dir(tmp_path))}
+    bad = ansible_adhoc("bosun.compose.job_due", {**args, "timezone": "Europe/Berln"})
+    r = bad.task("bosun.compose.job_due").result
+    assert bad.rc != 0 and r["error"] == {"type": "ScheduleError", "timezone": "Europe/Berln"}, r
+    assert r["msg"].startswith("time zone 'Europe/Berln' is not an IANA time zone name"), r
+
+    ok = ansible_adhoc("bosun.compose.job_due", {**args, "reset": ["no-such-job"]}, check=True)
+    r = ok.task("bosun.compose.job_due").result
+    assert ok.rc == 0 and r["changed"] and r["reset"] == [], r  # check mode: would record the first sight
+    assert "reset: no selected job is named 'no-such-job'; nothing was released for it" in r["warnings"]
+    assert schedule_state(tmp_path, project) is None

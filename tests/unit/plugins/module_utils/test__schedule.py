@@ -29,7 +29,7 @@ def utc(*args: int) -> datetime.datetime:
 def fires(expr: str, start: datetime.datetime, count: int, tz: datetime.tzinfo = UTC) -> list[str]:
     """The next ``count`` fire times after ``start``, as ISO texts in ``tz``."""
     out, at = [], start
-    for _ in range(count):
+    for _i in range(count):
         nxt = next_fire(expr, at, tz)
         assert nxt is not None
         out.append(nxt.astimezone(tz).isoformat())
@@ -177,7 +177,7 @@ def test_bad_expression_and_time_zone_name_what_is_allowed() -> None:
 def test_the_search_jumps_instead_of_scanning_minutes() -> None:
     at = utc(2026, 6, 15, 12, 34)
     t0 = time.perf_counter()
-    for _ in range(200):
+    for _i in range(200):
         next_fire("0 0 1 1 *", at, BERLIN)
         previous_fire("0 0 1 1 *", at, BERLIN)
         next_fire("0 0 31 2 *", at, BERLIN)  # never: the whole 30-year window
