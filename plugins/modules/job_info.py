@@ -182,7 +182,7 @@ jobs:
       type: int
       sample: 60
     schedule:
-      description: The job's cron schedule, for AWX or cron to use; this collection does not run schedules.
+      description: The job's cron schedule (C(bosun.job.schedule)), run by the playbook C(bosun.compose.run_due).
       type: str
       sample: "30 2 * * *"
     overlap_policy:
