@@ -246,3 +246,14 @@ def previous_fire(cron: Cron | str, at: datetime.datetime, tz: datetime.tzinfo) 
             return moment
         w -= _MINUTE
     return None
+
+
+def next_fire_text(expression: str | None, at: float, tz: datetime.tzinfo) -> str | None:
+    """The next fire time after the Unix time ``at``, as ISO 8601 in ``tz``; None without a (valid, possible) schedule."""
+    if expression is None:
+        return None
+    try:
+        moment = next_fire(expression, datetime.datetime.fromtimestamp(at, datetime.timezone.utc), tz)
+    except ScheduleError:
+        return None
+    return None if moment is None else moment.astimezone(tz).isoformat(timespec="seconds")

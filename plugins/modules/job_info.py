@@ -47,6 +47,11 @@ options:
     description:
       - Return only jobs that target this stack (the Compose project name, or the C(bosun.stack) label).
     type: str
+  timezone:
+    description:
+      - The IANA time zone, such as V(Europe/Berlin), the schedules are read in for RV(jobs[].next_due).
+    type: str
+    default: UTC
 notes:
   - Container labels (Compose C(services.<svc>.labels)) C(bosun.job.name), C(bosun.job.enabled),
     C(bosun.job.worker.image), C(bosun.job.worker.command), C(bosun.job.worker.env.<NAME>),
@@ -324,6 +329,14 @@ jobs:
           description: The worker's full log on the Docker host; null when it has none.
           type: str
           sample: /var/lib/bosun/logs/nightly-backup/e7926892a9ba45978e81e45a9044bb17.log
+    next_due:
+      description:
+        - The next time the job's schedule fires, in O(timezone) (ISO 8601 with the zone's offset); null without a
+          schedule or when it matches no date.
+        - Whether the playbook C(bosun.compose.run_due) runs it then (first sight, circuit breaker) says
+          M(bosun.compose.job_due).
+      type: str
+      sample: "2026-12-02T02:30:00+01:00"
 leases:
   description:
     - The stacks held by a run right now, from the leases on the Docker daemon, with what each run stopped.
@@ -502,16 +515,23 @@ from ansible_collections.bosun.compose.plugins.module_utils._module import (
     guard,
     state_dir_spec,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._schedule import next_fire_text, timezone
 from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir, last_run
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=docker_argument_spec(name=dict(type="str"), project=dict(type="str"), **state_dir_spec()),
+        argument_spec=docker_argument_spec(
+            name=dict(type="str"),
+            project=dict(type="str"),
+            timezone=dict(type="str", default="UTC"),
+            **state_dir_spec(),
+        ),
         supports_check_mode=True,
     )
     p = module.params
     with guard(module):
+        tz = timezone(p["timezone"])
         api = connect(module)
         jobs, stray = discover(api)
         leases = list_leases(api)
@@ -522,7 +542,12 @@ def main() -> None:
     now = time.time()
     module.exit_json(
         changed=False,
-        jobs=[dict(j.to_dict(), last_run=last_run(state_dir, j.name, j.stack)) for j in selected],
+        jobs=[
+            dict(
+                j.to_dict(), last_run=last_run(state_dir, j.name, j.stack), next_due=next_fire_text(j.schedule, now, tz)
+            )
+            for j in selected
+        ],
         problems=[pr.to_dict() for pr in problems],
         leases=[
             dict(lease.to_dict(), owner_alive=owner_alive(lease, now))

@@ -308,3 +308,13 @@ def test_job_due_refuses_an_unknown_time_zone_and_warns_on_an_unknown_reset(stac
     assert ok.rc == 0 and r["changed"] and r["reset"] == [], r  # check mode: would record the first sight
     assert "reset: no selected job is named 'no-such-job'; nothing was released for it" in r["warnings"]
     assert schedule_state(tmp_path, project) is None
+
+
+def test_job_info_returns_the_next_due_time_in_a_time_zone(stack, ansible_adhoc):
+    project = stack(spec("30 2 * * *"))
+    run = ansible_adhoc("bosun.compose.job_info", {"project": project.name, "timezone": "Europe/Berlin"})
+    jobs = run.task("bosun.compose.job_info").result["jobs"]
+    nxt = datetime.datetime.fromisoformat(jobs[0]["next_due"])
+    assert (nxt.hour, nxt.minute, nxt.second) == (2, 30, 0), jobs[0]
+    assert nxt.utcoffset() in (datetime.timedelta(hours=1), datetime.timedelta(hours=2)), jobs[0]
+    assert 0 < (nxt - datetime.datetime.now(UTC)).total_seconds() <= 25 * 3600, jobs[0]

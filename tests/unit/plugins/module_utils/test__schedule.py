@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.bosun.compose.plugins.module_utils._errors import ScheduleError
 from ansible_collections.bosun.compose.plugins.module_utils._schedule import (
     next_fire,
+    next_fire_text,
     parse_cron,
     previous_fire,
     timezone,
@@ -228,3 +229,11 @@ def test_agrees_with_a_minute_by_minute_scan_across_dst(expr: str, start: dateti
         back.append(prev)
         at = prev - datetime.timedelta(microseconds=1)
     assert back[::-1] == expected
+
+
+def test_next_fire_text_for_job_info() -> None:
+    at = utc(2026, 12, 1, 12).timestamp()
+    assert next_fire_text("30 2 * * *", at, BERLIN) == "2026-12-02T02:30:00+01:00"
+    assert next_fire_text(None, at, BERLIN) is None
+    assert next_fire_text("0 0 31 2 *", at, UTC) is None  # matches no date
+    assert next_fire_text("bad", at, UTC) is None  # discovery reports a bad label; job_info shows no time
