@@ -92,6 +92,10 @@ class CancelError(BosunError):
     """A run cannot be cancelled from here (dead, no process, another host, no permission)."""
 
 
+class ScheduleError(BosunError):
+    """A schedule or time zone that cannot be evaluated, or schedule state that cannot be kept on the host."""
+
+
 def error_text(exc: BaseException) -> str:
     """What went wrong, in words: the daemon's explanation, a core error's message, or the exception itself."""
     if isinstance(exc, EngineError):

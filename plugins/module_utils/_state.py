@@ -9,6 +9,7 @@ in ``<run_id>.after.log``) and
 newest first). While a run that sends signals (a ping, a webhook, metrics) is in progress,
 ``<state_dir>/pending/<job>/<run_id>.json`` (mode 0600: it holds the signal URLs, which never leave the host)
 keeps its start record and targets, for a recovery to send its end.
+``<state_dir>/schedule/<job>/<stack>.json`` holds what job_due remembers (first_seen, reset_at, dispatched_at).
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -131,3 +132,36 @@ HISTORY_KEYS = ("run_id", "outcome", "started_at", "finished_at", "downtime_seco
 def history_entry(record: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """One run of a job's history: the record's HISTORY_KEYS (None for a key an older record lacks)."""
     return {k: record.get(k) for k in HISTORY_KEYS}
+
+
+# ---- schedule state: what run_due remembers per job and stack, beside the run records ---------------------
+
+
+def schedule_state_path(state_dir: str, job: str, stack: str) -> str:
+    """``<state_dir>/schedule/<job>/<stack>.json``: first_seen, reset_at and dispatched_at of one job of one stack."""
+    return os.path.join(state_dir, "schedule", job, f"{stack}.json")
+
+
+def read_schedule_state(state_dir: str, job: str, stack: str) -> dict[str, t.Any]:
+    """The schedule state of a job of a stack; empty when there is none yet (or it cannot be read)."""
+    try:
+        with open(schedule_state_path(state_dir, job, stack), encoding="utf-8") as f:
+            state = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def write_schedule_state(state_dir: str, job: str, stack: str, state: t.Mapping[str, t.Any]) -> str:
+    """Write it atomically (a temporary file renamed over it); its path. Raises OSError when it cannot."""
+    path = schedule_state_path(state_dir, job, stack)
+    os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
+    temp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temp, "w", encoding="utf-8") as f:
+            json.dump(dict(state), f, indent=1, sort_keys=True)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+    return path

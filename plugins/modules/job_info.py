@@ -54,6 +54,11 @@ options:
       - V(0) returns none. A negative value fails the task.
     type: int
     default: 1
+  timezone:
+    description:
+      - The IANA time zone, such as V(Europe/Berlin), the schedules are read in for RV(jobs[].next_due).
+    type: str
+    default: UTC
 notes:
   - Container labels (Compose C(services.<svc>.labels)) C(bosun.job.name), C(bosun.job.enabled),
     C(bosun.job.worker.image), C(bosun.job.worker.command), C(bosun.job.worker.env.<NAME>),
@@ -201,7 +206,7 @@ jobs:
       type: int
       sample: 60
     schedule:
-      description: The job's cron schedule, for AWX or cron to use; this collection does not run schedules.
+      description: The job's cron schedule (C(bosun.job.schedule)), run by the playbook C(bosun.compose.run_due).
       type: str
       sample: "30 2 * * *"
     overlap_policy:
@@ -380,6 +385,14 @@ jobs:
           description: Seconds the whole run took, hooks and after-phase included.
           type: float
           sample: 2.904
+    next_due:
+      description:
+        - The next time the job's schedule fires, in O(timezone) (ISO 8601 with the zone's offset); null without a
+          schedule or when it matches no date.
+        - Whether the playbook C(bosun.compose.run_due) runs it then (first sight, circuit breaker) says
+          M(bosun.compose.job_due).
+      type: str
+      sample: "2026-12-02T02:30:00+01:00"
 leases:
   description:
     - The stacks held by a run right now, from the leases on the Docker daemon, with what each run stopped.
@@ -560,21 +573,30 @@ from ansible_collections.bosun.compose.plugins.module_utils._module import (
     guard,
     state_dir_spec,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._schedule import next_fire_text, timezone
 from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir, history_entry, runs
 
 
-def job_entry(job: Job, state_dir: str, history: int) -> dict[str, t.Any]:
-    """A job as returned: its normalized form, its newest run record and its last ``history`` runs (one read)."""
+def job_entry(job: Job, state_dir: str, history: int, next_due: str | None) -> dict[str, t.Any]:
+    """A job as returned: its normalized form, its newest run record, its last ``history`` runs (one read) and
+    the next time its schedule fires."""
     recent = runs(state_dir, job.name, job.stack, limit=max(history, 1))
     return dict(
-        job.to_dict(), last_run=recent[0] if recent else None, history=[history_entry(r) for r in recent[:history]]
+        job.to_dict(),
+        last_run=recent[0] if recent else None,
+        history=[history_entry(r) for r in recent[:history]],
+        next_due=next_due,
     )
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=docker_argument_spec(
-            name=dict(type="str"), project=dict(type="str"), history=dict(type="int", default=1), **state_dir_spec()
+            name=dict(type="str"),
+            project=dict(type="str"),
+            history=dict(type="int", default=1),
+            timezone=dict(type="str", default="UTC"),
+            **state_dir_spec(),
         ),
         supports_check_mode=True,
     )
@@ -582,6 +604,7 @@ def main() -> None:
     if p["history"] < 0:
         module.fail_json(msg=f"history must be 0 or more (the number of runs to return per job), got {p['history']}")
     with guard(module):
+        tz = timezone(p["timezone"])
         api = connect(module)
         jobs, stray = discover(api)
         leases = list_leases(api)
@@ -592,7 +615,7 @@ def main() -> None:
     now = time.time()
     module.exit_json(
         changed=False,
-        jobs=[job_entry(j, state_dir, p["history"]) for j in selected],
+        jobs=[job_entry(j, state_dir, p["history"], next_fire_text(j.schedule, now, tz)) for j in selected],
         problems=[pr.to_dict() for pr in problems],
         leases=[
             dict(lease.to_dict(), owner_alive=owner_alive(lease, now))
