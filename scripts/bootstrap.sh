@@ -6,7 +6,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-VENV=${VENV:-$ROOT/.venv}
+# The venv's real path: a git worktree may link .venv to another checkout's, whose stamp names that path.
+VENV=$(realpath -m "${VENV:-$ROOT/.venv}")
 COMPOSE_VERSION=${COMPOSE_VERSION:-2.40.3}
 COMPOSE_SDIST_SHA256=d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8
 COMPOSE_BIN_SHA256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
