@@ -333,7 +333,18 @@ def test_list_jobs_prints_a_table(stack, ansible_playbook):
     )
     assert result.rc == 0, str(result)
     lines = result.task("Show the jobs").result["msg"]
-    assert lines[0].split() == ["JOB", "STACK", "RUNNABLE", "SCHEDULE", "LAST", "RUN", "PROBLEMS", "MEMBERS"]
+    assert lines[0].split() == [
+        "JOB",
+        "STACK",
+        "RUNNABLE",
+        "SCHEDULE",
+        "NEXT",
+        "DUE",
+        "LAST",
+        "RUN",
+        "PROBLEMS",
+        "MEMBERS",
+    ]
     # Other stacks on this daemon may declare a job of the same name: job_info warns about it, once.
     [job] = result.task("Discover the jobs").result["jobs"]
     problems = job["problems"]
@@ -344,13 +355,14 @@ def test_list_jobs_prints_a_table(stack, ansible_playbook):
         "yes",
         "-",
         "-",
+        "-",
         str(len(problems)),
         f"{project.name}-app-1,",
         f"{project.name}-db-1",
     ]
     # The stack name is longer than 24 characters: the columns still line up under the header (0.1.0's did not).
     assert len(project.name) > 24
-    for column in ("RUNNABLE", "SCHEDULE", "LAST RUN", "PROBLEMS", "MEMBERS"):
+    for column in ("RUNNABLE", "SCHEDULE", "NEXT DUE", "LAST RUN", "PROBLEMS", "MEMBERS"):
         start = lines[0].index(column)
         assert lines[1][start - 1] == " " and lines[1][start] != " ", (column, lines[:2])
 
