@@ -120,9 +120,9 @@ def provenance_line(provenance: t.Any) -> str:
     for c in sequence(get(provenance, what, "containers"), NAME, "the provenance's containers"):
         each = "each provenance container"
         config_hash = get(c, each, "config_hash")
+        config = f" config {short(config_hash)}" if config_hash else ""
         stopped.append(
-            f"{text(get(c, each, 'name'))} {text(get(c, each, 'image'))} {short(get(c, each, 'image_id'))}"
-            + (f" config {short(config_hash)}" if config_hash else "")
+            f"{text(get(c, each, 'name'))} {text(get(c, each, 'image'))} {short(get(c, each, 'image_id'))}{config}"
         )
     if stopped:
         words.append("stopped " + ", ".join(stopped))
