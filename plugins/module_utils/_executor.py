@@ -55,6 +55,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
 )
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
     EXIT_NOTHING_TO_DO,
+    Outcome,
     ContainerRecord,
     HookPhase,
     Job,
@@ -81,24 +82,6 @@ from ansible_collections.bosun.compose.plugins.module_utils._worker_spec import 
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
-Outcome = t.Literal[
-    "success",
-    "worker_failed",
-    "timeout",
-    "cancelled",
-    "image_missing",
-    "preflight_failed",
-    "stop_failed",
-    "start_failed",
-    "lease_lost",
-    "start_unhealthy",
-    "hook_failed",
-    "after_failed",
-    "locked",
-    "skipped",
-    "not_found",
-    "invalid",
-]
 StepStatus = t.Literal["ok", "failed", "skipped", "cancelled"]
 Phase = t.Literal["pre", "stop", "worker"]
 # The outcome of an unexpected error (a lost engine, say) in each phase of the transaction.

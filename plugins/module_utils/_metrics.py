@@ -23,26 +23,10 @@ import re
 import tempfile
 import typing as t
 
-# Every outcome of a run (the executor's), and ``interrupted``, the end a recovery records for a run that died.
-OUTCOMES: tuple[str, ...] = (
-    "success",
-    "worker_failed",
-    "timeout",
-    "cancelled",
-    "image_missing",
-    "preflight_failed",
-    "stop_failed",
-    "start_failed",
-    "lease_lost",
-    "start_unhealthy",
-    "hook_failed",
-    "after_failed",
-    "locked",
-    "skipped",
-    "not_found",
-    "invalid",
-    "interrupted",
-)
+from ansible_collections.bosun.compose.plugins.module_utils._model import INTERRUPTED, RUN_OUTCOMES
+
+# Every outcome of a run, and the end a recovery records for a run that died.
+OUTCOMES: tuple[str, ...] = (*RUN_OUTCOMES, INTERRUPTED)
 LAST_SUCCESS = "bosun_job_last_success_timestamp_seconds"
 HELP: dict[str, str] = {
     "bosun_job_last_run_timestamp_seconds": "When the job's last run on this stack ended (Unix time).",

@@ -25,6 +25,29 @@ HOOK_PHASES: tuple[HookPhase, ...] = ("pre", "post", "error", "finally")
 STOP_SCOPES: tuple[StopScope, ...] = ("stack", "attached", "writers", "none")
 STOP_MODES: tuple[StopMode, ...] = ("stop", "pause")
 
+# How a run ends (job_run's outcome), and the end a recovery records for a run that died (its signals, and the
+# BOSUN_OUTCOME of its pending hooks).
+Outcome = t.Literal[
+    "success",
+    "worker_failed",
+    "timeout",
+    "cancelled",
+    "image_missing",
+    "preflight_failed",
+    "stop_failed",
+    "start_failed",
+    "lease_lost",
+    "start_unhealthy",
+    "hook_failed",
+    "after_failed",
+    "locked",
+    "skipped",
+    "not_found",
+    "invalid",
+]
+RUN_OUTCOMES: tuple[str, ...] = t.get_args(Outcome)
+INTERRUPTED = "interrupted"
+
 # The label contract guide (docs/docsite/rst/labels.rst), as users reach it from a message.
 LABELS_GUIDE = "https://github.com/bosun-compose/bosun.compose/blob/main/docs/docsite/rst/labels.rst"
 

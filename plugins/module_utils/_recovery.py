@@ -32,6 +32,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     COMPOSE_PROJECT,
     DEFAULT_START_TIMEOUT,
     HOOK_PHASES,
+    INTERRUPTED,
     LABEL_WORKER_RUN_ID,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._notify import Sent
@@ -46,8 +47,6 @@ from ansible_collections.bosun.compose.plugins.module_utils._worker_runner impor
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
-# BOSUN_OUTCOME of the hooks a recovery runs for a run that died.
-RECOVERED_OUTCOME = "interrupted"
 RecoverAction = t.Literal["none", "in_progress", "other_run", "recovered", "recovered_concurrently", "would_recover"]
 
 
@@ -67,7 +66,7 @@ def run_pending_hooks(
     pending = hooks_from_entries(lease.hooks, lease.project)
     results: list[HookResult] = []
     for phase in HOOK_PHASES[2:]:  # error, then finally
-        env = hook_env(lease.job, lease.run_id, lease.project, phase, RECOVERED_OUTCOME)
+        env = hook_env(lease.job, lease.run_id, lease.project, phase, INTERRUPTED)
         results.extend(run_phase(runner, [h for h in pending if h.phase == phase], env))
     return results
 

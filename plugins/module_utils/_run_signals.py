@@ -24,12 +24,10 @@ import time
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils._metrics import epoch, write_metrics
-from ansible_collections.bosun.compose.plugins.module_utils._model import utc_iso
+from ansible_collections.bosun.compose.plugins.module_utils._model import INTERRUPTED, utc_iso
 from ansible_collections.bosun.compose.plugins.module_utils._notify import Http, Sent, ping, webhook
 from ansible_collections.bosun.compose.plugins.module_utils._state import take_pending, write_pending
 
-# The outcome a recovery gives a run that died (the BOSUN_OUTCOME of its pending hooks, too).
-INTERRUPTED = "interrupted"
 # Worker log lines in the ping body.
 REPORT_LOG_LINES = 20
 

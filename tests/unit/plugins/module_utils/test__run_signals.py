@@ -18,9 +18,8 @@ from ansible_collections.bosun.compose.plugins.module_utils import _worker_runne
 from ansible_collections.bosun.compose.plugins.module_utils._executor import NOT_FAILED, Executor, RunOptions, RunResult
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Owner, acquire_lease, lease_name
 from ansible_collections.bosun.compose.plugins.module_utils._planner import resolve_job
-from ansible_collections.bosun.compose.plugins.module_utils._recovery import RECOVERED_OUTCOME, recover
+from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover
 from ansible_collections.bosun.compose.plugins.module_utils._run_signals import (
-    INTERRUPTED,
     SignalTargets,
     report,
     run_interrupted,
@@ -86,10 +85,6 @@ def test_the_pending_record_is_private_and_taken_once(tmp_path) -> None:
 def test_no_target_no_pending_record_and_nothing_sent(tmp_path) -> None:
     assert run_started(str(tmp_path), SignalTargets(), {"job": "backup", "run_id": RUN_ID}) == []
     assert not (tmp_path / "pending").exists()
-
-
-def test_the_interrupted_outcome_is_the_recoverys() -> None:
-    assert INTERRUPTED == RECOVERED_OUTCOME
 
 
 def test_a_successful_run_pings_start_before_any_stop_and_ends_after_the_release(engine, tmp_path, server) -> None:
