@@ -36,11 +36,18 @@ class Cancellation:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.signal: int | None = None
+        self._why: str | None = None
         self._previous: dict[int, t.Any] = {}
 
     def _handle(self, signum: int, _frame: t.Any) -> None:
-        if self.signal is None:
+        if self.signal is None and self._why is None:
             self.signal = signum
+        self.event.set()
+
+    def trigger(self, reason: str) -> None:
+        """Cancel from inside the process (a watcher thread), for ``reason``; the first cause is the one reported."""
+        if self.signal is None and self._why is None:
+            self._why = reason
         self.event.set()
 
     def __enter__(self) -> Cancellation:
@@ -59,6 +66,8 @@ class Cancellation:
 
     @property
     def reason(self) -> str:
+        if self._why is not None:
+            return self._why
         return f"received {signal.Signals(self.signal).name}" if self.signal else "cancelled"
 
 

@@ -99,3 +99,20 @@ def test_a_cancel_during_the_restart_is_absorbed_and_the_outcome_is_what_the_job
     assert [(s.type, s.status) for s in result.steps][-1] == ("start_containers", "ok")
     assert sorted(b["name"] for b in result.restarted) == ALL and engine.running(PROJECT) == ALL
     assert cancel.is_set  # it was seen, and ignored: the restart is never interrupted
+
+
+def test_a_triggered_cancel_reports_its_reason_and_a_later_signal_does_not_replace_it():
+    cancel = Cancellation()
+    assert not cancel.is_set and cancel.reason == "cancelled"
+    cancel.trigger("controller lost: no poll for 61s")
+    cancel._handle(15, None)  # pylint: disable=protected-access
+    assert cancel.is_set
+    assert cancel.reason == "controller lost: no poll for 61s"
+    assert cancel.signal is None
+
+
+def test_a_signal_first_keeps_its_reason_over_a_later_trigger():
+    cancel = Cancellation()
+    cancel._handle(15, None)  # pylint: disable=protected-access
+    cancel.trigger("controller lost")
+    assert cancel.reason == "received SIGTERM"
