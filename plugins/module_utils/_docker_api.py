@@ -31,6 +31,8 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import (
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
     DEFAULT_STOP_TIMEOUT,
     ContainerRecord,
+    ContainerSettings,
+    RestartPolicy,
     VolumeRecord,
 )
 
@@ -213,9 +215,35 @@ class DockerApi:
 
     def stop_timeout(self, id_or_name: str) -> int:
         """The container's own stop timeout (Compose stop_grace_period), else Docker's default 10 s."""
+        return self.container_settings(id_or_name).stop_timeout
+
+    def container_settings(self, id_or_name: str) -> ContainerSettings:
+        """Its stop timeout and restart policy (one inspect); Docker's defaults for a container that is gone."""
         info = self.inspect_container(id_or_name) or {}
         grace = (info.get("Config") or {}).get("StopTimeout")
-        return grace if isinstance(grace, int) and grace >= 0 else DEFAULT_STOP_TIMEOUT
+        host = info.get("HostConfig") or {}
+        policy = host.get("RestartPolicy") or {}
+        return ContainerSettings(
+            stop_timeout=grace if isinstance(grace, int) and grace >= 0 else DEFAULT_STOP_TIMEOUT,
+            restart_policy=RestartPolicy(str(policy.get("Name") or "no"), int(policy.get("MaximumRetryCount") or 0)),
+            auto_remove=bool(host.get("AutoRemove")),
+        )
+
+    def update_restart_policy(self, cid: str, policy: RestartPolicy, what: str = "") -> None:
+        """Set a container's restart policy (``docker update --restart``), running or not."""
+        self._call(
+            what or f"set the restart policy of container {cid[:12]} to {policy.name}",
+            self.client.update_container,
+            cid,
+            restart_policy={"Name": policy.name, "MaximumRetryCount": policy.max_retries},
+        )
+
+    def ping(self) -> bool:
+        """Whether the Engine answers now (its ``/_ping``); False on any failure."""
+        try:
+            return bool(self.client.ping())
+        except Exception:  # pylint: disable=broad-exception-caught
+            return False
 
     def create_container(
         self,

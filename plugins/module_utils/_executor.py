@@ -31,8 +31,10 @@ import time
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
+from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import ComposeCli, ComposeProject
 from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     BosunError,
+    DockerUnavailableError,
     LeaseHeldError,
     PlanError,
     error_text,
@@ -55,22 +57,29 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
 )
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
     EXIT_NOTHING_TO_DO,
+    HOST_PROOF_POLICY,
     Outcome,
     ContainerRecord,
     HookPhase,
     Job,
+    RestartPolicy,
     utc_iso,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._notify import Sent
 from ansible_collections.bosun.compose.plugins.module_utils._planner import Plan, plan_job
 from ansible_collections.bosun.compose.plugins.module_utils._provenance import plan_provenance
-from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover, release_unless_kept
+from ansible_collections.bosun.compose.plugins.module_utils._recovery import (
+    give_back_policies,
+    recover,
+    release_unless_kept,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._run_signals import (
     SignalTargets,
     run_finished,
     run_started,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
+    Recreator,
     StackControl,
     StartResult,
     StopResult,
@@ -90,6 +99,8 @@ PHASE_FAILURE: dict[Phase, Outcome] = {"pre": "hook_failed", "stop": "stop_faile
 NOT_FAILED: tuple[Outcome, ...] = ("success", "skipped")
 # Seconds the lease outlives the plan's deadline, for Docker's own overheads.
 LEASE_MARGIN = 60
+# Seconds the restart waits for an Engine that went away (a daemon restart) to answer again, then tries once more.
+ENGINE_RETURN_WAIT = 90
 
 
 class RunAbort(Exception):
@@ -232,12 +243,15 @@ class Executor:
         wall: t.Callable[[], float] = time.time,
         clock: t.Callable[[], float] = time.monotonic,
         sleep: t.Callable[[float], None] = time.sleep,
+        recreator: t.Callable[[ComposeProject], Recreator] | None = None,
     ) -> None:
         self.api = api
         self.state_dir = state_dir
         self.wall = wall
         self.clock = clock
         self.sleep = sleep
+        # What creates deleted stop-set containers again: Compose on this host, when the Engine is local.
+        self.recreator = recreator or (lambda p: ComposeCli(p, api.options.docker_host, automatic=api.is_local))
 
     def run(self, job: Job, options: RunOptions | None = None, cancel: Cancellation | None = None) -> RunResult:
         o = options or RunOptions()
@@ -298,6 +312,7 @@ class Executor:
                 check_mode=o.check_mode,
                 allowed_images=o.allowed_images,
                 keep_stopped=o.keep_stopped,
+                state_dir=self.state_dir,
             )
         except PlanError as exc:
             raise RunAbort("invalid", exc.message) from exc
@@ -319,7 +334,7 @@ class Executor:
         owner = Owner.current()
         waited = False
         while True:
-            held = read_lease(self.api, plan.stack)
+            held = read_lease(self.api, plan.stack, self.state_dir)
             if held is not None and not owner_alive(held, self.wall()):
                 control = StackControl(self.api, plan.stack, clock=self.clock, sleep=self.sleep)
                 rec = recover(
@@ -329,6 +344,7 @@ class Executor:
                     control=control,
                     sleep=self.sleep,
                     state_dir=self.state_dir,
+                    recreator=self.recreator,
                 )
                 result.warnings.extend(f"the recovery of run {held.run_id!r}: {w}" for w in rec.warnings)
                 if not rec.ok:
@@ -372,6 +388,9 @@ class Executor:
                     stop_budget=plan.stop_budget,
                     actions=plan.stop_step.actions,
                     hooks=hook_entries(plan.hooks("error") + plan.hooks("finally")),
+                    restart_policies=plan.stop_step.restart_policies,
+                    compose=ComposeProject.of(plan.stack, [*plan.stop_set, *plan.stays_up]).to_dict(),
+                    state_dir=self.state_dir,
                 )
             except LeaseHeldError:
                 waited = True
@@ -404,6 +423,7 @@ class Executor:
             except BosunError as exc:
                 raise RunAbort("preflight_failed", f"nothing was stopped: {exc.message}") from exc
             self._pre_hooks(plan, cancel, result)
+            self._hold_policies(plan, control, result)
             phase = "stop"
             if plan.stop_set:  # until the stop returns, any container of the stop-set may be down
                 may_be_down, down_from = list(plan.stop_set), self.wall()
@@ -439,13 +459,15 @@ class Executor:
             elif down_from is None:
                 start = StartResult()  # nothing was to stop, or the stop never began (a pre hook failed, a cancel)
             else:
-                restart_outcome, failed_start, start, fenced = self._restart(plan, control, may_be_down, result)
+                restart_outcome, failed_start, start, fenced = self._restart(plan, lease, control, may_be_down, result)
                 if restart_outcome is not None:
                     # What the stack is left in is what to act on first; the job's own end follows in the message.
                     outcome = restart_outcome
                     message = failed_start + (f"; before that: {message}" if message else "")
             if down_from is not None:
                 result.downtime_seconds = round(self.wall() - down_from, 3)
+            if not fenced and (kept or start is not None):  # a fenced run's policies are given back by its recoverer
+                result.warnings.extend(give_back_policies(control, lease))
             if worker_id is not None:  # the worker never ran; removed once the stack runs again
                 with contextlib.suppress(Exception):
                     runner.discard(worker_id)
@@ -639,8 +661,36 @@ class Executor:
             raise RunAbort("cancelled", f"{cancel.reason}: worker {worker.name!r} {worker.reason}")
         raise RunAbort("worker_failed", f"worker {worker.name!r} {worker.reason}")
 
+    def _hold_policies(self, plan: Plan, control: StackControl, result: RunResult) -> None:
+        """Give the stop-set restart policy ``always`` before the first stop, so that a daemon restart or a reboot
+        while it is down starts it again; a container that refuses it is a warning (the job goes on)."""
+        held = plan.stop_step.restart_policies
+        targets = [(c, RestartPolicy(HOST_PROOF_POLICY)) for c in plan.stop_set if c.id in held]
+        failed = control.set_restart_policies(targets) if targets else []
+        result.warnings.extend(f"{f}; a daemon restart during the job would leave it stopped" for f in failed)
+
+    def _start(
+        self, plan: Plan, lease: Lease, control: StackControl, stopped: t.Sequence[ContainerRecord]
+    ) -> StartResult:
+        """control.start() of the stop-set; an Engine that went away (a daemon restart) is waited for, then retried."""
+        recreator = self.recreator(ComposeProject.from_dict(plan.stack, lease.compose))
+        try:
+            return control.start(stopped, plan.start_budget, recreator)
+        except DockerUnavailableError:
+            give_up = self.clock() + ENGINE_RETURN_WAIT
+            while not self.api.ping():
+                if self.clock() >= give_up:
+                    raise
+                self.sleep(1.0)
+            return control.start(stopped, plan.start_budget, recreator)
+
     def _restart(
-        self, plan: Plan, control: StackControl, stopped: t.Sequence[ContainerRecord], result: RunResult
+        self,
+        plan: Plan,
+        lease: Lease,
+        control: StackControl,
+        stopped: t.Sequence[ContainerRecord],
+        result: RunResult,
     ) -> tuple[Outcome | None, str, StartResult | None, bool]:
         """Start (or unpause) exactly what was stopped: the outcome and message when it went wrong, the start
         result (None when the start itself raised) and whether the run was fenced.
@@ -653,7 +703,7 @@ class Executor:
         """
         t0, at = self.clock(), utc_iso(self.wall())
         try:
-            held = read_lease(self.api, plan.stack)
+            held = read_lease(self.api, plan.stack, self.state_dir)
         except BosunError:
             held = None  # the restart below meets the same engine and reports it
         if held is not None and held.run_id != plan.run_id:
@@ -666,7 +716,7 @@ class Executor:
                 True,
             )
         try:
-            start = control.start(stopped, plan.start_budget)
+            start = self._start(plan, lease, control, stopped)
         except BaseException as exc:  # the lease stays: recovery retries from the daemon-side record
             self._step(result, "start_containers", "failed", at, t0, [], error_text(exc))
             return (
@@ -682,6 +732,14 @@ class Executor:
             restored.append(f"{len(start.paused)} paused again")
         if start.restarting:
             restored.append(f"{len(start.restarting)} left to its restart policy (it was restarting)")
+        if start.recreated:
+            made = ", ".join(repr(c.name) for c in start.recreated)
+            restored.append(f"{len(start.recreated)} deleted while down and created again by Compose: {made}")
+            result.warnings.append(
+                f"container(s) of stack {plan.stack!r} were deleted while it was down (a prune?) and Compose created "
+                f"them again: {made}"
+            )
+        restored.extend(r.describe() for r in start.replaced)
         detail = "; ".join(
             [start.summary, *restored, *([f"failed: {failed}"] if failed else []), *([unwell] if unwell else [])]
         )
@@ -699,7 +757,7 @@ class Executor:
 
     def _fence(self, plan: Plan) -> str | None:
         """Why this run may no longer touch its stack, or None while it still holds the lease it took."""
-        held = read_lease(self.api, plan.stack)
+        held = read_lease(self.api, plan.stack, self.state_dir)
         if held is None:
             return (
                 f"the lease of run {plan.run_id!r} on stack {plan.stack!r} is gone (removed, or expired and recovered)"

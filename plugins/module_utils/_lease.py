@@ -6,8 +6,11 @@
 The lease is a container named ``bosun-lease-<project>`` that is created and never started. Its labels
 (``bosun.lease.*``) hold project, run id, job, owner (host, boot id, pid, pid start time), expiry,
 creation time, the stop-set (each entry with its state before the run and how it was taken down: stopped
-or paused) and the run's pending error and finally hooks. Names are unique per daemon, so creating it is
-the atomic lock. It survives controller crashes, dockerd restarts and host reboots; ``docker container prune`` removes it.
+or paused, and the restart policy it had before the run set ``always``), the run's pending error and finally hooks
+and the project's Compose files. Names are unique per daemon, so creating it is the atomic lock. It survives
+controller crashes, dockerd restarts and host reboots. ``docker container prune`` removes it: so a run given a
+state directory also writes its labels to a journal there (``<state_dir>/leases/<project>.json``), and reading the
+lease falls back to that journal when the container is gone. The journal goes when the lease is released.
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -28,7 +31,13 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     LeaseHeldError,
     error_text,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, utc_iso
+from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, RestartPolicy, utc_iso
+from ansible_collections.bosun.compose.plugins.module_utils._state import (
+    lease_journal_path,
+    read_lease_journal,
+    remove_lease_journal,
+    write_lease_journal,
+)
 
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
@@ -45,9 +54,13 @@ LEASE_STOP_SET = "bosun.lease.stop-set"
 LEASE_STOP_BUDGET = "bosun.lease.stop-budget"
 # The run's error and finally hooks, which whoever recovers a dead run runs after the restart.
 LEASE_HOOKS = "bosun.lease.hooks"
+# The path of the lease's journal on the host, and the project's Compose files (to recreate pruned containers).
+LEASE_JOURNAL = "bosun.lease.journal"
+LEASE_COMPOSE = "bosun.lease.compose"
 LEASE_NAME_PREFIX = "bosun-lease-"
-# What a stop-set entry holds: identity, the state before the run, and how it was taken down (stop, pause).
-STOP_SET_KEYS = ("id", "name", "service", "state", "action")
+# What a stop-set entry holds: identity, the state before the run, how it was taken down (stop, pause), and the
+# restart policy to give it back (only when the run changed it).
+STOP_SET_KEYS = ("id", "name", "service", "state", "action", "restart_policy")
 
 
 def lease_name(project: str) -> str:
@@ -131,6 +144,20 @@ class Lease:
     stop_budget: int = 0
     # {phase, id, name, service, command, user, timeout} of each error and finally hook, in run order.
     hooks: tuple[t.Mapping[str, t.Any], ...] = ()
+    # The journal's path on the host ("" without one) and the project's Compose files (see _compose_cli.py).
+    journal: str = ""
+    compose: t.Mapping[str, t.Any] = dataclasses.field(default_factory=dict)
+    # Where it was read from: "daemon" (the lease container) or "journal" (the container was pruned).
+    source: str = "daemon"
+
+    @property
+    def held_policies(self) -> list[tuple[dict[str, t.Any], RestartPolicy]]:
+        """Each stop-set entry whose restart policy the run changed, with the policy to give back."""
+        return [
+            (dict(e), RestartPolicy.from_dict(e["restart_policy"]))
+            for e in self.stop_set
+            if isinstance(e.get("restart_policy"), t.Mapping)
+        ]
 
     @property
     def stops_settled_at(self) -> int:
@@ -148,17 +175,20 @@ class Lease:
             LEASE_STOP_SET: json.dumps([dict(e) for e in self.stop_set], sort_keys=True),
             LEASE_STOP_BUDGET: str(self.stop_budget),
             LEASE_HOOKS: json.dumps([dict(h) for h in self.hooks], sort_keys=True),
+            LEASE_JOURNAL: self.journal,
+            LEASE_COMPOSE: json.dumps(dict(self.compose), sort_keys=True),
         }
 
     @classmethod
-    def from_labels(cls, labels: t.Mapping[str, str], container_id: str | None = None) -> Lease:
+    def from_labels(cls, labels: t.Mapping[str, str], container_id: str | None = None, source: str = "daemon") -> Lease:
         name = labels.get(LEASE_PROJECT, "?")
         try:
             owner = Owner.from_dict(json.loads(labels[LEASE_OWNER]))
             stop_set = json.loads(labels[LEASE_STOP_SET])
             hooks = json.loads(labels.get(LEASE_HOOKS) or "[]")
-            if not isinstance(stop_set, list) or not isinstance(hooks, list):
-                raise ValueError("stop-set or hooks is not a list")
+            compose = json.loads(labels.get(LEASE_COMPOSE) or "{}")
+            if not isinstance(stop_set, list) or not isinstance(hooks, list) or not isinstance(compose, dict):
+                raise ValueError("stop-set, hooks or compose is not a list, list, mapping")
             return cls(
                 project=labels[LEASE_PROJECT],
                 run_id=labels[LEASE_RUN_ID],
@@ -170,6 +200,9 @@ class Lease:
                 container_id=container_id,
                 stop_budget=int(labels.get(LEASE_STOP_BUDGET) or 0),
                 hooks=tuple(dict(h) for h in hooks),
+                journal=labels.get(LEASE_JOURNAL) or "",
+                compose=compose,
+                source=source,
             )
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise LeaseError(
@@ -197,6 +230,8 @@ class Lease:
             "stop_budget": self.stop_budget,
             "hooks": [dict(h) for h in self.hooks],
             "container": lease_name(self.project),
+            "journal": self.journal or None,
+            "source": self.source,
         }
 
 
@@ -231,12 +266,17 @@ def owner_alive(
     return owner.pid_start is None or start == owner.pid_start
 
 
-def read_lease(api: DockerApi, project: str) -> Lease | None:
-    """The lease of the stack, or None (one inspect of the lease container by name)."""
+def read_lease(api: DockerApi, project: str, state_dir: str | None = None) -> Lease | None:
+    """The lease of the stack, or None (one inspect of the lease container by name).
+
+    With ``state_dir``, a lease whose container is gone (pruned) is read from its journal there (``source``
+    "journal"): the run it names may still be in progress, or have died with the stack down.
+    """
     name = lease_name(project)
     info = api.inspect_container(name)
     if info is None:
-        return None
+        labels = read_lease_journal(lease_journal_path(state_dir, project)) if state_dir else None
+        return Lease.from_labels(labels, source="journal") if labels and labels.get(LEASE_PROJECT) == project else None
     labels = (info.get("Config") or {}).get("Labels") or {}
     if labels.get(LEASE_PROJECT) != project:
         raise LeaseError(
@@ -267,6 +307,9 @@ def acquire_lease(
     stop_budget: int = 0,
     actions: t.Mapping[str, str] | None = None,
     hooks: t.Sequence[t.Mapping[str, t.Any]] = (),
+    restart_policies: t.Mapping[str, RestartPolicy] | None = None,
+    compose: t.Mapping[str, t.Any] | None = None,
+    state_dir: str | None = None,
     now: float | None = None,
 ) -> Lease:
     """Record the stop-set and its owner on the daemon before anything is stopped; atomic by name.
@@ -278,7 +321,9 @@ def acquire_lease(
     pending error and finally hooks. Names are unique per daemon, so a 409 Conflict on create means the
     stack is held: :class:`LeaseHeldError` names the holder. It carries no ``com.docker.compose.*``
     label (Compose never sees it) and no ``bosun.job.*`` label (discovery ignores it). It survives
-    controller crashes and host reboots; ``docker container prune`` would remove it.
+    controller crashes and host reboots; ``docker container prune`` would remove it, so with ``state_dir`` the
+    labels are also written to a journal there, right after the create (see read_lease()). ``restart_policies``
+    maps the ids of stop-set containers whose restart policy the run will change to the policy to give back.
     """
     if ttl <= 0:
         raise LeaseError(
@@ -287,6 +332,7 @@ def acquire_lease(
             ttl=ttl,
         )
     created = int(time.time() if now is None else now)
+    policies = restart_policies or {}
     lease = Lease(
         project,
         run_id,
@@ -294,9 +340,19 @@ def acquire_lease(
         owner,
         created + int(ttl),
         created,
-        tuple({**c.brief(), "state": c.state, "action": (actions or {}).get(c.id, "stop")} for c in stop_set),
+        tuple(
+            {
+                **c.brief(),
+                "state": c.state,
+                "action": (actions or {}).get(c.id, "stop"),
+                **({"restart_policy": policies[c.id].to_dict()} if c.id in policies else {}),
+            }
+            for c in stop_set
+        ),
         stop_budget=stop_budget,
         hooks=tuple(hooks),
+        journal=lease_journal_path(state_dir, project) if state_dir else "",
+        compose=dict(compose or {}),
     )
     name = lease_name(project)
     for attempt in range(10):
@@ -310,6 +366,8 @@ def acquire_lease(
                 network_disabled=True,
                 host_config={"network_mode": "none"},
             )
+            if lease.journal and not write_lease_journal(lease.journal, lease.to_labels()):
+                lease = dataclasses.replace(lease, journal="")  # no journal: the daemon's copy is the only one
             return dataclasses.replace(lease, container_id=cid)
         except ConflictError:
             pass
@@ -334,19 +392,29 @@ def acquire_lease(
 
 
 def release_lease(api: DockerApi, lease: Lease) -> bool:
-    """Remove the lease if it is still ours (same run id); False if it is gone or someone else's.
+    """Remove the lease if it is still ours (same run id), and its journal; False if it is gone or someone else's.
 
     The lease goes with its anonymous volumes (an image's VOLUME, see lease_image()). False too when another
-    caller (a concurrent recovery of the same lease) removed it first, or was removing it (HTTP 409).
+    caller (a concurrent recovery of the same lease) removed it first, or was removing it (HTTP 409). A lease
+    whose container was pruned is released by removing its journal (True when the journal was still ours).
     """
     current = read_lease(api, lease.project)
-    if current is None or current.run_id != lease.run_id:
+    if current is None:
+        journal = read_lease_journal(lease.journal) if lease.journal else None
+        ours = journal is not None and journal.get(LEASE_RUN_ID) == lease.run_id
+        if ours:
+            remove_lease_journal(lease.journal, LEASE_RUN_ID, lease.run_id)
+        return ours
+    if current.run_id != lease.run_id:
         return False
-    return api.remove_container_settled(
+    removed = api.remove_container_settled(
         current.container_id or lease_name(lease.project),
         volumes=True,
         what=f"remove the lease {lease_name(lease.project)}",
     )
+    if current.journal:
+        remove_lease_journal(current.journal, LEASE_RUN_ID, lease.run_id)
+    return removed
 
 
 def lease_image(api: DockerApi, candidates: t.Sequence[ContainerRecord]) -> str:

@@ -177,6 +177,36 @@ class ContainerRecord:
         return {**self.brief(), "state": self.state}
 
 
+# The restart policy a stop-set container gets while it is down: Docker starts such a container when the daemon
+# starts (after a daemon restart or a host reboot), even though it was stopped by hand.
+HOST_PROOF_POLICY = "always"
+
+
+@dataclasses.dataclass(frozen=True)
+class RestartPolicy:
+    """A container's restart policy (HostConfig.RestartPolicy): ``no``, ``always``, ``unless-stopped``, ``on-failure``."""
+
+    name: str = "no"
+    max_retries: int = 0
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {"name": self.name, "max_retries": self.max_retries}
+
+    @classmethod
+    def from_dict(cls, d: t.Mapping[str, t.Any]) -> RestartPolicy:
+        return cls(str(d.get("name") or "no"), int(d.get("max_retries") or 0))
+
+
+@dataclasses.dataclass(frozen=True)
+class ContainerSettings:
+    """What the plan reads from one container's inspect: its own stop timeout and its restart policy."""
+
+    stop_timeout: int
+    restart_policy: RestartPolicy
+    # Docker refuses a restart policy for a container started with --rm.
+    auto_remove: bool = False
+
+
 @dataclasses.dataclass(frozen=True)
 class VolumeRecord:
     """One volume as the Engine's volume list returns it."""

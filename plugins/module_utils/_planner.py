@@ -41,6 +41,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     COMPOSE_PROJECT,
     DEFAULT_STOP_TIMEOUT,
     HOOK_PHASES,
+    HOST_PROOF_POLICY,
     LABEL_IMAGE,
     UP_STATES,
     ContainerRecord,
@@ -48,6 +49,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     HookPhase,
     Job,
     Mount,
+    RestartPolicy,
     StopMode,
     new_run_id,
     utc_iso,
@@ -137,6 +139,9 @@ class Step:
     hooks: list[Hook] = dataclasses.field(default_factory=list)
     # stop_containers: how each container (by id) is taken down; "pause" freezes it, "stop" stops it.
     actions: dict[str, StopAction] = dataclasses.field(default_factory=dict)
+    # stop_containers: the restart policy of each container (by id) that gets ``always`` while it is down, so that
+    # the daemon starts it again after a daemon restart or a reboot; given back once it runs again.
+    restart_policies: dict[str, RestartPolicy] = dataclasses.field(default_factory=dict)
     when: str = ""
 
     @property
@@ -161,6 +166,8 @@ class Step:
             d["hooks"] = [h.to_dict() for h in self.hooks]
         else:
             d["levels"] = [[self._entry(c) for c in level] for level in self.levels]
+        if self.restart_policies:
+            d["restart_policies"] = {cid: p.to_dict() for cid, p in sorted(self.restart_policies.items())}
         return d
 
 
@@ -470,10 +477,13 @@ def build_plan(
     stop_grace: int = 10,
     created_at: str | None = None,
     keep_stopped: bool = False,
+    restart_policies: t.Mapping[str, RestartPolicy] | None = None,
 ) -> Plan:
     """The plan for a job from the containers of its stack (pure). Only up containers in the stop scope stop.
 
     container_stop_timeouts maps container ids to their own stop timeout, used when the job sets none.
+    restart_policies maps container ids to their restart policy: each stop-set container whose policy is not
+    ``always`` gets ``always`` while it is down (listed in the stop step, with the policy given back after).
     With ``keep_stopped`` the stop-set is left stopped on purpose: only the pre and finally hooks run.
     """
     if job.stack is None or job.image is None:
@@ -505,6 +515,17 @@ def build_plan(
     also = f" ({', '.join(f'{k} {s}' for s, k in sorted(odd.items()))}: returned to that state)" if odd else ""
     verb = "pause" if mode == "pause" else "stop"
     up = f"; {len(stays_up)} stay(s) up, untouched" if stays_up else ""
+    held = {
+        cid: policy
+        for cid, policy in (restart_policies or {}).items()
+        if cid in in_stop_set and policy.name != HOST_PROOF_POLICY
+    }
+    up += (
+        f"; while down, {len(held)} of them have restart policy {HOST_PROOF_POLICY} (a daemon restart or a reboot "
+        "starts them again), given back once they run"
+        if held
+        else ""
+    )
     stop_what = (
         f"{verb} {n} container(s) of stack {job.stack!r} in {len(levels)} level(s) (scope {job.stop_scope}){also}{up}"
         if n
@@ -519,6 +540,7 @@ def build_plan(
             timeout=job.stop_timeout,
             container_stop_timeouts=dict(container_stop_timeouts),
             actions=actions,
+            restart_policies=held,
         ),
         Step(
             "run_worker",
@@ -580,10 +602,12 @@ def plan_job(
     check_mode: bool = False,
     allowed_images: t.Sequence[str] | None = None,
     keep_stopped: bool = False,
+    state_dir: str | None = None,
 ) -> Plan:
     """Plan the job against the current state of its stack, then run the preflight checks.
 
-    Raises PlanError only when no plan can be made at all; failed checks are in plan.preflight.
+    Raises PlanError only when no plan can be made at all; failed checks are in plan.preflight. With
+    ``state_dir``, a lease whose container was pruned is seen through its journal there.
     """
     checks: list[Check] = []
     if not job.enabled:
@@ -596,13 +620,16 @@ def plan_job(
             job=job.name,
             checks=[c.to_dict() for c in checks],
         )
-    lease = read_lease(api, job.stack)
+    lease = read_lease(api, job.stack, state_dir)
     containers = api.list_containers(f"{COMPOSE_PROJECT}={job.stack}")
     held = {str(e.get("id")) for e in lease.stop_set} if lease is not None else set()
     # Containers another run stopped run again once it is done (or recovered): plan with them running.
     containers = [dataclasses.replace(c, state="running") if c.id in held else c for c in containers]
     running = [c for c in containers if c.state in UP_STATES and not c.is_worker]
-    stop_timeouts = {} if job.stop_timeout is not None else {c.id: api.stop_timeout(c.id) for c in running}
+    # One inspect per up container: its own stop timeout and its restart policy (set aside while it is down).
+    settings = {c.id: api.container_settings(c.id) for c in running}
+    stop_timeouts = {} if job.stop_timeout is not None else {cid: s.stop_timeout for cid, s in settings.items()}
+    policies = {cid: s.restart_policy for cid, s in settings.items() if not s.auto_remove}
     try:
         plan = build_plan(
             job,
@@ -611,6 +638,7 @@ def plan_job(
             secret_env=secret_env or {},
             container_stop_timeouts=stop_timeouts,
             keep_stopped=keep_stopped,
+            restart_policies=policies,
         )
     except GraphError as exc:
         raise PlanError(f"stack {job.stack!r} cannot be ordered: {exc.message}", job=job.name, stack=job.stack) from exc

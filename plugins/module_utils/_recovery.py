@@ -4,11 +4,13 @@
 """Recovery: start a stop-set again and release its lease; restore a stack whose run died.
 
 release_unless_kept() is the one rule for releasing a lease after a restart: unless it must be kept (a
-container that still exists failed to start, so a later run can retry). restart_and_release() starts a
-stop-set and applies it; the stack module (start and the rollback of a failed stop) and recover() use it,
-the executor applies it itself once its post, error, after and finally phases have run. recover() runs the
-dead run's pending error and finally hooks (recorded in its lease) after the restart, before the release,
-and then, given the state directory, sends that run's end signals (_run_signals.run_interrupted()).
+container that still exists failed to start, so a later run can retry). give_back_policies() gives the stop-set
+the restart policies the lease recorded (the run set ``always`` while the stack was down). restart_and_release()
+starts a stop-set, gives the policies back and applies the release rule; the stack module (start and the
+rollback of a failed stop) and recover() use it, the executor applies it itself once its post, error, after
+and finally phases have run. recover() runs the dead run's pending error and finally hooks (recorded in its
+lease) after the restart, before the release, and then, given the state directory, sends that run's end
+signals (_run_signals.run_interrupted()).
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -19,6 +21,7 @@ import dataclasses
 import time
 import typing as t
 
+from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import ComposeCli, ComposeProject
 from ansible_collections.bosun.compose.plugins.module_utils._errors import LeaseError, error_text
 from ansible_collections.bosun.compose.plugins.module_utils._hooks import (
     HookResult,
@@ -39,6 +42,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._notify import Sent
 from ansible_collections.bosun.compose.plugins.module_utils._run_signals import run_interrupted
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import (
     ContainerRef,
+    Recreator,
     StackControl,
     StartResult,
 )
@@ -71,6 +75,15 @@ def run_pending_hooks(
     return results
 
 
+def give_back_policies(control: StackControl, lease: Lease) -> list[str]:
+    """Give each stop-set container that still exists the restart policy its lease recorded; the failures."""
+    held = lease.held_policies
+    if not held:
+        return []
+    present = {c.id for c in control.containers()}
+    return control.set_restart_policies([(entry, policy) for entry, policy in held if entry.get("id") in present])
+
+
 def release_unless_kept(api: DockerApi, lease: Lease | None, start: StartResult) -> bool:
     """Release ``lease`` (if its run still holds it) after the restart ``start``, unless it must be kept."""
     if lease is None or must_keep_lease(start):
@@ -84,13 +97,19 @@ def restart_and_release(
     timeout: int,
     lease: Lease | None,
     then: t.Callable[[StartResult], None] | None = None,
+    recreator: t.Callable[[ComposeProject], Recreator] | None = None,
 ) -> tuple[StartResult, bool]:
-    """Start exactly ``stop_set``, run ``then`` (hooks), then release ``lease`` unless it must be kept.
+    """Start exactly ``stop_set``, give back its restart policies, run ``then`` (hooks), then release ``lease``
+    unless it must be kept.
 
     Returns the start result and whether the lease was released. An exception from the start leaves the
-    lease in place, so that recovery can retry from the daemon-side record.
+    lease in place, so that recovery can retry from the daemon-side record. ``recreator`` makes what creates
+    containers a prune deleted again, from the Compose project the lease recorded.
     """
-    start = control.start(stop_set, timeout)
+    compose = recreator(ComposeProject.from_dict(control.project, lease.compose)) if recreator and lease else None
+    start = control.start(stop_set, timeout, compose)
+    if lease is not None:
+        start.warnings.extend(give_back_policies(control, lease))
     try:
         if then is not None:
             then(start)
@@ -119,8 +138,8 @@ class RecoverResult:
 
     @property
     def warnings(self) -> list[str]:
-        """The failed signals, as warnings (a failure to send never fails the recovery)."""
-        return [s.warning for s in self.signals if s.warning]
+        """The failed signals and restart policies, as warnings (neither fails the recovery)."""
+        return [*(self.start.warnings if self.start else []), *(s.warning for s in self.signals if s.warning)]
 
     def to_dict(self) -> dict[str, t.Any]:
         return {
@@ -148,6 +167,7 @@ def recover(
     control: StackControl | None = None,
     sleep: t.Callable[[float], None] = time.sleep,
     state_dir: str | None = None,
+    recreator: t.Callable[[ComposeProject], Recreator] | None = None,
 ) -> RecoverResult:
     """Restart the stop-set of a lease whose owner is dead or expired, then release the lease.
 
@@ -162,9 +182,12 @@ def recover(
     reports ``recovered_concurrently`` (not a failure) and starts nothing more once it sees that.
 
     With ``state_dir``, a recovery that restarted the stack then sends the dead run's end signals from its pending
-    record (outcome ``interrupted``); of two recoveries at once, the one that claims that record sends them.
+    record (outcome ``interrupted``); of two recoveries at once, the one that claims that record sends them. With
+    it, too, a lease whose container was pruned is recovered from its journal there. The restart gives the
+    stop-set back the restart policies the lease recorded, and creates containers a prune deleted again with
+    ``recreator`` (default: Compose on this host, when the Engine is local).
     """
-    lease = read_lease(api, project)
+    lease = read_lease(api, project, state_dir)
     if lease is None:
         return RecoverResult(False, "none", f"stack {project!r} holds no lease: nothing to recover")
     if run_id is not None and lease.run_id != run_id:
@@ -205,7 +228,7 @@ def recover(
         sleep(settle)
     # Another recovery of the same lease may have finished meanwhile (and a new run may hold the stack now):
     # then its stop-set must not be started again from here.
-    if _released_elsewhere(api, lease):
+    if _released_elsewhere(api, lease, state_dir):
         return _recovered_concurrently(result, project)
     result.start, result.released = restart_and_release(
         control or StackControl(api, project),
@@ -213,8 +236,9 @@ def recover(
         start_timeout,
         lease,
         then=lambda _start: result.hooks.extend(run_pending_hooks(api, lease, sleep=sleep)),
+        recreator=recreator or (lambda p: ComposeCli(p, api.options.docker_host, automatic=api.is_local)),
     )
-    if not result.released and not must_keep_lease(result.start) and _released_elsewhere(api, lease):
+    if not result.released and not must_keep_lease(result.start) and _released_elsewhere(api, lease, state_dir):
         return _recovered_concurrently(result, project)
     failed_hooks = [h.reason for h in result.hooks if not h.ok and h.skipped is None]
     ran = f"; ran {len(result.hooks)} pending hook(s)" if result.hooks else ""
@@ -236,9 +260,9 @@ def _stop_may_be_in_progress(api: DockerApi, lease: Lease) -> bool:
     return any(c.id in ids and c.state == "running" for c in api.list_containers(f"{COMPOSE_PROJECT}={lease.project}"))
 
 
-def _released_elsewhere(api: DockerApi, lease: Lease) -> bool:
-    """Whether ``lease`` is gone from the daemon (or replaced by another run's): released by someone else."""
-    current = read_lease(api, lease.project)
+def _released_elsewhere(api: DockerApi, lease: Lease, state_dir: str | None = None) -> bool:
+    """Whether ``lease`` is gone from the daemon and its journal (or replaced by another run's): released elsewhere."""
+    current = read_lease(api, lease.project, state_dir)
     return current is None or current.run_id != lease.run_id
 
 

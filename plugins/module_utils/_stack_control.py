@@ -4,7 +4,10 @@
 """Stack control: stopping and starting the containers of one Compose project through the Engine API.
 
 Levels come from the dependency graph (_graph.py) and run in order; the containers of one level stop or
-start in parallel threads. Starting never starts a container that is not in the stop-set it is given.
+start in parallel threads. Starting never starts a container that is not in the stop-set it is given. A stop-set
+container that was deleted meanwhile (a prune) is created again by Compose (_compose_cli.py), unless its service
+has another container now (someone recreated it: it is left alone). set_restart_policies() changes restart policies
+(the host-proof ``always`` while a stack is down, and the policies given back afterwards).
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -19,6 +22,7 @@ import threading
 import time
 import typing as t
 
+from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import RecreateResult
 from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     NotFoundError,
     StackControlError,
@@ -37,6 +41,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     DEFAULT_START_TIMEOUT,
     UP_STATES,
     ContainerRecord,
+    RestartPolicy,
 )
 
 if t.TYPE_CHECKING:
@@ -122,8 +127,14 @@ class StartResult:
     # Frozen by the run (stop mode pause) and thawed: running again at once, no start-up, not waited for.
     unpaused: list[ContainerRecord] = dataclasses.field(default_factory=list)
     restarting: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    # Deleted while down (a prune) and created again by Compose: the new containers.
+    recreated: list[ContainerRecord] = dataclasses.field(default_factory=list)
+    # Deleted while down, and their service has another container now (someone recreated it): left alone.
+    replaced: list[Replacement] = dataclasses.field(default_factory=list)
     # What the last poll saw of each timed-out container: "health: starting", or its state ("restarting", ...).
     seen: dict[str, str] = dataclasses.field(default_factory=dict)
+    # What went wrong without failing the start (a restart policy that could not be given back).
+    warnings: list[str] = dataclasses.field(default_factory=list)
     timeout: int = 0
     duration: float = 0.0
 
@@ -137,7 +148,7 @@ class StartResult:
 
     @property
     def running(self) -> list[ContainerRecord]:
-        return self.started + self.unpaused + self.already_running
+        return self.started + self.unpaused + self.already_running + self.recreated
 
     @property
     def summary(self) -> str:
@@ -176,8 +187,44 @@ class StartResult:
             "paused": _briefs(self.paused),
             "unpaused": _briefs(self.unpaused),
             "restarting": _briefs(self.restarting),
+            "recreated": _briefs(self.recreated),
+            "replaced": [r.to_dict() for r in self.replaced],
             "duration": round(self.duration, 3),
         }
+
+
+@dataclasses.dataclass(frozen=True)
+class Replacement:
+    """A stop-set container that is gone, and the container its service has now (made by someone else)."""
+
+    gone: t.Mapping[str, t.Any]
+    now: ContainerRecord
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {"gone": dict(self.gone), "now": {**self.now.brief(), "state": self.now.state}}
+
+    def describe(self) -> str:
+        return (
+            f"service {self.gone.get('service')!r} was recreated as {self.now.name!r} ({self.now.id[:12]}, "
+            f"{self.now.state}) while the stack was down; the stale {self.gone.get('name')!r} is gone and the new one "
+            "was left as it is"
+        )
+
+
+class Recreator(t.Protocol):
+    """Creates deleted service containers again (the Compose CLI, see _compose_cli.ComposeCli)."""
+
+    def recreate(self, services: t.Sequence[str], timeout: float) -> RecreateResult: ...
+
+    def manual_command(self, services: t.Sequence[str]) -> str: ...
+
+
+def _ref_name(item: ContainerRef) -> str:
+    if isinstance(item, ContainerRecord):
+        return item.name
+    if isinstance(item, t.Mapping):
+        return str(item.get("name") or item.get("id") or "?")
+    return str(item)
 
 
 def _prior_state(item: ContainerRef) -> tuple[str, str]:
@@ -359,7 +406,12 @@ class StackControl:
                 found.setdefault(match.id, match)
         return list(found.values()), unknown
 
-    def start(self, stop_set: t.Sequence[ContainerRef], timeout: int = DEFAULT_START_TIMEOUT) -> StartResult:
+    def start(
+        self,
+        stop_set: t.Sequence[ContainerRef],
+        timeout: int = DEFAULT_START_TIMEOUT,
+        recreator: Recreator | None = None,
+    ) -> StartResult:
         """Start exactly the containers of ``stop_set``, dependencies first, and never any other.
 
         The order comes from the current graph of the stack restricted to the stop-set. Each level is
@@ -372,6 +424,11 @@ class StackControl:
         returned to that state: paused again right after its start, or left to its restart policy. Neither is
         waited for nor counted as failed when it does not stay running. An entry that was ``running`` and is paused
         now (the run froze it, stop mode pause) is unpaused: it runs at once and is not waited for.
+
+        An entry that names its service and is gone (a prune deleted it while the stack was down) is created again
+        with ``recreator`` (Compose), first and in one call for all of them, unless its service has another
+        container now (someone recreated it): that one is left as it is (``replaced``). Without a recreator, or
+        when Compose cannot do it, it is a failure whose message gives the command that brings it back.
         """
         t0 = self.clock()
         deadline = t0 + timeout
@@ -379,6 +436,7 @@ class StackControl:
         members, unknown = self.resolve(stop_set, everything)
         prior = {cid: state for cid, state in map(_prior_state, stop_set) if state in (*RESTORED_STATES, "running")}
         result = StartResult(total=len(members) + len(unknown), timeout=timeout)
+        unknown = self._bring_back_deleted(stop_set, everything, unknown, deadline, recreator, result)
         for key in unknown:
             gone = ContainerRecord(id=key, name=key, state="", labels={})
             result.failed.append(
@@ -401,6 +459,85 @@ class StackControl:
                 self._start_level(row, deadline, result, prior)
         result.duration = self.clock() - t0
         return result
+
+    def _bring_back_deleted(
+        self,
+        stop_set: t.Sequence[ContainerRef],
+        everything: t.Sequence[ContainerRecord],
+        unknown: list[str],
+        deadline: float,
+        recreator: Recreator | None,
+        result: StartResult,
+    ) -> list[str]:
+        """Deal with the gone entries that name their service; the keys of those left for the caller to report."""
+        ids = {_prior_state(e)[0] for e in stop_set}
+        gone = [
+            dict(e.brief()) if isinstance(e, ContainerRecord) else dict(e)
+            for e in stop_set
+            if isinstance(e, (ContainerRecord, t.Mapping))
+            and (str(e.name) if isinstance(e, ContainerRecord) else str(e.get("name") or e.get("id") or "?")) in unknown
+            and (e.service if isinstance(e, ContainerRecord) else e.get("service"))
+        ]
+        if not gone:
+            return unknown
+        handled: set[str] = set()
+        deleted: dict[str, list[dict[str, t.Any]]] = {}
+        for entry in gone:
+            service = str(entry["service"])
+            others = [c for c in everything if c.service == service and c.id not in ids]
+            if others:
+                result.replaced.append(Replacement(entry, others[0]))
+                handled.add(str(entry.get("name") or entry.get("id")))
+            else:
+                deleted.setdefault(service, []).append(entry)
+        if deleted:
+            services = sorted(deleted)
+            outcome = (
+                recreator.recreate(services, max(deadline - self.clock(), 0.0))
+                if recreator is not None
+                else RecreateResult(False, "", "no Compose project is known for this stack")
+            )
+            names = {str(e.get("name")) for entries in deleted.values() for e in entries}
+            if outcome.ok:
+                before = {c.id for c in everything}
+                result.recreated.extend(
+                    c for c in self.containers() if c.service in deleted and c.id not in before and c.id not in ids
+                )
+                handled |= names
+            else:
+                command = outcome.command or (recreator.manual_command(services) if recreator is not None else "")
+                bring_back = f"; bring it back with: {command}" if command else ""
+                for entry in (e for entries in deleted.values() for e in entries):
+                    result.failed.append(
+                        Failure(
+                            ContainerRecord(
+                                id=str(entry.get("id") or ""), name=str(entry.get("name")), state="", labels={}
+                            ),
+                            f"container {entry.get('name')!r} (service {entry.get('service')!r}) of stack "
+                            f"{self.project!r} was deleted while the stack was down (a prune?) and Compose could not "
+                            f"create it again: {outcome.error}{bring_back}",
+                            gone=True,
+                        )
+                    )
+                handled |= names
+        return [k for k in unknown if k not in handled]
+
+    def set_restart_policies(self, targets: t.Sequence[tuple[ContainerRef, RestartPolicy]]) -> list[str]:
+        """Give each container its restart policy, in parallel; one message per container that failed."""
+        refs = [(_prior_state(ref)[0] or str(ref), _ref_name(ref), policy) for ref, policy in targets]
+        records = [ContainerRecord(id=cid, name=name, state="", labels={}) for cid, name, _p in refs]
+        policies = {cid: policy for cid, _n, policy in refs}
+
+        def update(c: ContainerRecord) -> None:
+            policy = policies[c.id]
+            self.api.update_restart_policy(c.id, policy, what=f"set the restart policy of {c.name} to {policy.name}")
+
+        outcomes = self._parallel(update, records)
+        return [
+            f"cannot set the restart policy of container {c.name!r} to {policies[c.id].name!r}: {error_text(o)}"
+            for c, o in zip(records, outcomes)
+            if isinstance(o, BaseException)
+        ]
 
     def _start_level(
         self, row: list[ContainerRecord], deadline: float, result: StartResult, prior: t.Mapping[str, str]

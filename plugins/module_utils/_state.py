@@ -10,6 +10,8 @@ newest first). While a run that sends signals (a ping, a webhook, metrics) is in
 ``<state_dir>/pending/<job>/<run_id>.json`` (mode 0600: it holds the signal URLs, which never leave the host)
 keeps its start record and targets, for a recovery to send its end.
 ``<state_dir>/schedule/<job>/<stack>.json`` holds what job_due remembers (first_seen, reset_at, dispatched_at).
+``<state_dir>/leases/<project>.json`` (mode 0600) mirrors the lease of a run in progress: a cleanup job that prunes
+the lease container (``docker container prune``) does not lose the run's journal (see _lease.py).
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -93,6 +95,45 @@ def take_pending(state_dir: str, job: str, run_id: str) -> dict[str, t.Any] | No
         with contextlib.suppress(OSError):
             os.unlink(claimed)
     return data if isinstance(data, dict) else None
+
+
+def lease_journal_path(state_dir: str, project: str) -> str:
+    """``<state_dir>/leases/<project>.json``: the host's copy of a stack's lease, which outlives a pruned lease."""
+    return os.path.join(state_dir, "leases", f"{project}.json")
+
+
+def write_lease_journal(path: str, labels: t.Mapping[str, str]) -> bool:
+    """Write a lease's labels to its journal atomically (mode 0600); False when it cannot be written."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(dict(labels), f, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+    return True
+
+
+def read_lease_journal(path: str) -> dict[str, str] | None:
+    """The lease labels a journal holds, or None when there is none (or it cannot be read)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
+
+
+def remove_lease_journal(path: str, run_key: str, run_id: str) -> None:
+    """Remove a lease journal if it is the one of ``run_id`` (label ``run_key``); another run's is left alone."""
+    labels = read_lease_journal(path)
+    if labels is not None and labels.get(run_key) == run_id:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def runs(state_dir: str, job: str, stack: str | None = None, limit: int | None = None) -> list[dict[str, t.Any]]:

@@ -33,6 +33,8 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     LABEL_WORKER_RUN_ID,
     UP_STATES,
     ContainerRecord,
+    ContainerSettings,
+    RestartPolicy,
     VolumeRecord,
 )
 
@@ -460,6 +462,38 @@ class FakeEngine(DockerApi):
         c = self.find(id_or_name)
         self._leave(late)
         return c.stop_timeout if c is not None and c.stop_timeout is not None else DEFAULT_STOP_TIMEOUT
+
+    def container_settings(self, id_or_name: str) -> ContainerSettings:
+        late = self._enter("container_settings", self._name(id_or_name))
+        c = self.find(id_or_name)
+        self._leave(late)
+        if c is None:
+            return ContainerSettings(DEFAULT_STOP_TIMEOUT, RestartPolicy())
+        policy = c.host_config.get("RestartPolicy") or {}
+        return ContainerSettings(
+            c.stop_timeout if c.stop_timeout is not None else DEFAULT_STOP_TIMEOUT,
+            RestartPolicy(str(policy.get("Name") or "no"), int(policy.get("MaximumRetryCount") or 0)),
+            bool(c.host_config.get("AutoRemove")),
+        )
+
+    def update_restart_policy(self, cid: str, policy: RestartPolicy, what: str = "") -> None:
+        late = self._enter("update_restart_policy", self._name(cid), policy=policy.name)
+        with self._lock:
+            c = self._need(cid, what or "update container")
+            c.host_config["RestartPolicy"] = {"Name": policy.name, "MaximumRetryCount": policy.max_retries}
+        self._leave(late)
+
+    def restart_policy(self, name: str) -> str:
+        """The restart policy name a container has now (tests' view)."""
+        c = self._need(name, "read the restart policy")
+        return str((c.host_config.get("RestartPolicy") or {}).get("Name") or "no")
+
+    def ping(self) -> bool:
+        try:
+            self._leave(self._enter("ping", "engine"))
+        except Exception:  # pylint: disable=broad-exception-caught
+            return False
+        return True
 
     def create_container(
         self,

@@ -414,7 +414,9 @@ def test_container_removed_during_the_run_counts_as_gone_and_the_lease_is_releas
     engine.on("start_container", WORKER, lambda e, _c: e.remove_container(e.get("shop-web-1").id))
     result = run(engine, tmp_path)
     assert result.outcome == "start_failed"  # the stack is not what it was: reported, but nothing to retry
-    assert "shop-web-1" in result.message and "no longer exists" in result.message
+    assert "'shop-web-1' (service 'web')" in result.message and "was deleted while the stack was down" in result.message
+    # The fake engine is not local, so Compose is not run: the message gives the command that brings it back.
+    assert "bring it back with: docker compose --project-name shop up --detach --no-deps" in result.message
     assert engine.find(LEASE) is None
     assert engine.running(PROJECT) == ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-db-1"]
     assert "shop-web-1" not in stack_starts(engine)
@@ -608,8 +610,19 @@ def test_a_run_whose_stack_another_run_took_between_stop_levels_stops_no_further
     assert WORKER not in engine.names("start_container")
 
 
-def test_a_lease_pruned_between_stop_levels_ends_the_stop_and_restarts_what_was_stopped(engine, tmp_path):
+def test_a_lease_pruned_between_stop_levels_lives_on_in_its_journal_and_the_run_completes(engine, tmp_path):
     engine.on("stop_container", "shop-web-1", lambda e, _c: e.remove_container(LEASE))
+    result = run(engine, tmp_path)
+    assert result.outcome == "success", result.message
+    assert sorted(stack_stops(engine)) == SHOP_RUNNING and sorted(stack_starts(engine)) == SHOP_RUNNING
+    assert_restored(engine)
+    assert read_lease(engine, PROJECT, str(tmp_path)) is None  # the release removed the journal too
+    assert not (tmp_path / "leases" / f"{PROJECT}.json").exists()
+
+
+def test_a_lease_pruned_without_a_journal_ends_the_stop_and_restarts_what_was_stopped(engine, tmp_path):
+    engine.on("stop_container", "shop-web-1", lambda e, _c: e.remove_container(LEASE))
+    (tmp_path / "leases").write_text("not a folder", encoding="utf-8")  # the journal cannot be written
     result = run(engine, tmp_path)
     assert result.outcome == "lease_lost" and "is gone" in result.message, result.message
     assert stack_stops(engine) == ["shop-web-1"] and stack_starts(engine) == ["shop-web-1"]

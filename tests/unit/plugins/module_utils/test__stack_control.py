@@ -15,7 +15,8 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     NotFoundError,
     StackControlError,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord
+from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import RecreateResult
+from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, RestartPolicy
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engine import (
     PROJECT,
@@ -223,14 +224,70 @@ def test_a_failed_start_of_an_existing_container_is_not_gone(engine):
     assert engine.running(PROJECT) == ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-web-1"]
 
 
-def test_a_recreated_container_is_not_the_one_that_was_stopped(engine):
+def test_a_recreated_container_is_not_the_one_that_was_stopped_and_is_left_alone(engine):
     stopped = engine.get("shop-web-1").record()
     engine.remove_container(stopped.id)
-    engine.add_service(PROJECT, "web", depends_on=["api"], state="exited")
+    (new,) = engine.add_service(PROJECT, "web", depends_on=["api"], state="exited")
     engine.calls.clear()
-    result = control_of(engine).start([stopped.brief()])
-    assert [(f.container.name, f.gone) for f in result.failed] == [("shop-web-1", True)]
+    result = control_of(engine).start([stopped.brief()], recreator=RecordingRecreator(engine))
+    assert result.failed == [] and result.recreated == []
+    assert [(r.gone["id"], r.now.id) for r in result.replaced] == [(stopped.id, new.id)]
+    assert "service 'web' was recreated as 'shop-web-1'" in result.replaced[0].describe()
     assert engine.names("start_container") == [] and result.summary == "0/1 started"
+
+
+class RecordingRecreator:
+    """Stands in for Compose: creates each asked-for service again in the fake engine (or fails)."""
+
+    def __init__(self, engine, ok: bool = True) -> None:
+        self.engine, self.ok, self.asked = engine, ok, []
+
+    def recreate(self, services, timeout):
+        self.asked.append(list(services))
+        if self.ok:
+            for s in services:
+                self.engine.add_service(PROJECT, s, state="running")
+        return RecreateResult(self.ok, "docker compose up " + " ".join(services), "" if self.ok else "no such file")
+
+    def manual_command(self, services):
+        return "docker compose up " + " ".join(services)
+
+
+def test_deleted_containers_are_recreated_by_compose_exactly_their_services_and_first(engine):
+    gone = [engine.get(n).record() for n in ("shop-db-1", "shop-cache-1")]
+    stop_all(engine)
+    for c in gone:
+        engine.remove_container(c.id)
+    engine.calls.clear()
+    compose = RecordingRecreator(engine)
+    rest = [engine.get(n).record() for n in ("shop-api-1", "shop-api-2", "shop-web-1")]
+    result = control_of(engine).start([c.brief() for c in gone] + rest, recreator=compose)
+    assert compose.asked == [["cache", "db"]]
+    assert result.ok and sorted(c.name for c in result.recreated) == ["shop-cache-1", "shop-db-1"]
+    assert result.summary == "5/5 started"
+    assert engine.running(PROJECT) == ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-db-1", "shop-web-1"]
+
+
+def test_a_deleted_container_compose_cannot_recreate_fails_with_the_command_that_brings_it_back(engine):
+    gone = engine.get("shop-web-1").record()
+    stop_all(engine)
+    engine.remove_container(gone.id)
+    result = control_of(engine).start([gone.brief()], recreator=RecordingRecreator(engine, ok=False))
+    assert [(f.container.name, f.gone) for f in result.failed] == [("shop-web-1", True)]
+    assert (
+        "could not create it again: no such file; bring it back with: docker compose up web" in result.failed[0].error
+    )
+    assert engine.running(PROJECT) == []
+
+
+def test_set_restart_policies_reports_each_container_that_refused(engine):
+    db, web = engine.get("shop-db-1").record(), engine.get("shop-web-1").record()
+    engine.fail_on("update_restart_policy", "shop-web-1", EngineError("cannot update: auto-remove", status=400))
+    failed = control_of(engine).set_restart_policies(
+        [(db, RestartPolicy("always")), (web.brief(), RestartPolicy("always"))]
+    )
+    assert engine.restart_policy("shop-db-1") == "always" and engine.restart_policy("shop-web-1") == "no"
+    assert len(failed) == 1 and "'shop-web-1' to 'always'" in failed[0] and "auto-remove" in failed[0]
 
 
 def test_resolve_matches_names_full_ids_and_long_prefixes(engine):
