@@ -119,7 +119,8 @@ lease:
       type: int
       sample: 1796126767
     stop_set:
-      description: The containers the run stopped, in stop order; recovery starts exactly these.
+      description:
+        - The containers the run stopped (or paused), in stop order; recovery starts (or unpauses) exactly these.
       type: list
       elements: dict
       contains:
@@ -135,14 +136,84 @@ lease:
           description: The Compose service (C(com.docker.compose.service)).
           type: str
           sample: db
+        state:
+          description: The container's state before the run (C(running), C(restarting), C(paused)); the recovery returns it to it.
+          type: str
+          sample: running
+        action:
+          description: How the run took it down, V(stop) or V(pause).
+          type: str
+          sample: stop
+        restart_policy:
+          description:
+          - The restart policy the container had before the run, which the run set to V(always) while it is down (so that
+            a daemon restart or a reboot starts it again) and gives back once it runs again (or a recovery does). Absent
+            when the run did not change it (it had V(always) already).
+          type: dict
+          returned: when the run changed it
+          contains:
+            name:
+              description: V(no), V(on-failure) or V(unless-stopped).
+              type: str
+              sample: unless-stopped
+            max_retries:
+              description: The retry limit of V(on-failure); 0 otherwise.
+              type: int
+              sample: 0
     stop_budget:
       description: Seconds the run's stop step may take; recovery waits that long for a stop left in progress.
       type: int
       sample: 22
+    hooks:
+      description:
+        - The run's pending C(error) and C(finally) hooks, in run order; a recovery of the stack runs them after the
+          restart, with C(BOSUN_OUTCOME=interrupted). Empty for a lease a M(bosun.compose.stack) V(stopped) task wrote.
+      type: list
+      elements: dict
+      contains:
+        phase:
+          description: V(error) or V(finally).
+          type: str
+          sample: finally
+        id:
+          description: The container id.
+          type: str
+          sample: 4f1c0d3e9a7b2c5d8e6f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d
+        name:
+          description: The container name.
+          type: str
+          sample: shop-db-1
+        service:
+          description: The Compose service (C(com.docker.compose.service)).
+          type: str
+          sample: db
+        command:
+          description: The command as a list of arguments.
+          type: list
+          elements: str
+          sample: [rm, -f, /srv/maintenance]
+        user:
+          description: The user it runs as; null means the container's own.
+          type: str
+          sample: null
+        timeout:
+          description: Seconds it may run.
+          type: int
+          sample: 300
     container:
       description: The lease container on the Docker daemon (never started).
       type: str
       sample: bosun-lease-shop
+    journal:
+      description:
+      - The lease's copy on the Docker host (C(<state_dir>/leases/<project>.json)), which outlives a pruned lease
+        container; null when the run had none (a M(bosun.compose.stack) V(stopped) task writes none).
+      type: str
+      sample: /var/lib/bosun/leases/shop.json
+    source:
+      description: Where the lease was read, V(daemon) (the lease container) or V(journal) (its container was pruned).
+      type: str
+      sample: daemon
 run:
   description: The record the cancelled run left, when it could be read (the run's newest record in O(state_dir)).
   returned: when the run released the stack

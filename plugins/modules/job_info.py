@@ -472,6 +472,22 @@ leases:
           description: How the run took it down, V(stop) or V(pause).
           type: str
           sample: stop
+        restart_policy:
+          description:
+          - The restart policy the container had before the run, which the run set to V(always) while it is down (so that
+            a daemon restart or a reboot starts it again) and gives back once it runs again (or a recovery does). Absent
+            when the run did not change it (it had V(always) already).
+          type: dict
+          returned: when the run changed it
+          contains:
+            name:
+              description: V(no), V(on-failure) or V(unless-stopped).
+              type: str
+              sample: unless-stopped
+            max_retries:
+              description: The retry limit of V(on-failure); 0 otherwise.
+              type: int
+              sample: 0
     stop_budget:
       description: Seconds the run's stop step may take; recovery waits that long for a stop left in progress.
       type: int
@@ -516,6 +532,16 @@ leases:
       description: The lease container on the Docker daemon (never started).
       type: str
       sample: bosun-lease-shop
+    journal:
+      description:
+      - The lease's copy on the Docker host (C(<state_dir>/leases/<project>.json)), which outlives a pruned lease
+        container; null when the run had none (a M(bosun.compose.stack) V(stopped) task writes none).
+      type: str
+      sample: /var/lib/bosun/leases/shop.json
+    source:
+      description: Where the lease was read, V(daemon) (the lease container) or V(journal) (its container was pruned).
+      type: str
+      sample: daemon
     owner_alive:
       description: Whether the owner may still be running; false means the stack waits for recovery.
       type: bool

@@ -793,6 +793,15 @@ plan:
           sample:
             - [{id: 4f1c..., name: shop-app-1, service: app, action: stop}]
             - [{id: 9b2e..., name: shop-db-1, service: db, action: stop}]
+        restart_policies:
+          description:
+            - Only in C(stop_containers). The stop-set containers (by id) whose restart policy the run sets to
+              V(always) before the first stop, so that a daemon restart or a reboot while they are down starts them
+              again; each with the policy it has now (C(name), C(max_retries)), given back once it runs again.
+              Containers that have V(always) already, or were started with C(--rm), are not listed.
+          type: dict
+          returned: when the run changes a restart policy
+          sample: {4f1c...: {name: unless-stopped, max_retries: 0}}
         worker:
           description:
             - Only in the C(run_worker) and C(run_after) steps. The spec of the worker or of the after-phase, as

@@ -1,8 +1,11 @@
-"""Reliability (issue 5, item 4, second half): dockerd restarts while a job's worker runs.
+"""Reliability (issue 14, item 1): dockerd restarts, or the host crashes, while a job's worker runs.
 
 A daemon restart stops every container (this test bed runs dockerd without live-restore) and cuts the run's
-API connection. The run ends without restarting the stack (its Docker calls fail), the lease survives inside
-the daemon, and the recover playbook restores exactly the stop-set from it once the daemon is back.
+API connection. Before its first stop the run gave each stop-set container restart policy ``always`` (the lease
+records the policies it had): the daemon starts them again by itself when it starts, the same containers, and
+nothing that was down before the job (the exited one-shot has no such policy). A run that lives through the
+restart waits for the Engine, then completes (policies given back, lease released); after a host crash (the run
+killed too) the stack runs again without any Ansible, and ``recover`` gives the policies back and releases.
 
 This test restarts the daemon the way scripts/bootstrap.sh starts it, and leaves it running. It disturbs
 every other Docker user on the host, so it is named to run last in the serial suite. It only runs when
@@ -15,12 +18,14 @@ import json
 import os
 import signal
 import subprocess
+import time
+import typing as t
 
 import pytest
 import yaml
 
-from harness import TEST_IMAGE, VENV_BIN, project_workers, run
-from stackcheck import snapshot, wait_for
+from harness import FIXTURES, TEST_IMAGE, VENV_BIN, ComposeProject, project_workers, run
+from stackcheck import release_worker, snapshot, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -47,12 +52,13 @@ def dockerd_pid() -> int | None:
         return None
 
 
-def restart_dockerd() -> None:
-    """Stop the running dockerd (by the pid in its pid file), then start it as scripts/bootstrap.sh does."""
+def restart_dockerd(sig: int = signal.SIGTERM) -> float:
+    """Stop the running dockerd (by the pid in its pid file) with ``sig``, then start it as scripts/bootstrap.sh
+    does; the time it answered again."""
     pid = dockerd_pid()
     assert pid is not None, f"no dockerd pid in {PIDFILE}"
     try:
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, sig)
         wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 90, "dockerd to exit")
     finally:
         if not docker_answers():
@@ -67,6 +73,7 @@ def restart_dockerd() -> None:
                     start_new_session=True,
                 )
             wait_for(docker_answers, 90, "the restarted dockerd to answer")
+    return time.monotonic()
 
 
 def module_pid(run_id: str) -> int | None:
@@ -81,40 +88,27 @@ def module_pid(run_id: str) -> int | None:
     return None
 
 
-@pytest.mark.skipif(
-    os.geteuid() != 0 or dockerd_pid() is None,
-    reason="needs root and a dockerd started by scripts/bootstrap.sh (pid file)",
-)
-def test_dockerd_restart_mid_worker_is_recovered_exactly_from_the_lease(
-    compose_project, ansible, ansible_playbook, tmp_path
-):
-    p = compose_project("rel_stack.yml")
-    before = snapshot(p)
-    run_id = f"dockerdr{os.getpid():08d}abcdef"
+def policies(project: ComposeProject) -> dict[str, str]:
+    docs = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
+    return {c["Name"].lstrip("/"): c["HostConfig"]["RestartPolicy"]["Name"] or "no" for c in docs}
+
+
+def stack(compose_project) -> ComposeProject:
+    """rel_stack with one service that has a restart policy of its own (given back as it was)."""
+    text = (FIXTURES / "rel_stack.yml").read_text(encoding="utf-8")
+    text = text.replace("    depends_on: [app]\n", "    depends_on: [app]\n    restart: on-failure:3\n", 1)
+    assert "on-failure:3" in text
+    return compose_project(text)
+
+
+def start_job(
+    ansible, project: ComposeProject, run_id: str, state_dir: str, **task: object
+) -> tuple[subprocess.Popen, t.Any]:
     d, env = ansible._prepare()  # pylint: disable=protected-access
     env["BOSUN_TEST_RUN"] = run_id
-    (d / "pb.yml").write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "hosts": "localhost",
-                    "gather_facts": False,
-                    "tasks": [
-                        {
-                            "name": "run",
-                            "bosun.compose.job_run": {
-                                "name": "rel-a",
-                                "project": p.name,
-                                "run_id": run_id,
-                                "state_dir": str(tmp_path / "state"),
-                            },
-                        }
-                    ],
-                }
-            ]
-        ),
-        encoding="utf-8",
-    )
+    args = {"name": "rel-a", "project": project.name, "run_id": run_id, "state_dir": state_dir, **task}
+    plays = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "run", "bosun.compose.job_run": args}]}]
+    (d / "pb.yml").write_text(yaml.safe_dump(plays), encoding="utf-8")
     proc = subprocess.Popen(
         [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "pb.yml")],
         cwd=d,
@@ -124,37 +118,89 @@ def test_dockerd_restart_mid_worker_is_recovered_exactly_from_the_lease(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    return proc, d
+
+
+def worker_runs(run_id: str, proc: subprocess.Popen) -> bool:
+    return bool(
+        run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.run-id={run_id}"]).stdout.strip()
+        or proc.poll() is not None
+    )
+
+
+NEEDS_DOCKERD = pytest.mark.skipif(
+    os.geteuid() != 0 or dockerd_pid() is None,
+    reason="needs root and a dockerd started by scripts/bootstrap.sh (pid file)",
+)
+
+
+@NEEDS_DOCKERD
+def test_a_daemon_restart_mid_worker_brings_the_stack_back_and_the_living_run_completes(
+    compose_project, ansible, tmp_path
+):
+    p = stack(compose_project)
+    before, policies_before = snapshot(p), policies(p)
+    run_id = f"dockerdr{os.getpid():08d}abcdef"
+    proc, d = start_job(ansible, p, run_id, str(tmp_path / "state"))
     try:
-        wait_for(
-            lambda: (
-                run(["docker", "ps", "-q", "--filter", f"label=bosun.worker.run-id={run_id}"]).stdout.strip()
-                or proc.poll() is not None
-            ),
-            120,
-            "the worker to run",
-        )
+        wait_for(lambda: worker_runs(run_id, proc), 120, "the worker to run")
         assert proc.poll() is None, proc.communicate()[0]
-        restart_dockerd()
-        out = proc.communicate(timeout=180)[0]
+        # While down, the stop-set is host-proof; the one-shot (not in the stop-set) keeps its policy.
+        assert policies(p) == {n: "no" if n.endswith("-oneshot-1") else "always" for n in before}
+        restart_dockerd(signal.SIGTERM)  # a graceful restart (systemctl restart docker, an upgrade)
+        out = proc.communicate(timeout=240)[0]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert module_pid(run_id) is None
-    lines = [json.loads(x) for x in (d / "results.jsonl").read_text().splitlines()]
-    outcome = lines[0]["result"].get("outcome") if lines else None
-    # The run could not restart the stack through a daemon that went away: it fails and keeps the record.
-    assert proc.returncode == 2 and outcome in ("worker_failed", "start_failed"), (outcome, out)
-    labels = json.loads(run(["docker", "inspect", f"bosun-lease-{p.name}"]).stdout)[0]["Config"]["Labels"]
-    assert labels["bosun.lease.run-id"] == run_id
-    assert {n: s for n, (_i, s) in snapshot(p).items()} == {n: "exited" for n in before}
+    result = json.loads((d / "results.jsonl").read_text().splitlines()[0])["result"]
+    # The worker died with the daemon, so the job failed; but the run waited for the Engine and ended the run itself.
+    assert result["outcome"] == "worker_failed", (result.get("message"), out)
+    assert snapshot(p) == before  # the same containers run again; the one-shot stays exited
+    assert policies(p) == policies_before
+    assert project_workers(p.name) == [] and not (tmp_path / "state" / "leases" / f"{p.name}.json").exists()
+    assert run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{p.name}$"]).stdout == ""
 
+
+@NEEDS_DOCKERD
+@pytest.mark.parametrize("mode", ["stop", "pause"])
+def test_a_host_crash_mid_worker_the_daemon_brings_the_stack_back_by_itself_and_recover_gives_back_the_policies(
+    compose_project, ansible, ansible_playbook, tmp_path, mode
+):
+    p = stack(compose_project)
+    before, policies_before = snapshot(p), policies(p)
+    run_id = f"hostcr{mode[:2]}{os.getpid():08d}abcdef"
+    job = {"job": {"stop_mode": mode}} if mode == "pause" else {}
+    proc, _d = start_job(ansible, p, run_id, str(tmp_path / "state"), **job)
+    try:
+        wait_for(lambda: worker_runs(run_id, proc), 120, "the worker to run")
+        assert proc.poll() is None, proc.communicate()[0]
+        # The host crashes: the run and the daemon die at once (SIGKILL: no finally, no shutdown of containers).
+        pid = wait_for(lambda: module_pid(run_id), 10, "the module process")
+        os.kill(pid, signal.SIGKILL)
+        answered = restart_dockerd(signal.SIGKILL)
+        # Without any Ansible: within 60 s of the daemon's start, the stop-set runs again, the same containers.
+        wait_for(
+            lambda: {n: s for n, (_i, s) in snapshot(p).items()} == {n: s for n, (_i, s) in before.items()},
+            60 - (time.monotonic() - answered),
+            "the daemon to start the stop-set by itself",
+        )
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert snapshot(p) == before  # the same ids; the exited one-shot was not started
+    # Still host-proof (the dead run could not give the policies back); the one-shot never had "always".
+    assert policies(p) == {n: "no" if n.endswith("-oneshot-1") else "always" for n in before}
+    release_worker(p)
     result = ansible_playbook(
-        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}], extra_vars={"project": p.name}
+        [{"ansible.builtin.import_playbook": "bosun.compose.recover"}],
+        extra_vars={"project": p.name},
     )
     assert result.rc == 0, str(result)
     rec = result.task("Recover the stacks").result["results"][0]["recover"]
     assert rec["action"] == "recovered" and rec["start"]["summary"] == "3/3 started" and rec["released"], rec
-    assert snapshot(p) == before  # the same containers; the one-shot stays exited
+    assert snapshot(p) == before
+    assert policies(p) == policies_before  # every container's restart policy is what it was before the job
     assert project_workers(p.name) == []
     assert run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{p.name}$"]).stdout == ""
     assert TEST_IMAGE
