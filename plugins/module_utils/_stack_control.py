@@ -214,9 +214,11 @@ class Replacement:
 class Recreator(t.Protocol):
     """Creates deleted service containers again (the Compose CLI, see _compose_cli.ComposeCli)."""
 
-    def recreate(self, services: t.Sequence[str], timeout: float) -> RecreateResult: ...
+    def recreate(self, services: t.Sequence[str], timeout: float) -> RecreateResult:
+        """Create and start exactly ``services``; why not, with the command to run, when it cannot."""
 
-    def manual_command(self, services: t.Sequence[str]) -> str: ...
+    def manual_command(self, services: t.Sequence[str]) -> str:
+        """The command an operator runs to bring ``services`` back."""
 
 
 def _ref_name(item: ContainerRef) -> str:
@@ -471,13 +473,10 @@ class StackControl:
     ) -> list[str]:
         """Deal with the gone entries that name their service; the keys of those left for the caller to report."""
         ids = {_prior_state(e)[0] for e in stop_set}
-        gone = [
-            dict(e.brief()) if isinstance(e, ContainerRecord) else dict(e)
-            for e in stop_set
-            if isinstance(e, (ContainerRecord, t.Mapping))
-            and (str(e.name) if isinstance(e, ContainerRecord) else str(e.get("name") or e.get("id") or "?")) in unknown
-            and (e.service if isinstance(e, ContainerRecord) else e.get("service"))
+        entries = [
+            dict(e.brief()) if isinstance(e, ContainerRecord) else dict(e) for e in stop_set if not isinstance(e, str)
         ]
+        gone = [e for e in entries if e.get("service") and _ref_name(e) in unknown]
         if not gone:
             return unknown
         handled: set[str] = set()
