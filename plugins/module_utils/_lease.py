@@ -34,6 +34,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import (
 from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, RestartPolicy, utc_iso
 from ansible_collections.bosun.compose.plugins.module_utils._state import (
     lease_journal_path,
+    lease_journal_paths,
     read_lease_journal,
     remove_lease_journal,
     write_lease_journal,
@@ -288,10 +289,18 @@ def read_lease(api: DockerApi, project: str, state_dir: str | None = None) -> Le
     return Lease.from_labels(labels, container_id=info.get("Id"))
 
 
-def list_leases(api: DockerApi) -> list[Lease]:
-    """Every lease on the daemon (one list request filtered by label), sorted by project."""
-    found = api.list_containers(LEASE_PROJECT)
-    return sorted((Lease.from_labels(c.labels, container_id=c.id) for c in found), key=lambda lease: lease.project)
+def list_leases(api: DockerApi, state_dir: str | None = None) -> list[Lease]:
+    """Every lease on the daemon (one list request filtered by label), sorted by project.
+
+    With ``state_dir``, also each lease whose container is gone (pruned) but whose journal is there.
+    """
+    found = [Lease.from_labels(c.labels, container_id=c.id) for c in api.list_containers(LEASE_PROJECT)]
+    seen = {lease.project for lease in found}
+    for path in lease_journal_paths(state_dir) if state_dir else []:
+        labels = read_lease_journal(path)
+        if labels and labels.get(LEASE_PROJECT) and labels[LEASE_PROJECT] not in seen:
+            found.append(Lease.from_labels(labels, source="journal"))
+    return sorted(found, key=lambda lease: lease.project)
 
 
 def acquire_lease(

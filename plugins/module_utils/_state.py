@@ -102,6 +102,16 @@ def lease_journal_path(state_dir: str, project: str) -> str:
     return os.path.join(state_dir, "leases", f"{project}.json")
 
 
+def lease_journal_paths(state_dir: str) -> list[str]:
+    """Every lease journal in the state directory, sorted; none when there is no folder (or no access)."""
+    folder = os.path.join(state_dir, "leases")
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+    except OSError:
+        return []
+    return [os.path.join(folder, n) for n in names]
+
+
 def write_lease_journal(path: str, labels: t.Mapping[str, str]) -> bool:
     """Write a lease's labels to its journal atomically (mode 0600); False when it cannot be written."""
     tmp = f"{path}.{os.getpid()}.tmp"

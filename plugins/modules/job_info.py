@@ -395,7 +395,8 @@ jobs:
       sample: "2026-12-02T02:30:00+01:00"
 leases:
   description:
-    - The stacks held by a run right now, from the leases on the Docker daemon, with what each run stopped.
+    - The stacks held by a run right now, from the leases on the Docker daemon, with what each run stopped; also
+      each lease whose container was pruned but whose journal is in O(state_dir) (RV(leases[].source) V(journal)).
     - A lease whose owner is not alive marks a stack left down by a run that died; M(bosun.compose.stack) with
       O(bosun.compose.stack#module:state=recovered) (or the C(bosun.compose.recover) playbook) restarts it.
   returned: always
@@ -633,7 +634,7 @@ def main() -> None:
         tz = timezone(p["timezone"])
         api = connect(module)
         jobs, stray = discover(api)
-        leases = list_leases(api)
+        leases = list_leases(api, p["state_dir"] or default_state_dir())
     selected = select_jobs(jobs, p["name"], p["project"])
     unfiltered = p["name"] is None and p["project"] is None
     problems = [pr for j in selected for pr in j.problems] + (stray if unfiltered else [])

@@ -21,6 +21,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     Owner,
     acquire_lease,
     lease_name,
+    list_leases,
     read_lease,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._model import RestartPolicy
@@ -248,3 +249,16 @@ def test_containers_a_prune_deleted_are_recreated_by_compose_from_the_lease(engi
     assert any("deleted while it was down" in w and "'shop-web-1'" in w for w in result.warnings)
     restart = next(s for s in result.steps if s.type == "start_containers")
     assert "created again by Compose" in restart.detail
+
+
+def test_list_leases_shows_a_pruned_lease_from_its_journal_once(engine, tmp_path):
+    stack = [engine.get("shop-web-1").record()]
+    acquire_lease(
+        engine, PROJECT, "a" * 32, "backup", stack, 3600, Owner.current(), stack[0].image_id, state_dir=str(tmp_path)
+    )
+    assert [(x.project, x.source) for x in list_leases(engine, str(tmp_path))] == [(PROJECT, "daemon")]
+    engine.remove_container(LEASE)
+    assert list_leases(engine) == []
+    assert [(x.project, x.source, x.run_id) for x in list_leases(engine, str(tmp_path))] == [
+        (PROJECT, "journal", "a" * 32)
+    ]
