@@ -60,9 +60,8 @@ def pending_path(state_dir: str, job: str, run_id: str) -> str:
     return os.path.join(state_dir, "pending", job, f"{run_id}.json")
 
 
-def write_pending(state_dir: str, job: str, run_id: str, data: t.Mapping[str, t.Any]) -> str | None:
-    """Write a run's pending record, readable by its owner only; its path, or None when it cannot be written."""
-    path = pending_path(state_dir, job, run_id)
+def _write_private(path: str, data: t.Mapping[str, t.Any]) -> bool:
+    """Write ``data`` as JSON atomically (a temporary file renamed over it), readable by its owner only (0600)."""
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
@@ -71,8 +70,16 @@ def write_pending(state_dir: str, job: str, run_id: str, data: t.Mapping[str, t.
             json.dump(dict(data), f, sort_keys=True)
         os.replace(tmp, path)
     except OSError:
-        return None
-    return path
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+    return True
+
+
+def write_pending(state_dir: str, job: str, run_id: str, data: t.Mapping[str, t.Any]) -> str | None:
+    """Write a run's pending record, readable by its owner only; its path, or None when it cannot be written."""
+    path = pending_path(state_dir, job, run_id)
+    return path if _write_private(path, data) else None
 
 
 def take_pending(state_dir: str, job: str, run_id: str) -> dict[str, t.Any] | None:
@@ -114,18 +121,7 @@ def lease_journal_paths(state_dir: str) -> list[str]:
 
 def write_lease_journal(path: str, labels: t.Mapping[str, str]) -> bool:
     """Write a lease's labels to its journal atomically (mode 0600); False when it cannot be written."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(dict(labels), f, sort_keys=True)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        return False
-    return True
+    return _write_private(path, labels)
 
 
 def read_lease_journal(path: str) -> dict[str, str] | None:
