@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from ansible_collections.bosun.compose.plugins.module_utils import _state
 from ansible_collections.bosun.compose.plugins.module_utils._state import (
     HISTORY_KEYS,
     history_entry,
@@ -89,3 +90,18 @@ def test_a_history_entry_has_the_times_outcome_and_downtime_only() -> None:
     }
     # An older or partial record gives None for what it lacks.
     assert history_entry({"outcome": "timeout"}) == {k: "timeout" if k == "outcome" else None for k in HISTORY_KEYS}
+
+
+def test_the_lease_journal_is_private_listed_and_removed_only_by_its_own_run(tmp_path):
+    path = _state.lease_journal_path(str(tmp_path), "shop")
+    assert _state.write_lease_journal(path, {"bosun.lease.run-id": "a" * 32, "bosun.lease.project": "shop"})
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert _state.lease_journal_paths(str(tmp_path)) == [path]
+    assert _state.read_lease_journal(path) == {"bosun.lease.run-id": "a" * 32, "bosun.lease.project": "shop"}
+    _state.remove_lease_journal(path, "bosun.lease.run-id", "b" * 32)  # another run's: left alone
+    assert os.path.exists(path)
+    _state.remove_lease_journal(path, "bosun.lease.run-id", "a" * 32)
+    assert not os.path.exists(path) and _state.lease_journal_paths(str(tmp_path)) == []
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")
+    assert not _state.write_lease_journal(str(blocked / "leases" / "shop.json"), {})
