@@ -466,8 +466,9 @@ class Executor:
                     message = failed_start + (f"; before that: {message}" if message else "")
             if down_from is not None:
                 result.downtime_seconds = round(self.wall() - down_from, 3)
+            policies_left = False
             if not fenced and (kept or start is not None):  # a fenced run's policies are given back by its recoverer
-                result.warnings.extend(give_back_policies(control, lease))
+                policies_left = self._give_back(control, lease, result)
             if worker_id is not None:  # the worker never ran; removed once the stack runs again
                 with contextlib.suppress(Exception):
                     runner.discard(worker_id)
@@ -476,7 +477,7 @@ class Executor:
                     runner.finish(plan.worker, result.worker, o.tail_lines, o.keep)
             if not fenced:  # a fenced run's hooks are run by the run that recovered its stack
                 outcome, message = self._after_restart(
-                    plan, lease, runner, start, kept, outcome, message, cancel, o, result
+                    plan, lease, runner, start, kept, outcome, message, cancel, o, result, keep_lease=policies_left
                 )
             result.outcome, result.changed = outcome, True
             name, n_kept = plan.job.name, len(result.kept_stopped)
@@ -500,13 +501,16 @@ class Executor:
         cancel: Cancellation,
         o: RunOptions,
         result: RunResult,
+        *,
+        keep_lease: bool = False,
     ) -> tuple[Outcome, str]:
         """Post or error hooks, the after-phase, the finally hooks (always), then the release of the lease.
 
         A post, error or finally hook that failed or timed out makes a run that had not failed ``hook_failed``
         (the stack is up; the message names each hook); a failed run keeps its outcome and the message adds them.
         The lease stays when a restart went wrong in a way a later run can retry (release_unless_kept), or when
-        the restart itself raised (start is None and the stack was not kept stopped on purpose).
+        the restart itself raised (start is None and the stack was not kept stopped on purpose), or when
+        ``keep_lease`` (restart policies that could not be given back).
         """
         ran: list[HookResult] = []
         try:
@@ -523,7 +527,9 @@ class Executor:
                         outcome, message = self._run_after(plan, runner, cancel, o, result)
         finally:
             ran += self._hooks(plan, "finally", outcome, result)
-            if kept:
+            if keep_lease:
+                pass
+            elif kept:
                 release_lease(self.api, lease)
             elif start is not None:
                 release_unless_kept(self.api, lease, start)
@@ -668,6 +674,17 @@ class Executor:
         targets = [(c, RestartPolicy(HOST_PROOF_POLICY)) for c in plan.stop_set if c.id in held]
         failed = control.set_restart_policies(targets) if targets else []
         result.warnings.extend(f"{f}; a daemon restart during the job would leave it stopped" for f in failed)
+
+    @staticmethod
+    def _give_back(control: StackControl, lease: Lease, result: RunResult) -> bool:
+        """Give the stop-set its own restart policies back; whether some are left (the lease is then kept, so that
+        a recovery gives them back: the daemon would otherwise start those containers at its every start)."""
+        try:
+            failed = give_back_policies(control, lease)
+        except BosunError as exc:
+            failed = [f"cannot give the restart policies back: {exc.message}"]
+        result.warnings.extend(f"{f}; the lease is kept so that a recovery gives it back" for f in failed)
+        return bool(failed)
 
     def _start(
         self, plan: Plan, lease: Lease, control: StackControl, stopped: t.Sequence[ContainerRecord]

@@ -262,3 +262,20 @@ def test_list_leases_shows_a_pruned_lease_from_its_journal_once(engine, tmp_path
     assert [(x.project, x.source, x.run_id) for x in list_leases(engine, str(tmp_path))] == [
         (PROJECT, "journal", "a" * 32)
     ]
+
+
+def test_a_policy_that_cannot_be_given_back_keeps_the_lease_and_the_recovery_gives_it_back(engine, tmp_path):
+    engine.fail_on(
+        "update_restart_policy", "shop-web-1", DockerUnavailableError("connection refused"), after=1, times=1
+    )
+    result = run(engine, tmp_path)
+    assert result.outcome == "success", result.message
+    assert any("'shop-web-1'" in w and "the lease is kept" in w for w in result.warnings), result.warnings
+    assert engine.restart_policy("shop-web-1") == "always" and engine.running(PROJECT) == SHOP_RUNNING
+    held = read_lease(engine, PROJECT)
+    assert held is not None and held.run_id == RUN_ID
+    rec = recover(
+        engine, PROJECT, now=held.expires + 1, control=StackControl(engine, PROJECT, sleep=engine.clock.sleep)
+    )
+    assert rec.action == "recovered" and rec.released, rec.message
+    assert policies(engine) == original()
