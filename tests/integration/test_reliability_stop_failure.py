@@ -62,7 +62,7 @@ def name_of(snap: dict, service: str) -> str:
     return next(n for n in snap if n.rsplit("-", 2)[-2] == service)
 
 
-def test_a_container_that_cannot_be_stopped_ends_the_run_stop_failed_and_nothing_deeper_stops(
+def test_a_container_that_cannot_be_stopped_is_stop_failed_and_nothing_deeper_stops(
     compose_project, ansible_playbook, refuse_kill, tmp_path
 ):
     p = compose_project(stack_spec())
