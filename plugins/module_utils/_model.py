@@ -40,6 +40,7 @@ Outcome = t.Literal[
     "start_unhealthy",
     "hook_failed",
     "after_failed",
+    "interfered",
     "locked",
     "skipped",
     "not_found",

@@ -137,13 +137,19 @@ options:
     type: path
 notes:
   - The outcome is one of V(success), V(worker_failed), V(timeout), V(cancelled), V(image_missing), V(preflight_failed),
-    V(stop_failed), V(start_failed), V(start_unhealthy), V(lease_lost), V(hook_failed), V(after_failed), V(locked),
+    V(stop_failed), V(start_failed), V(start_unhealthy), V(lease_lost), V(hook_failed), V(after_failed), V(interfered), V(locked),
     V(skipped), V(not_found), V(invalid). Any outcome but V(success) and V(skipped) fails the task with a message naming the
     outcome and its cause; the full result is still returned.
   - V(hook_failed) - a C(pre) hook with on-error abort failed, timed out, was skipped (its container not running) or could
     not be run, and nothing was stopped; or a C(post), C(error) or C(finally) hook failed or timed out after a run that
     had not failed (the job itself succeeded; the stack is up, or kept stopped on purpose). V(after_failed) - the
     after-phase failed, timed out or could not run; the stack is up again.
+  - V(interfered) - while the stack was down (from the first stop until the restart), someone else started or unpaused a
+    container of the stop-set (C(docker start)), or created a container of one of its services (C(docker compose up -d)
+    recreating it) - the run stops its worker at once, as a cancel does, and restarts what it stopped and is still down,
+    never the stale container of a recreated service and never stopping what the other party started. The message
+    names each container and what happened. The C(error) hooks run, not the C(post) hooks. A signal that came first
+    keeps the outcome V(cancelled).
   - V(skipped) - the worker exited with code 75 (nothing to do this time), or the overlap policy is V(skip) and another
     run holds the stack. Neither fails the task.
   - A failing C(post), C(error) or C(finally) hook does not change the outcome of a run that already failed; the message

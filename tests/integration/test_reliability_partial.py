@@ -5,9 +5,8 @@ a container whose start errors (its network was removed while it was stopped): e
 started again, the outcome is start_failed and names what failed, nothing else is left down. A container that
 still exists but failed to start keeps the lease, so recovery can retry; a vanished one does not.
 
-What the Engine (20.10) does not let us provoke: a `docker stop` that fails. A paused container is stopped
-normally, and a container removed while `docker stop` waits for it makes the stop succeed; see
-docs/docsite/rst/reliability.rst for how the stop_failed path is covered.
+A `docker stop` that fails needs a container that cannot die (a paused one is stopped normally, and one removed
+while `docker stop` waits for it makes the stop succeed): test_reliability_stop_failure.py uses a test runtime.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ N waits, or never), wait_container advances a FakeClock instead of sleeping. Eve
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import fnmatch
 import hashlib
@@ -248,6 +249,60 @@ def _match(labels: t.Mapping[str, str], wanted: Labels) -> bool:
     return True
 
 
+class FakeEventStream:
+    """An event subscription: the engine pushes matching events; push() returns once the reader took the next one
+    (so that a watch thread has handled each event before the engine call that made it returns)."""
+
+    HANDLED_WITHIN = 5.0
+
+    def __init__(self, filters: t.Mapping[str, t.Any]) -> None:
+        self.filters = {k: [v] if isinstance(v, str) else list(v) for k, v in filters.items()}
+        self.closed = False
+        self._items: collections.deque[dict[str, t.Any]] = collections.deque()
+        self._cond = threading.Condition()
+        self._pushed = 0
+        self._handled = 0
+        self._handing = False
+
+    def matches(self, event: t.Mapping[str, t.Any]) -> bool:
+        f = self.filters
+        attributes = event["Actor"]["Attributes"]
+        return (
+            event["Type"] in f.get("type", [event["Type"]])
+            and event["Action"] in f.get("event", [event["Action"]])
+            and _match(attributes, f.get("label", []))
+        )
+
+    def push(self, event: dict[str, t.Any]) -> None:
+        with self._cond:
+            if self.closed or not self.matches(event):
+                return
+            self._items.append(event)
+            self._pushed += 1
+            want = self._pushed
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self.closed or self._handled >= want, self.HANDLED_WITHIN)
+
+    def __iter__(self) -> FakeEventStream:
+        return self
+
+    def __next__(self) -> dict[str, t.Any]:
+        with self._cond:
+            if self._handing:
+                self._handled, self._handing = self._handled + 1, False
+                self._cond.notify_all()
+            self._cond.wait_for(lambda: self._items or self.closed)
+            if self.closed:
+                raise StopIteration
+            self._handing = True
+            return self._items.popleft()
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
 class FakeEngine(DockerApi):
     """DockerApi over in-memory state; ``calls`` logs every typed call in order."""
 
@@ -266,6 +321,8 @@ class FakeEngine(DockerApi):
         self._rules: list[_Rule] = []
         self._lock = threading.RLock()
         self._serial = 0
+        # Every event subscription made (events()), open or closed.
+        self.streams: list[FakeEventStream] = []
 
     # Building state
 
@@ -402,6 +459,18 @@ class FakeEngine(DockerApi):
     def _leave(late: _Rule | None) -> None:
         if late is not None and late.exc is not None:
             raise late.exc
+
+    def _emit(self, action: str, c: FakeContainer) -> None:
+        """A container event, as the daemon sends it, to every open subscription that matches."""
+        event = {
+            "Type": "container",
+            "Action": action,
+            "status": action,
+            "id": c.id,
+            "Actor": {"ID": c.id, "Attributes": {**c.labels, "name": c.name, "image": c.image}},
+        }
+        for stream in list(self.streams):
+            stream.push(event)
 
     def _name(self, ref: str) -> str:
         c = self.find(ref)
@@ -540,6 +609,7 @@ class FakeEngine(DockerApi):
             if LABEL_WORKER_RUN_ID in labels:
                 c.script = dataclasses.replace(self.worker_script)
             self.containers[c.id] = c
+        self._emit("create", c)
         self._leave(late)
         return c.id
 
@@ -547,10 +617,13 @@ class FakeEngine(DockerApi):
         late = self._enter("start_container", self._name(cid))
         with self._lock:
             c = self._need(cid, what or "start container")
-            if c.state != "running":
+            started = c.state != "running"
+            if started:
                 c.state, c.waits, c.health_index = "running", 0, 0
                 if c.crashes_on_start:
                     c.state, c.exit_code = "exited", 1
+        if started:  # Docker answers 304 for a running container, with no event
+            self._emit("start", c)
         self._leave(late)
 
     def stop_container(self, cid: str, timeout: int, what: str = "") -> None:
@@ -574,8 +647,11 @@ class FakeEngine(DockerApi):
         late = self._enter("unpause_container", self._name(cid))
         with self._lock:
             c = self._need(cid, what or "unpause container")
-            if c.state == "paused":
+            thawed = c.state == "paused"
+            if thawed:
                 c.state = "running"
+        if thawed:
+            self._emit("unpause", c)
         self._leave(late)
 
     def remove_container(self, cid: str, *, volumes: bool = False, what: str = "") -> bool:
@@ -607,6 +683,13 @@ class FakeEngine(DockerApi):
         self._leave(late)
         data = c.script.logs if c.script else b""
         return iter([data[i : i + 7] for i in range(0, len(data), 7)])  # odd chunks: lines split across them
+
+    def events(self, filters: t.Mapping[str, t.Any], since: float | None = None) -> FakeEventStream:
+        late = self._enter("events", ",".join(f"{k}={v}" for k, v in sorted(filters.items())))
+        stream = FakeEventStream(filters)
+        self.streams.append(stream)
+        self._leave(late)
+        return stream
 
     # Exec (hooks)
 
