@@ -323,7 +323,10 @@ def test_check_mode_play_with_job_plan_and_stack_shows_the_plan_and_changes_noth
     result = ansible_playbook(play, check=True, diff=True)
     assert result.rc == 0, result
     shown = result.task("show").result["msg"]
-    assert shown[0] == f"stop 3 container(s) of stack '{p.name}' in 3 level(s) (scope stack)"
+    assert shown[0] == (
+        f"stop 3 container(s) of stack '{p.name}' in 3 level(s) (scope stack); while down, 3 of them have restart "
+        "policy always (a daemon restart or a reboot starts them again), given back once they run"
+    )
     assert shown[1].startswith("run worker 'bosun-worker-backup-") and shown[2].startswith(
         "start the same 3 container(s)"
     )

@@ -170,7 +170,10 @@ def test_check_mode_shows_the_plan_and_touches_nothing(stack, run_job):
     assert volume_file(project, "out", "table.txt").returncode != 0  # the worker never ran
     plan = role_task(result, SHOW_PLAN).result["msg"]
     assert plan[0].startswith(f"Job {JOB} on stack {project.name} (run id ")
-    assert plan[1] == f"1. stop 3 container(s) of stack '{project.name}' in 3 level(s) (scope stack)"
+    assert plan[1] == (
+        f"1. stop 3 container(s) of stack '{project.name}' in 3 level(s) (scope stack); while down, 3 of them have "
+        "restart policy always (a daemon restart or a reboot starts them again), given back once they run"
+    )
     assert "Stop order: web -> app -> db" in plan
     r = role_task(result, RUN).result
     # Check mode runs synchronously (nothing to protect): no async job id; the module predicts a change.
