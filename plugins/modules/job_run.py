@@ -134,7 +134,8 @@ options:
         what was stopped is started again, and the outcome is V(cancelled) with C(controller lost) in the message, in
         the result and the run record on the host. Before the first stop nothing is stopped; the restart and the
         C(post), C(error) and C(finally) hooks are never interrupted.
-      - With V(cancel), start the run with C(async) and C(poll: 0) and poll it with M(bosun.compose.job_status)
+      - >-
+        With V(cancel), start the run with C(async) and C(poll: 0) and poll it with M(bosun.compose.job_status)
         (which refreshes the heartbeat), as the role C(bosun.compose.run_job) does; O(run_id) is required. A run
         polled by C(async_status) or Ansible's own C(poll) would cancel itself after O(controller_timeout).
       - Ignored in check mode, which touches nothing.

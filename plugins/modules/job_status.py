@@ -10,7 +10,8 @@ module: job_status
 short_description: Poll a job_run started under async, and keep its controller heartbeat fresh
 version_added: 0.1.0
 description:
-  - The poll of a M(bosun.compose.job_run) task started with C(async) and C(poll: 0), in place of
+  - >-
+    The poll of a M(bosun.compose.job_run) task started with C(async) and C(poll: 0), in place of
     C(ansible.builtin.async_status); the role C(bosun.compose.run_job) polls with it.
   - Each call refreshes the run's controller heartbeat (O(state_dir)C(/heartbeat/<run_id>)), then waits up to
     O(wait) seconds for the job to finish, refreshing the heartbeat every second while it waits, and returns as soon
@@ -31,13 +32,17 @@ extends_documentation_fragment:
   - bosun.compose.run_state
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Polls as in a normal run, like C(async_status) - it touches nothing a play manages, only the run's heartbeat
         and the job's result file once collected.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: N/A
     details: Each call is one poll of a running job.
 options:
