@@ -74,7 +74,9 @@ notes:
   - O(state_dir) must be the one the M(bosun.compose.job_run) task was given (or both the default).
 seealso:
   - module: bosun.compose.job_run
-  - module: ansible.builtin.async_status
+  - name: ansible.builtin.async_status
+    description: Ansible's own poll of an async task, which refreshes no heartbeat.
+    link: https://docs.ansible.com/ansible/latest/collections/ansible/builtin/async_status_module.html
 """
 
 EXAMPLES = r"""
