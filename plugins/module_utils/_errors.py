@@ -96,6 +96,14 @@ class ScheduleError(BosunError):
     """A schedule or time zone that cannot be evaluated, or schedule state that cannot be kept on the host."""
 
 
+class HeartbeatError(BosunError):
+    """The controller heartbeat of a run cannot be kept (a bad run id or timeout, a state directory not writable)."""
+
+
+class AsyncJobError(BosunError):
+    """An Ansible async job's result cannot be found or read on the host."""
+
+
 def error_text(exc: BaseException) -> str:
     """What went wrong, in words: the daemon's explanation, a core error's message, or the exception itself."""
     if isinstance(exc, EngineError):

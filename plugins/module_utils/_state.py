@@ -12,6 +12,8 @@ keeps its start record and targets, for a recovery to send its end.
 ``<state_dir>/schedule/<job>/<stack>.json`` holds what job_due remembers (first_seen, reset_at, dispatched_at).
 ``<state_dir>/leases/<project>.json`` (mode 0600) mirrors the lease of a run in progress: a cleanup job that prunes
 the lease container (``docker container prune``) does not lose the run's journal (see _lease.py).
+``<state_dir>/heartbeat/<run_id>`` is the controller heartbeat of a run that cancels itself when the controller is
+lost (its mtime is all that counts, see _heartbeat.py).
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -54,6 +56,11 @@ def write_record(state_dir: str, job: str, run_id: str, record: t.Mapping[str, t
     except OSError:
         return None
     return path
+
+
+def heartbeat_path(state_dir: str, run_id: str) -> str:
+    """The controller heartbeat of a run: job_status refreshes it, the run's watcher checks it."""
+    return os.path.join(state_dir, "heartbeat", run_id)
 
 
 def pending_path(state_dir: str, job: str, run_id: str) -> str:

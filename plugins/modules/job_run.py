@@ -44,7 +44,8 @@ description:
     the containers and the message says how many were left stopped on purpose.
   - Run it with C(async) so that it finishes even when the controller dies or the connection drops; the role
     C(bosun.compose.run_job) does, with a limit derived from the plan's RV(plan.max_duration), the bound of the
-    whole run.
+    whole run, and polls it with M(bosun.compose.job_status). With O(on_controller_loss=cancel) a run whose
+    controller stops polling cancels itself instead of finishing unattended.
   - SIGTERM, SIGHUP and SIGINT cancel the run. Before the first stop nothing is stopped and the outcome is
     V(cancelled) - before the lease is taken nothing else happens; once it is taken (during the C(pre) hooks the
     running hook is ended and no further one runs) the C(error) and C(finally) hooks run before the lease is
@@ -124,6 +125,31 @@ options:
         run that died, the outcome is V(interrupted), C(downtime_seconds) is null and C(log_path) is absent.
       - Sent only from the Docker host and never shown (C(no_log)); a failure is a warning.
     type: str
+  on_controller_loss:
+    description:
+      - What the run does when the controller stops polling it (killed, cancelled in AWX, its connection lost).
+      - V(finish) - the run goes on unattended to its end or its deadline, as it would without a controller.
+      - V(cancel) - the run cancels itself once its controller heartbeat (O(state_dir)C(/heartbeat/<run_id>)) has
+        not been refreshed for O(controller_timeout) seconds, as for SIGTERM - the worker (or after-phase) is stopped,
+        what was stopped is started again, and the outcome is V(cancelled) with C(controller lost) in the message, in
+        the result and the run record on the host. Before the first stop nothing is stopped; the restart and the
+        C(post), C(error) and C(finally) hooks are never interrupted.
+      - >-
+        With V(cancel), start the run with C(async) and C(poll: 0) and poll it with M(bosun.compose.job_status)
+        (which refreshes the heartbeat), as the role C(bosun.compose.run_job) does; O(run_id) is required. A run
+        polled by C(async_status) or Ansible's own C(poll) would cancel itself after O(controller_timeout).
+      - Ignored in check mode, which touches nothing.
+    type: str
+    choices: [finish, cancel]
+    default: finish
+  controller_timeout:
+    description:
+      - Seconds without a poll after which a run with O(on_controller_loss=cancel) cancels itself; the run creates
+        its heartbeat when it starts, so this is also the grace before the first poll. At least 1.
+      - Keep it well above the time between two polls (M(bosun.compose.job_status) O(bosun.compose.job_status#module:wait)
+        and a round trip to the host).
+    type: int
+    default: 60
   metrics_dir:
     description:
       - A directory on the Docker host, such as node_exporter's textfile collector directory, where each run
@@ -1126,6 +1152,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
 from ansible_collections.bosun.compose.plugins.module_utils._errors import BosunError, JobNotFoundError
 from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions
+from ansible_collections.bosun.compose.plugins.module_utils._heartbeat import watch_controller
 from ansible_collections.bosun.compose.plugins.module_utils._module import (
     connect,
     error_details,
@@ -1147,9 +1174,12 @@ def main() -> None:
             ping_url=dict(type="str", no_log=True),
             webhook_url=dict(type="str", no_log=True),
             metrics_dir=dict(type="path"),
+            on_controller_loss=dict(type="str", choices=["finish", "cancel"], default="finish"),
+            controller_timeout=dict(type="int", default=60),
             **worker_output_spec(),
             **state_dir_spec(),
         ),
+        required_if=[("on_controller_loss", "cancel", ["run_id"])],
         supports_check_mode=True,
     )
     p = module.params
@@ -1196,7 +1226,10 @@ def main() -> None:
             keep_stopped=p["keep_stopped"],
             signals=SignalTargets(p["ping_url"], p["webhook_url"], p["metrics_dir"]),
         )
-        result = Executor(api, p["state_dir"] or default_state_dir()).run(job, options, cancel)
+        state_dir = p["state_dir"] or default_state_dir()
+        on_loss = "finish" if module.check_mode else p["on_controller_loss"]
+        with watch_controller(on_loss, state_dir, p["run_id"], p["controller_timeout"], cancel.trigger):
+            result = Executor(api, state_dir).run(job, options, cancel)
     out = result.to_dict()
     for warning in result.warnings:
         module.warn(warning)
