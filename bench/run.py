@@ -72,6 +72,8 @@ JOBS = int(os.environ.get("BENCH_JOBS", "50"))
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / "build" / "bench" / "results.json"))
 BENCH_LABEL = "bosun-bench"
+# Every container the bench creates outside a Compose project carries this run's own label too.
+RUN_LABEL = f"{BENCH_LABEL}.run={secrets.token_hex(4)}"
 PROJECT_PREFIX = "bosun-bench-"
 WORK = Path(tempfile.mkdtemp(prefix="bosun-bench-"))
 
@@ -290,10 +292,13 @@ def bosun_container(evs: list[dict], project: str, role: str) -> dict[str, float
 
 def _remove_containers(ids: list[str]) -> None:
     def rm(cid: str) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
+        try:
             api.remove_container(cid, force=True, v=True)
+        except docker.errors.APIError as exc:  # gone, or being removed by someone else (409)
+            if exc.status_code not in (404, 409):
+                raise
 
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
         list(pool.map(rm, ids))
 
 
@@ -305,15 +310,8 @@ def cleanup() -> None:
             api.remove_container(f"bosun-lease-{project}", force=True)
         sh(["docker", "compose", "-p", project, "-f", file, "down", "-v", "-t", "0", "--remove-orphans"], check=False)
         _projects.pop(project, None)
-    # fillers and baseline workers
-    _remove_containers(
-        [
-            c["Id"]
-            for c in api.containers(all=True, filters={"label": [f"{BENCH_LABEL}=1"]})
-            if (c.get("Labels") or {}).get("com.docker.compose.project", "").startswith(PROJECT_PREFIX)
-            or not (c.get("Labels") or {}).get("com.docker.compose.project")
-        ]
-    )
+    # fillers and baseline workers of this run (a bench running at the same time keeps its own)
+    _remove_containers([c["Id"] for c in api.containers(all=True, filters={"label": [RUN_LABEL]})])
 
 
 def sweep_stale(max_age: float = 1800) -> None:
@@ -418,6 +416,8 @@ def _baseline_sequence(project: str, file: Path, env: t.Mapping[str, str], wname
             "none",
             "--label",
             f"{BENCH_LABEL}=1",
+            "--label",
+            RUN_LABEL,
             "--label",
             f"bench.worker={project}",
             "-e",
@@ -757,7 +757,7 @@ def _create_fillers(n: int) -> float:
             IMAGE,
             command=["true"],
             name=f"bosun-bench-filler-{tag}-{i:04d}",
-            labels={BENCH_LABEL: "1"},
+            labels={BENCH_LABEL: "1", **dict([RUN_LABEL.split("=", 1)])},
             network_disabled=True,
             host_config=api.create_host_config(network_mode="none"),
         )
@@ -895,7 +895,7 @@ def _create_labelled_fillers(n: int, tag: str) -> float:
             IMAGE,
             command=["true"],
             name=f"bosun-bench-filler-{tag}-{i:05d}",
-            labels={BENCH_LABEL: "1", f"{BENCH_LABEL}.fillers": tag},
+            labels={BENCH_LABEL: "1", f"{BENCH_LABEL}.fillers": tag, **dict([RUN_LABEL.split("=", 1)])},
             network_disabled=True,
             host_config=api.create_host_config(network_mode="none"),
         )
@@ -909,8 +909,7 @@ def _create_labelled_fillers(n: int, tag: str) -> float:
 def _remove_fillers(tag: str) -> tuple[int, float]:
     t0 = time.monotonic()
     ids = [c["Id"] for c in api.containers(all=True, filters={"label": [f"{BENCH_LABEL}.fillers={tag}"]})]
-    with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda cid: api.remove_container(cid, force=True), ids))
+    _remove_containers(ids)
     return len(ids), time.monotonic() - t0
 
 
@@ -920,7 +919,7 @@ def bench_scale() -> None:
         f"{' and '.join(map(str, SCALE_JOBS))} jobs =="
     )
     from ansible_collections.bosun.compose.plugins.module_utils._lease import list_leases
-    from ansible_collections.bosun.compose.plugins.module_utils._discovery import discover, discover_with
+    from ansible_collections.bosun.compose.plugins.module_utils._discovery import discover
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import ConnectionOptions, DockerApi
 
     tag = secrets.token_hex(3)
@@ -987,8 +986,7 @@ def bench_scale() -> None:
                     all=True, filters={"id": ids, "label": [f"com.docker.compose.project={proj_a}"]}
                 ),
                 "inspect one container by name": lambda: api.inspect_container(f"{proj_a}-j001-1"),
-                "discover + list_leases, one after the other": lambda: (discover(dapi), list_leases(dapi)),
-                "discover_with(list_leases), at the same time": lambda: discover_with(dapi, list_leases),
+                "discover + list_leases": lambda: (discover(dapi), list_leases(dapi)),
             }
             for name, fn in calls.items():
                 for _round in range(k):
@@ -1240,7 +1238,8 @@ def sampled_playbook(
     reader.join(timeout=10)
     after = os.times()
     if proc.returncode != 0:
-        raise RuntimeError(f"rc={proc.returncode}: {' '.join(argv)}\n{''.join(output)[-3000:]}")
+        fatal = [x for x in output if x.startswith(("fatal:", "failed:"))][:3]
+        raise RuntimeError(f"rc={proc.returncode}: {' '.join(argv)}\n{''.join(fatal)[:3000]}{''.join(output)[-1500:]}")
     recs = [json.loads(x) for x in record.read_text().splitlines() if x.strip()] if record.exists() else []
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return {
