@@ -424,10 +424,10 @@ class FakeEngine(DockerApi):
             found = [
                 c
                 for c in self.containers.values()
-                if _match(c.labels, labels)
-                and (include_stopped or c.state in UP_STATES)
-                and (ids is None or c.id in ids)
+                if _match(c.labels, labels) and (include_stopped or c.state in UP_STATES)
             ]
+            if ids is not None:
+                found = [c for c in found if c.id in ids]
             out = [c.record() for c in found]
             for c in found:  # health moves on with each observation
                 if c.health and c.state == "running":
