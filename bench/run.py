@@ -72,6 +72,8 @@ JOBS = int(os.environ.get("BENCH_JOBS", "50"))
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / "build" / "bench" / "results.json"))
 BENCH_LABEL = "bosun-bench"
+# Every container the bench creates outside a Compose project carries this run's own label too.
+RUN_LABEL = f"{BENCH_LABEL}.run={secrets.token_hex(4)}"
 PROJECT_PREFIX = "bosun-bench-"
 WORK = Path(tempfile.mkdtemp(prefix="bosun-bench-"))
 
@@ -135,10 +137,12 @@ def ansible_env(record: Path | None = None, **extra: str) -> dict[str, str]:
     }
     if record is not None:
         env |= {
-            "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "tests" / "integration" / "callback_plugins"),
+            "ANSIBLE_CALLBACK_PLUGINS": f"{ROOT / 'tests' / 'integration' / 'callback_plugins'}:{HERE / 'callback_plugins'}",
             "ANSIBLE_CALLBACKS_ENABLED": "bosun_record",
             "BOSUN_RECORD_FILE": str(record),
         }
+        if "BENCH_TIMER_FILE" in extra:
+            env["ANSIBLE_CALLBACKS_ENABLED"] += ",bosun_bench_timer"
     return env | extra
 
 
@@ -149,14 +153,17 @@ def playbook(
     *,
     forks: int = 5,
     env: t.Mapping[str, str] | None = None,
+    timer: Path | None = None,
 ) -> tuple[float, list[dict]]:
-    """Run a bench playbook; (wall seconds, recorded task results)."""
+    """Run a bench playbook; (wall seconds, recorded task results). With `timer`, when each task started and
+    ended on each host goes to that file (bench/callback_plugins/bosun_bench_timer.py)."""
     record = WORK / f"record-{secrets.token_hex(4)}.jsonl"
     argv = [VENV_BIN / "ansible-playbook", "-i", inventory, "-f", forks, PLAYBOOKS / name]
     if extra_vars:
         argv += ["-e", json.dumps(dict(extra_vars))]
+    extra = {"BENCH_TIMER_FILE": str(timer)} if timer is not None else {}
     t0 = time.monotonic()
-    sh(argv, env=ansible_env(record) | dict(env or {}))
+    sh(argv, env=ansible_env(record, **extra) | dict(env or {}))
     wall = time.monotonic() - t0
     lines = record.read_text().splitlines() if record.exists() else []
     return wall, [json.loads(x) for x in lines if x.strip()]
@@ -285,10 +292,13 @@ def bosun_container(evs: list[dict], project: str, role: str) -> dict[str, float
 
 def _remove_containers(ids: list[str]) -> None:
     def rm(cid: str) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
+        try:
             api.remove_container(cid, force=True, v=True)
+        except docker.errors.APIError as exc:  # gone, or being removed by someone else (409)
+            if exc.status_code not in (404, 409):
+                raise
 
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
         list(pool.map(rm, ids))
 
 
@@ -300,15 +310,8 @@ def cleanup() -> None:
             api.remove_container(f"bosun-lease-{project}", force=True)
         sh(["docker", "compose", "-p", project, "-f", file, "down", "-v", "-t", "0", "--remove-orphans"], check=False)
         _projects.pop(project, None)
-    # fillers and baseline workers
-    _remove_containers(
-        [
-            c["Id"]
-            for c in api.containers(all=True, filters={"label": [f"{BENCH_LABEL}=1"]})
-            if (c.get("Labels") or {}).get("com.docker.compose.project", "").startswith(PROJECT_PREFIX)
-            or not (c.get("Labels") or {}).get("com.docker.compose.project")
-        ]
-    )
+    # fillers and baseline workers of this run (a bench running at the same time keeps its own)
+    _remove_containers([c["Id"] for c in api.containers(all=True, filters={"label": [RUN_LABEL]})])
 
 
 def sweep_stale(max_age: float = 1800) -> None:
@@ -413,6 +416,8 @@ def _baseline_sequence(project: str, file: Path, env: t.Mapping[str, str], wname
             "none",
             "--label",
             f"{BENCH_LABEL}=1",
+            "--label",
+            RUN_LABEL,
             "--label",
             f"bench.worker={project}",
             "-e",
@@ -551,8 +556,9 @@ def traced_run(project: str, job: str) -> tuple[list[dict], list[list], dict]:
     return ev.list, json.loads(trace_file.read_text()), out
 
 
-def log_trace(evs: list[dict], trace: list[list], project: str, header: str) -> dict:
-    """The Docker API calls of a traced run inside its downtime window, and the window's timeline."""
+def log_trace(evs: list[dict], trace: list[list], project: str, header: str, verbose: bool = True) -> dict:
+    """The Docker API calls of a traced run inside its downtime window, and the window's timeline (one
+    line only unless `verbose`)."""
     window = down_window(evs, project)
     if window is None:
         raise RuntimeError(f"traced run on {project}: no die/pause event")
@@ -568,10 +574,16 @@ def log_trace(evs: list[dict], trace: list[list], project: str, header: str) -> 
             covered += t1 - max(t0, last)
             last = t1
     idle = (w1 - w0) - covered
+    # Bosun's own share: the window minus the time during which Docker did the job's own work (a stop, a
+    # pause or unpause, a start, the worker's start or its run): what remains is our lists, inspects and Python.
+    docker_own = _union([(t0, t1) for what, t0, t1 in calls if what.startswith(DOCKER_OWN)])
+    ours = (w1 - w0) - docker_own
     log(
         f"  {header}: downtime {w1 - w0:.3f}s; no Docker call in flight for {idle:.3f}s of the window "
-        "(Python, polling sleeps)"
+        f"(Python, polling sleeps); bosun's own share (no stop/start/pause/worker call in flight) {ours:.3f}s"
     )
+    if not verbose:
+        return {"downtime": round(w1 - w0, 3), "idle": round(idle, 3), "ours": round(ours, 3)}
     log("  Docker API calls inside the window (count, total seconds, clipped to the window):")
     rows = sorted(((k, len(v), sum(v)) for k, v in by_kind.items()), key=lambda r: -r[2])
     for k, n, total in rows:
@@ -599,20 +611,61 @@ def log_trace(evs: list[dict], trace: list[list], project: str, header: str) -> 
     return {
         "downtime": round(w1 - w0, 3),
         "idle": round(idle, 3),
+        "ours": round(ours, 3),
         "calls": {k: [n, round(total, 3)] for k, n, total in rows},
     }
 
 
+# Calls in which Docker does the job's own work: what `docker compose stop`/`start` and `docker run` also wait for.
+DOCKER_OWN = (
+    "stop container",
+    "start container",
+    "pause container",
+    "unpause container",
+    "start worker container",
+    "wait for worker container",
+)
+
+
+def _union(spans: t.Sequence[tuple[float, float]]) -> float:
+    """Seconds covered by the union of the spans."""
+    total, last = 0.0, float("-inf")
+    for t0, t1 in sorted(spans):
+        if t1 > last:
+            total += t1 - max(t0, last)
+            last = t1
+    return total
+
+
+TRACE_ROUNDS = int(os.environ.get("BENCH_TRACE_ROUNDS") or os.environ.get("BENCH_ROUNDS") or "3")
+
+
 def _trace_window(project: str, job: str, start_api: float) -> None:
-    """One traced job_run on the downtime stack: what happens inside the window."""
-    evs, trace, out = traced_run(project, job)
-    a = analyse_window(evs, project, lambda e: e["attrs"].get("bosun.worker.stack") == project, start_api)
-    header = f"traced job_run (one more run, API calls timestamped; overhead by the formula {a['overhead']:.3f}s)"
-    _results["trace"] = log_trace(evs, trace, project, header) | {
-        "overhead": round(a["overhead"], 3),
-        "segments": a["segments"],
-        "steps": [{k: s[k] for k in ("type", "duration")} for s in out.get("steps", [])],
-    }
+    """Traced job_runs on the downtime stack (every Docker call timestamped): what happens inside the window.
+    The full timeline is printed for the last run; bosun's own share and the formula for each."""
+    traces = []
+    for i in range(TRACE_ROUNDS):
+        evs, trace, out = traced_run(project, job)
+        a = analyse_window(evs, project, lambda e: e["attrs"].get("bosun.worker.stack") == project, start_api)
+        header = f"traced job_run {i + 1}/{TRACE_ROUNDS} (overhead by the formula {a['overhead']:.3f}s)"
+        tr = log_trace(evs, trace, project, header, verbose=i + 1 == TRACE_ROUNDS)
+        traces.append(
+            tr
+            | {
+                "overhead": round(a["overhead"], 3),
+                "segments": a["segments"],
+                "steps": [{k: s[k] for k in ("type", "duration")} for s in out.get("steps", [])],
+            }
+        )
+    ours = [x["ours"] for x in traces]
+    figure(
+        "trace_ours_s",
+        round(med(ours), 3),
+        f"BOSUN'S OWN SHARE OF THE WINDOW (traced runs, no stop/start/pause/worker call in flight): median "
+        f"{med(ours):.3f}s (target < 0.1; per run {', '.join(f'{x:.3f}' for x in ours)})",
+    )
+    _results["trace"] = traces[-1]
+    _results["traces"] = traces
 
 
 # ------------------------------------------------------------------------------------------------
@@ -677,9 +730,9 @@ def bench_parallel() -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-def _jobs_compose(n: int, tag: str) -> Path:
+def _jobs_compose(n: int, tag: str, name: str = "jobs.yml", first: int = 1) -> Path:
     lines = ["# generated by bench/run.py: one created (never started) service per job", "services:"]
-    for i in range(1, n + 1):
+    for i in range(first, first + n):
         lines += [
             f"  j{i:03d}:",
             f"    image: {IMAGE}",
@@ -691,7 +744,7 @@ def _jobs_compose(n: int, tag: str) -> Path:
             f"      bosun.job.worker.image: {IMAGE}",
             "      bosun.job.worker.command: '[\"true\"]'",
         ]
-    path = WORK / "jobs.yml"
+    path = WORK / name
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -704,7 +757,7 @@ def _create_fillers(n: int) -> float:
             IMAGE,
             command=["true"],
             name=f"bosun-bench-filler-{tag}-{i:04d}",
-            labels={BENCH_LABEL: "1"},
+            labels={BENCH_LABEL: "1", **dict([RUN_LABEL.split("=", 1)])},
             network_disabled=True,
             host_config=api.create_host_config(network_mode="none"),
         )
@@ -827,18 +880,392 @@ def bench_discovery() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
+# 3b: discovery at fleet scale: 10,000 created containers, 50 and 500 jobs, job_info and job_plan
+# ------------------------------------------------------------------------------------------------
+
+SCALE_FILLERS = int(os.environ.get("BENCH_SCALE_FILLERS", "10000"))
+SCALE_JOBS = (50, 500)
+
+
+def _create_labelled_fillers(n: int, tag: str) -> float:
+    """n created (never started) containers labelled bosun-bench=1 and bosun-bench.fillers=<tag>, 16 threads."""
+
+    def create(i: int) -> None:
+        api.create_container(
+            IMAGE,
+            command=["true"],
+            name=f"bosun-bench-filler-{tag}-{i:05d}",
+            labels={BENCH_LABEL: "1", f"{BENCH_LABEL}.fillers": tag, **dict([RUN_LABEL.split("=", 1)])},
+            network_disabled=True,
+            host_config=api.create_host_config(network_mode="none"),
+        )
+
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(create, range(n)))
+    return time.monotonic() - t0
+
+
+def _remove_fillers(tag: str) -> tuple[int, float]:
+    t0 = time.monotonic()
+    ids = [c["Id"] for c in api.containers(all=True, filters={"label": [f"{BENCH_LABEL}.fillers={tag}"]})]
+    _remove_containers(ids)
+    return len(ids), time.monotonic() - t0
+
+
+def bench_scale() -> None:
+    log(
+        f"\n== 3b. Discovery at fleet scale: job_info and job_plan with 0 and {SCALE_FILLERS} created containers, "
+        f"{' and '.join(map(str, SCALE_JOBS))} jobs =="
+    )
+    from ansible_collections.bosun.compose.plugins.module_utils._lease import list_leases
+    from ansible_collections.bosun.compose.plugins.module_utils._discovery import discover
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import ConnectionOptions, DockerApi
+
+    tag = secrets.token_hex(3)
+    small, big = SCALE_JOBS
+    # The first `small` jobs in one project, the others in a second one that comes and goes.
+    file_a = _jobs_compose(small, tag, name="jobs-a.yml")
+    file_b = _jobs_compose(big - small, tag, name="jobs-b.yml", first=small + 1)
+    proj_a, proj_b = new_project("scalea", file_a), new_project("scaleb", file_b)
+    compose(proj_a, file_a, "up", "--no-start")
+    sock = f"/tmp/bosun-bench-scale-{os.getpid()}.sock"
+    data: dict[str, dict[str, list]] = {}
+    k = max(4, 2 * ROUNDS)  # module runs per phase and kind (they are short)
+    with CountingProxy(sock) as proxy:
+        info_args, plan_args = WORK / "scale_info.json", WORK / "scale_plan.json"
+        info_args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"docker_host": proxy.url}}))
+        plan_args.write_text(
+            json.dumps(
+                {
+                    "ANSIBLE_MODULE_ARGS": {
+                        "docker_host": proxy.url,
+                        "name": f"bench-disc-{tag}-001",
+                        "project": proj_a,
+                    }
+                }
+            )
+        )
+
+        def module(path: Path, args: Path) -> tuple[float, list, dict]:
+            proxy.reset()
+            t1 = time.monotonic()
+            # job_plan exits 1 here: its stack's containers are created, not running (a failed preflight check).
+            res = sh([VENV_PY, path, args], env={"PYTHONPATH": str(FARM)}, check=False)
+            wall = time.monotonic() - t1
+            return wall, list(proxy.requests), json.loads(res.stdout.strip().splitlines()[-1])
+
+        def measure(phase: str, jobs: int) -> None:
+            d = data.setdefault(phase, {k2: [] for k2 in ("info", "plan", "inproc", "info_req", "plan_req")})
+            for _round in range(k):
+                wall, reqs, out = module(ROOT / "plugins" / "modules" / "job_info.py", info_args)
+                mine = [j for j in out.get("jobs", []) if j["name"].startswith(f"bench-disc-{tag}-")]
+                if len(mine) != jobs:
+                    raise RuntimeError(f"job_info found {len(mine)} of the {jobs} bench jobs ({phase})")
+                d["info"].append(wall)
+                d["info_req"].append(reqs)
+                wall, reqs, out = module(ROOT / "plugins" / "modules" / "job_plan.py", plan_args)
+                if not (out.get("plan") or {}).get("steps"):
+                    raise RuntimeError(f"job_plan made no plan ({phase}): {out.get('msg')}")
+                d["plan"].append(wall)
+                d["plan_req"].append(reqs)
+                t1 = time.monotonic()
+                dapi = DockerApi.connect(ConnectionOptions(docker_host=proxy.url))
+                discover(dapi)
+                list_leases(dapi)
+                d["inproc"].append(time.monotonic() - t1)
+            # Single Engine requests (not through the proxy) and discovery both ways, in this process.
+            ids = [
+                c["Id"] for c in api.containers(all=True, filters={"label": [f"com.docker.compose.project={proj_a}"]})
+            ]
+            calls: dict[str, t.Callable[[], t.Any]] = {
+                "list filtered by label (bosun.job.name)": lambda: api.containers(
+                    all=True, filters={"label": ["bosun.job.name"]}
+                ),
+                f"list filtered by {len(ids)} ids and the project label": lambda: api.containers(
+                    all=True, filters={"id": ids, "label": [f"com.docker.compose.project={proj_a}"]}
+                ),
+                "inspect one container by name": lambda: api.inspect_container(f"{proj_a}-j001-1"),
+                "discover + list_leases": lambda: (discover(dapi), list_leases(dapi)),
+            }
+            for name, fn in calls.items():
+                for _round in range(k):
+                    t1 = time.monotonic()
+                    fn()
+                    d.setdefault(name, []).append(time.monotonic() - t1)
+            log(
+                f"  {phase}: job_info {med(d['info']):.3f}s, job_plan {med(d['plan']):.3f}s, in process "
+                f"{med(d['inproc']) * 1000:.1f}ms ({len(api.containers(all=True))} containers on the daemon)"
+            )
+
+        try:
+            measure(f"0/{small}", small)
+            compose(proj_b, file_b, "up", "--no-start")
+            measure(f"0/{big}", big)
+            created = _create_labelled_fillers(SCALE_FILLERS, tag)
+            log(f"  {SCALE_FILLERS} filler containers created in {created:.1f}s (16 threads)")
+            measure(f"{SCALE_FILLERS}/{big}", big)
+            compose(proj_b, file_b, "down", "-t", "0")
+            _projects.pop(proj_b, None)
+            measure(f"{SCALE_FILLERS}/{small}", small)
+        finally:
+            n, took = _remove_fillers(tag)
+            log(f"  {n} fillers removed in {took:.1f}s")
+        measure(f"0/{small} after", small)
+    compose(proj_a, file_a, "down", "-t", "0")
+    _projects.pop(proj_a, None)
+
+    def pooled(phase: str, key: str) -> list[float]:
+        return data[phase][key] + (data[f"{phase} after"][key] if f"{phase} after" in data else [])
+
+    out: dict[str, t.Any] = {}
+    for jobs in SCALE_JOBS:
+        base, full = f"0/{jobs}", f"{SCALE_FILLERS}/{jobs}"
+        row: dict[str, t.Any] = {}
+        for key in ("info", "plan", "inproc"):
+            b, f = pooled(base, key), data[full][key]
+            row[key] = {"0": round(med(b), 4), str(SCALE_FILLERS): round(med(f), 4), "ratio": round(med(f) / med(b), 3)}
+        for key in ("info_req", "plan_req"):
+            n0 = sorted({len(r) for r in pooled(base, key)})
+            n1 = sorted({len(r) for r in data[full][key]})
+            row[key] = {"0": n0, str(SCALE_FILLERS): n1, "constant": n0 == n1 and len(n0) == 1}
+        out[str(jobs)] = row
+        log(
+            f"  {jobs} jobs: job_info {row['info']['0']:.3f}s -> {row['info'][str(SCALE_FILLERS)]:.3f}s "
+            f"(RATIO {row['info']['ratio']:.3f}, target < 1.2), job_plan {row['plan']['0']:.3f}s -> "
+            f"{row['plan'][str(SCALE_FILLERS)]:.3f}s (ratio {row['plan']['ratio']:.3f}), in process "
+            f"{row['inproc']['0'] * 1000:.1f} -> {row['inproc'][str(SCALE_FILLERS)] * 1000:.1f}ms "
+            f"(ratio {row['inproc']['ratio']:.2f}); requests job_info {row['info_req']['0']} -> "
+            f"{row['info_req'][str(SCALE_FILLERS)]}, job_plan {row['plan_req']['0']} -> "
+            f"{row['plan_req'][str(SCALE_FILLERS)]}"
+        )
+    jobs_ratio = out[str(big)]["info"]["0"] / out[str(small)]["info"]["0"]
+    figure(
+        "scale_discovery",
+        out,
+        f"job_info with {big} vs {small} jobs (0 fillers): ratio {jobs_ratio:.3f}; {k} module runs per phase and kind",
+    )
+    _results["scale_discovery_ratio"] = out[str(small)]["info"]["ratio"]
+    _results["scale_discovery_ratio_500_jobs"] = out[str(big)]["info"]["ratio"]
+    _results["scale_plan_ratio"] = out[str(small)]["plan"]["ratio"]
+    _results["scale_requests"] = {
+        "job_info": [f"{m} {p.split('?')[0]}" for m, p in data[f"{SCALE_FILLERS}/{big}"]["info_req"][0]],
+        "job_plan": [f"{m} {p.split('?')[0]}" for m, p in data[f"{SCALE_FILLERS}/{big}"]["plan_req"][0]],
+    }
+    micro = {
+        name: {ph: round(med(data[ph][name]) * 1000, 1) for ph in data}
+        for name in data[f"0/{small}"]
+        if name not in ("info", "plan", "inproc", "info_req", "plan_req")
+    }
+    _results["scale_engine_ms"] = micro
+    log("  single requests and discovery in process (median ms; " + " | ".join(data) + "):")
+    for name, row in micro.items():
+        log(f"    {name:<52} " + " | ".join(f"{v:>7.1f}" for v in row.values()))
+    log("  requests of one job_info: " + "; ".join(_results["scale_requests"]["job_info"]))
+    log("  requests of one job_plan: " + "; ".join(_results["scale_requests"]["job_plan"]))
+
+
+# ------------------------------------------------------------------------------------------------
+# 7: the whole role run, task by task, vs the compose sequence
+# ------------------------------------------------------------------------------------------------
+
+
+def task_table(timer: Path, wall_start: float, wall_end: float, host: str | None = None) -> dict[str, t.Any]:
+    """Per task (in playbook order) its seconds from hand-out to result on `host` (the first host when None),
+    and where the rest of the wall time went: start-up before the first task, between tasks, after the last."""
+    lines = [json.loads(x) for x in timer.read_text().splitlines() if x.strip()]
+    ends = [x for x in lines if x["event"] == "task_end" and x.get("start") and (host is None or x["host"] == host)]
+    if not ends:
+        raise RuntimeError(f"no task timings in {timer}")
+    host = host or ends[0]["host"]
+    ends = sorted((x for x in ends if x["host"] == host), key=lambda x: x["start"])
+    tasks: list[dict[str, t.Any]] = []
+    seen: dict[str, int] = {}
+    for x in ends:
+        n = seen[x["task"]] = seen.get(x["task"], 0) + 1
+        name = x["task"] if n == 1 else f"{x['task']} ({n})"
+        tasks.append({"task": name, "action": x["action"], "status": x["status"], "s": x["end"] - x["start"]})
+    between = sum(max(0.0, b["start"] - a["end"]) for a, b in zip(ends, ends[1:]))
+    return {
+        "tasks": tasks,
+        "startup": ends[0]["start"] - wall_start,
+        "between": between,
+        "shutdown": wall_end - ends[-1]["end"],
+        "wall": wall_end - wall_start,
+    }
+
+
+def bench_role() -> None:
+    log("\n== 7. The whole role run, task by task, vs docker compose stop + docker run + docker compose start ==")
+    file = COMPOSE / "downtime.yml"
+    project = new_project("role", file)
+    job = f"bench-role-{secrets.token_hex(3)}"
+    env = {"BENCH_JOB": job}
+    compose(project, file, "up", "-d", env=env)
+    inventory = stack_inventory("role", project, job)
+    role_runs: list[dict[str, t.Any]] = []
+    comp: list[float] = []
+
+    def role() -> None:
+        timer = WORK / f"timer-{secrets.token_hex(4)}.jsonl"
+        w0 = time.time()
+        wall, recs = playbook("run_job.yml", inventory, timer=timer)
+        res = task_result(recs, "job_run")
+        if res.get("outcome") != "success":
+            raise RuntimeError(f"role run failed: {res.get('msg') or res.get('message')}")
+        table = task_table(timer, w0, w0 + wall)
+        table["job_run_duration"] = res.get("duration_seconds")
+        role_runs.append(table)
+
+    def compose_seq(i: int) -> None:
+        w0 = time.monotonic()
+        _baseline_sequence(project, file, env, f"{project}-w{i}", job)
+        comp.append(time.monotonic() - w0)
+
+    for i in range(ROUNDS):
+        for fn in (role, lambda: compose_seq(i)) if i % 2 == 0 else (lambda: compose_seq(i), role):
+            fn()
+        log(f"  round {i + 1}: role {role_runs[-1]['wall']:.2f}s, compose sequence {comp[-1]:.2f}s")
+    walls = [r["wall"] for r in role_runs]
+    ratio = med(walls) / med(comp)
+    names = [x["task"] for x in role_runs[0]["tasks"]]
+    rows = []
+    for k, name in enumerate(names):
+        d = [r["tasks"][k]["s"] for r in role_runs if k < len(r["tasks"]) and r["tasks"][k]["task"] == name]
+        x = role_runs[0]["tasks"][k]
+        rows.append({"task": name, "action": x["action"], "status": x["status"], "median_s": round(med(d), 3)})
+    over = {k: round(med([r[k] for r in role_runs]), 3) for k in ("startup", "between", "shutdown")}
+    log("  per task (median seconds from hand-out to result, in playbook order):")
+    for r in rows:
+        log(f"    {r['median_s']:>7.3f}  {r['task']:<62} {r['action']} ({r['status']})")
+    log(
+        f"    {over['startup']:>7.3f}  ansible-playbook start-up until the first task\n"
+        f"    {over['between']:>7.3f}  between tasks (the controller: templating, conditionals, strategy)\n"
+        f"    {over['shutdown']:>7.3f}  after the last task (stats, exit)"
+    )
+    job_run = med([r["job_run_duration"] for r in role_runs if r["job_run_duration"] is not None])
+    figure(
+        "role_tasks",
+        {"tasks": rows, **over, "job_run_duration_s": round(job_run, 3)},
+        f"job_run's own duration_seconds (inside its task): median {job_run:.3f}s",
+    )
+    figure(
+        "role_wall_ratio",
+        round(ratio, 3),
+        f"ROLE WALL RATIO role / compose sequence: {ratio:.3f} (target <= 1.3; role {med(walls):.2f}s "
+        f"({spread(walls)}), compose sequence {med(comp):.2f}s ({spread(comp)}); per round "
+        f"{', '.join(f'{a / b:.3f}' for a, b in zip(walls, comp))})",
+    )
+    compose(project, file, "down", "-v", "-t", "0", env=env)
+    _projects.pop(project, None)
+
+
+# ------------------------------------------------------------------------------------------------
 # 5: fleet and pipelining
 # ------------------------------------------------------------------------------------------------
 
 
+FLEET_HOSTS = int(os.environ.get("BENCH_FLEET_HOSTS", "50"))
+# Hosts of the forks-1 run (a subset through --limit when fewer than FLEET_HOSTS; its per-host time is what scales).
+FLEET_SERIAL_HOSTS = int(os.environ.get("BENCH_FLEET_SERIAL_HOSTS", str(FLEET_HOSTS)))
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree(root: int) -> list[int]:
+    """root and all its descendants (through /proc/<pid>/task/<tid>/children)."""
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{pid}/task"):
+                todo += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    return out
+
+
+def _mem(pid: int) -> tuple[int, int, bool] | None:
+    """(RSS bytes, PSS bytes, is an ansible-playbook process) of one process, None when it is gone."""
+    try:
+        rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+        pss = 0
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1]) * 1024
+                break
+        controller = b"ansible-playbook" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        return None
+    return rss, pss, controller
+
+
+def sampled_playbook(
+    name: str, inventory: Path, forks: int, argv_extra: t.Sequence[str] = (), timer: Path | None = None
+) -> dict[str, t.Any]:
+    """ansible-playbook with its process tree sampled from /proc every 0.2 s: wall, CPU seconds (user + sys of
+    the whole tree), peak summed RSS and PSS (PSS counts pages shared by the forks once), peak processes."""
+    record = WORK / f"record-{secrets.token_hex(4)}.jsonl"
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "-f", str(forks), *argv_extra]
+    env = {**os.environ, **ansible_env(record, **({"BENCH_TIMER_FILE": str(timer)} if timer else {}))}
+    peak = {"rss": 0, "pss": 0, "controller_pss": 0, "controller_rss": 0, "modules_pss": 0, "processes": 0}
+    before = os.times()
+    w0, t0 = time.time(), time.monotonic()
+    proc = subprocess.Popen(
+        [*argv, str(PLAYBOOKS / name)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        mems = [m for m in map(_mem, _tree(proc.pid)) if m is not None]
+        ctl = [m for m in mems if m[2]]
+        mod = [m for m in mems if not m[2]]
+        for key, value in (
+            ("rss", sum(m[0] for m in mems)),
+            ("pss", sum(m[1] for m in mems)),
+            ("controller_rss", sum(m[0] for m in ctl)),
+            ("controller_pss", sum(m[1] for m in ctl)),
+            ("modules_pss", sum(m[1] for m in mod)),
+            ("processes", len(mems)),
+        ):
+            peak[key] = max(peak[key], value)
+        time.sleep(0.2)
+    wall = time.monotonic() - t0
+    reader.join(timeout=10)
+    after = os.times()
+    if proc.returncode != 0:
+        fatal = [x for x in output if x.startswith(("fatal:", "failed:"))][:3]
+        raise RuntimeError(f"rc={proc.returncode}: {' '.join(argv)}\n{''.join(fatal)[:3000]}{''.join(output)[-1500:]}")
+    recs = [json.loads(x) for x in record.read_text().splitlines() if x.strip()] if record.exists() else []
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return {
+        "wall": wall,
+        "wall_start": w0,
+        "cpu": cpu,
+        "records": recs,
+        **{k: (v if k == "processes" else round(v / 2**20, 1)) for k, v in peak.items()},
+    }
+
+
 def bench_fleet() -> None:
-    log("\n== 5. Fleet: the role on 10 stacks as 10 inventory hosts, forks 10 vs forks 1 ==")
+    n = FLEET_HOSTS
+    serial = min(FLEET_SERIAL_HOSTS, n)
+    log(
+        f"\n== 5. Fleet: the role on {n} stacks as {n} inventory hosts: forks {n} (linear and free strategy) vs "
+        f"forks 1 ({serial} hosts) vs one host; controller memory =="
+    )
     file = COMPOSE / "fleet.yml"
     job = f"bench-fleet-{secrets.token_hex(3)}"
     env = {"BENCH_JOB": job}
-    projects = [new_project(f"fleet{i}", file) for i in range(1, 11)]
+    projects = [new_project(f"fleet{i}", file) for i in range(1, n + 1)]
+    t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(5) as pool:
         list(pool.map(lambda p: compose(p, file, "up", "-d", env=env), projects))
+    log(f"  {n} stacks up in {time.monotonic() - t0:.1f}s")
     inventory = WORK / "fleet.ini"
     inventory.write_text(
         "[fleet]\n"
@@ -847,27 +1274,108 @@ def bench_fleet() -> None:
             for i, p in enumerate(projects, 1)
         )
     )
-    walls: dict[int, list[float]] = {10: [], 1: []}
-    per_host: list[float] = []
+    limit_serial = ["--limit", f"h1:h{serial}"] if serial < n else []
+    subset = ",".join(f"h{i}" for i in range(1, serial + 1))
+    variants: dict[str, tuple[int, list[str], int]] = {
+        f"forks {n}": (n, [], n),
+        f"forks {n}, strategy free": (n, [], n),
+        "forks 1": (1, ["--limit", subset] if limit_serial else [], serial),
+        "one host": (1, ["--limit", "h1"], 1),
+    }
+    runs: dict[str, list[dict]] = {k: [] for k in variants}
     for i in range(FLEET_ROUNDS):
-        for forks in (10, 1) if i % 2 == 0 else (1, 10):
-            wall, recs = playbook("run_job.yml", inventory, forks=forks)
-            runs = [r for r in recs if r.get("action", "").endswith("job_run")]
-            bad = [r["host"] for r in runs if r["result"].get("outcome") != "success"]
-            if len(runs) != 10 or bad:
-                raise RuntimeError(f"fleet run with forks {forks}: {len(runs)} job_run results, failed on {bad}")
-            walls[forks].append(wall)
-            if forks == 1:
-                per_host.append(wall / 10)
-            log(f"  round {i + 1}, forks {forks}: {wall:.2f}s")
-    f10, f1 = med(walls[10]), med(walls[1])
+        for key in list(variants) if i % 2 == 0 else list(variants)[::-1]:
+            forks, extra, hosts = variants[key]
+            timer = WORK / f"fleet-timer-{secrets.token_hex(3)}.jsonl"
+            strategy = {"ANSIBLE_STRATEGY": "free"} if "free" in key else {}
+            with _env(strategy):
+                r = sampled_playbook("run_job.yml", inventory, forks, extra, timer=timer)
+            done = [x for x in r.pop("records") if x.get("action", "").endswith("job_run")]
+            bad = [x["host"] for x in done if x["result"].get("outcome") != "success"]
+            if len(done) != hosts or bad:
+                raise RuntimeError(f"fleet run {key}: {len(done)} of {hosts} job_run results, failed on {bad}")
+            r["hosts"] = hosts
+            r["tasks"] = _fleet_tasks(timer)
+            runs[key].append(r)
+            log(
+                f"  round {i + 1}, {key} ({hosts} hosts): {r['wall']:.2f}s wall, {r['cpu']:.1f}s CPU, peak "
+                f"{r['processes']} processes, PSS {r['pss']:.0f} MB (ansible-playbook and forks {r['controller_pss']:.0f} "
+                f"MB, RSS {r['controller_rss']:.0f} MB), module processes {r['modules_pss']:.0f} MB"
+            )
+    summary = {
+        k: {
+            "hosts": v[0]["hosts"],
+            "wall_s": round(med([r["wall"] for r in v]), 2),
+            "per_host_s": round(med([r["wall"] / r["hosts"] for r in v]), 3),
+            "cpu_s": round(med([r["cpu"] for r in v]), 1),
+            "cpu_per_host_s": round(med([r["cpu"] / r["hosts"] for r in v]), 3),
+            **{m: max(r[m] for r in v) for m in ("rss", "pss", "controller_rss", "controller_pss", "modules_pss")},
+            "processes": max(r["processes"] for r in v),
+        }
+        for k, v in runs.items()
+    }
+    par, free, one = summary[f"forks {n}"], summary[f"forks {n}, strategy free"], summary["one host"]
+    serial_total = summary["forks 1"]["per_host_s"] * n
     figure(
-        "fleet_s",
-        {"forks10": round(f10, 2), "forks1": round(f1, 2)},
-        f"10 hosts: forks 10 {f10:.2f}s, forks 1 {f1:.2f}s, speed-up {f1 / f10:.2f}x "
-        f"(one host alone ~{med(per_host):.2f}s; {os.cpu_count()} CPU cores)",
+        "fleet",
+        summary,
+        f"{n} hosts: forks {n} {par['wall_s']:.2f}s, free strategy {free['wall_s']:.2f}s, forks 1 "
+        f"{summary['forks 1']['wall_s']:.2f}s for {serial} hosts ({summary['forks 1']['per_host_s']:.2f}s per host, "
+        f"{serial_total:.0f}s for {n}), one host {one['wall_s']:.2f}s",
     )
-    _results["fleet_speedup"] = round(f1 / f10, 2)
+    _results["fleet_speedup"] = round(serial_total / par["wall_s"], 2)
+    _results["fleet_vs_one_host"] = round(par["wall_s"] / one["wall_s"], 2)
+    log(
+        f"  FLEET: forks {n} is {_results['fleet_speedup']:.2f}x faster than forks 1 and takes "
+        f"{_results['fleet_vs_one_host']:.2f}x one host's time; CPU {par['cpu_per_host_s']:.2f}s per host "
+        f"({os.cpu_count()} cores); controller peak PSS {par['controller_pss']:.0f} MB with {n} forks vs "
+        f"{one['controller_pss']:.0f} MB with 1"
+    )
+    _results["fleet_tasks"] = {k: v[0]["tasks"] for k, v in runs.items()}
+    log(f"  per task with forks {n} (first hand-out to last result over the hosts, median per host):")
+    for row in runs[f"forks {n}"][0]["tasks"]:
+        log(f"    {row['span_s']:>7.2f}s span {row['median_s']:>6.2f}s per host  {row['task']}")
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        list(pool.map(lambda p: compose(p, file, "down", "-v", "-t", "0", env=env), projects))
+    for p in projects:
+        _projects.pop(p, None)
+
+
+@contextlib.contextmanager
+def _env(values: t.Mapping[str, str]) -> t.Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _fleet_tasks(timer: Path) -> list[dict[str, t.Any]]:
+    """Per task over all hosts: the span from its first hand-out to its last result, and the median per host."""
+    lines = [json.loads(x) for x in timer.read_text().splitlines() if x.strip()]
+    by: dict[str, list[dict]] = {}
+    for x in lines:
+        if x["event"] == "task_end" and x.get("start"):
+            by.setdefault(x["task"], []).append(x)
+    rows = [
+        {
+            "task": k,
+            "span_s": round(max(x["end"] for x in v) - min(x["start"] for x in v), 3),
+            "median_s": round(med([x["end"] - x["start"] for x in v]), 3),
+            "hosts": len(v),
+            "first": min(x["start"] for x in v),
+        }
+        for k, v in by.items()
+    ]
+    rows.sort(key=lambda r: r["first"])
+    for r in rows:
+        r.pop("first")
+    return rows
 
 
 def _per_task(label: str, inventories: t.Mapping[str, Path], n: int = 10) -> dict[str, float]:
@@ -1160,9 +1668,11 @@ SECTIONS = {
     "downtime": bench_downtime,
     "parallel": bench_parallel,
     "discovery": bench_discovery,
+    "scale": bench_scale,
     "fleet": bench_fleet,
     "pipelining": bench_pipelining,
     "lifecycle": bench_lifecycle,
+    "role": bench_role,
 }
 
 

@@ -5,7 +5,7 @@
 
     PYTHONPATH=build/collections BENCH_TRACE_FILE=trace.json python bench/trace_job_run.py args.json
 
-Wraps DockerApi.call (the one place the core talks to the Engine) and writes [[what, start, end], ...]
+Wraps DockerApi._call (the one place the core talks to the Engine) and DockerApi.wait_container and writes [[what, start, end], ...]
 (wall seconds) to BENCH_TRACE_FILE when the module exits; the module itself runs unchanged.
 """
 
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "plugins" / "modules" / "job_run.py"
 _trace = []
 _orig = DockerApi._call  # pylint: disable=protected-access
+_orig_wait = DockerApi.wait_container
 
 
 def _call(self, what, fn, *args, **kwargs):
@@ -33,12 +34,22 @@ def _call(self, what, fn, *args, **kwargs):
         _trace.append([what, t0, time.time()])
 
 
+def _wait(self, cid, timeout, what=""):
+    # The engine's blocking wait bypasses _call on its normal path: timed on its own.
+    t0 = time.time()
+    try:
+        return _orig_wait(self, cid, timeout, what)
+    finally:
+        _trace.append([what or f"wait for container {cid[:12]}", t0, time.time()])
+
+
 def _dump():
     with open(os.environ["BENCH_TRACE_FILE"], "w", encoding="utf-8") as f:
         json.dump(_trace, f)
 
 
 DockerApi._call = _call  # type: ignore[method-assign]
+DockerApi.wait_container = _wait  # type: ignore[method-assign]
 atexit.register(_dump)
 sys.argv = [str(MODULE)] + sys.argv[1:]
 runpy.run_path(str(MODULE), run_name="__main__")

@@ -204,12 +204,19 @@ class DockerApi:
 
     # Containers
 
-    def list_containers(self, labels: Labels, *, include_stopped: bool = True) -> list[ContainerRecord]:
-        """Containers carrying every given label (key or key=value): one request, no inspect."""
-        raw = self._call(
-            "list containers", self.client.containers, all=include_stopped, filters={"label": _label_list(labels)}
-        )
-        return [_container_record(c) for c in raw]
+    def list_containers(
+        self, labels: Labels, *, include_stopped: bool = True, ids: t.Sequence[str] | None = None
+    ) -> list[ContainerRecord]:
+        """Containers carrying every given label (key or key=value), and with ``ids`` only those of these full
+        ids: one request, no inspect. A label filter makes the Engine walk every container on the host; ids
+        are looked up by id instead, so a list of known containers costs the same on a host of any size."""
+        filters: dict[str, list[str]] = {"label": _label_list(labels)}
+        if ids is not None:
+            if not ids:
+                return []
+            filters["id"] = list(ids)
+        raw = self._call("list containers", self.client.containers, all=include_stopped, filters=filters)
+        return [_container_record(c) for c in raw if ids is None or c.get("Id") in ids]
 
     def inspect_container(self, id_or_name: str) -> dict[str, t.Any] | None:
         """The container's inspect document, or None when it does not exist."""

@@ -253,8 +253,10 @@ class StackControl:
         self.clock = clock
         self.sleep = sleep
 
-    def _current(self) -> dict[str, ContainerRecord]:
-        return {c.id: c for c in self.api.list_containers(f"{COMPOSE_PROJECT}={self.project}")}
+    def _current(self, ids: t.Collection[str] | None = None) -> dict[str, ContainerRecord]:
+        """The project's containers now, or only those of ``ids`` (looked up by id: no walk of the whole host)."""
+        wanted = None if ids is None else sorted(ids)
+        return {c.id: c for c in self.api.list_containers(f"{COMPOSE_PROJECT}={self.project}", ids=wanted)}
 
     def containers(self) -> list[ContainerRecord]:
         """Every service container of the project, running or not (one list request)."""
@@ -349,7 +351,7 @@ class StackControl:
             if result.fenced:
                 result.skipped.extend(c for row in levels[index:] for c in row)
                 break
-            current = self._current()
+            current = self._current([c.id for c in level])
             running: list[ContainerRecord] = []
             states: dict[str, str] = {}
             for c in level:
@@ -568,7 +570,7 @@ class StackControl:
                     waiting[c.id] = c
         # Wait for the level: running, and healthy where a healthcheck exists.
         while waiting:
-            now = self._current()
+            now = self._current(waiting)
             for cid, c in list(waiting.items()):
                 cur = now.get(cid)
                 if cur is None:

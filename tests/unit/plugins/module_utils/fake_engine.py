@@ -486,14 +486,19 @@ class FakeEngine(DockerApi):
 
     # Containers
 
-    def list_containers(self, labels: Labels, *, include_stopped: bool = True) -> list[ContainerRecord]:
-        late = self._enter("list_containers", ",".join([labels] if isinstance(labels, str) else labels))
+    def list_containers(
+        self, labels: Labels, *, include_stopped: bool = True, ids: t.Sequence[str] | None = None
+    ) -> list[ContainerRecord]:
+        target = ",".join([labels] if isinstance(labels, str) else labels)
+        late = self._enter("list_containers", target, **({} if ids is None else {"ids": list(ids)}))
         with self._lock:
             found = [
                 c
                 for c in self.containers.values()
                 if _match(c.labels, labels) and (include_stopped or c.state in UP_STATES)
             ]
+            if ids is not None:
+                found = [c for c in found if c.id in ids]
             out = [c.record() for c in found]
             for c in found:  # health moves on with each observation
                 if c.health and c.state == "running":

@@ -95,6 +95,23 @@ def test_stop_runs_the_containers_of_one_level_in_parallel(engine):
     assert names(result.stopped) == sorted(flat(STOP_ORDER))
 
 
+def test_stop_and_start_look_up_the_states_of_their_own_containers_by_id(engine):
+    # A label-filtered list makes the Engine walk every container on the host; inside the downtime window the
+    # stop and the start ask only for the containers of the level at hand, by id.
+    control = control_of(engine)
+    stopped = control.stop(records(engine), 10).stopped
+    lists = [c for c in engine.calls if c.method == "list_containers"]
+    ids = {n: engine.get(n).id for n in flat(STOP_ORDER)}
+    assert [sorted(c.args["ids"]) for c in lists] == [sorted(ids[n] for n in level) for level in STOP_ORDER]
+    engine.calls.clear()
+    result = control.start(stopped)
+    assert result.ok and names(result.started) == sorted(flat(STOP_ORDER))
+    lists = [c for c in engine.calls if c.method == "list_containers"]
+    # One list of the whole project for the start order, then the wait of each level by id.
+    assert "ids" not in lists[0].args
+    assert [sorted(c.args["ids"]) for c in lists[1:]] == [sorted(ids[n] for n in level) for level in STOP_ORDER[::-1]]
+
+
 def test_stop_timeouts_come_from_the_plan_then_the_container(engine):
     control_of(engine).stop(records(engine), None, {engine.get("shop-web-1").id: 42})
     timeouts = {c.target: c.args["timeout"] for c in engine.calls if c.method == "stop_container"}
