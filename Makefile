@@ -93,8 +93,10 @@ test: bootstrap
 	@$(MAKE) --no-print-directory sanity sanity-matrix lint molecule ansible-test-units ansible-test-integration
 	@$(MAKE) --no-print-directory pytest
 
+# ENGINE=podman: the same demo on rootful Podman's Docker-compatible API.
+ENGINE ?= docker
 demo: bootstrap farm
-	bash scripts/demo.sh
+	ENGINE=$(ENGINE) bash scripts/demo.sh
 
 # Performance figures of issue 7 against the local Docker Engine (not part of test; see docs/performance.md).
 # BENCH_ROUNDS, BENCH_ONLY, ... are read from the environment.

@@ -130,4 +130,37 @@ args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
 sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install'] + args))
 PY
 done
+# 7. Rootful Podman's Docker-compatible API beside dockerd (issue 16), with the same test image in its own store,
+#    and the podman-compose front ends: Debian's and PyPI's newest (in build/venv-podman-compose, never the dev venv).
+PODMAN_SOCK=/run/podman/podman.sock
+PODMAN_COMPOSE_PIN=${PODMAN_COMPOSE_PIN:-podman-compose==1.6.0}
+ppkgs=()
+command -v podman >/dev/null || ppkgs+=(podman)
+[ -x /usr/libexec/podman/catatonit ] || ppkgs+=(catatonit)  # init: true
+command -v podman-compose >/dev/null || ppkgs+=(podman-compose)
+if [ ${#ppkgs[@]} -gt 0 ]; then
+  step "apt-get install ${ppkgs[*]}"
+  apt-get update -qq
+  apt-get install -y -qq "${ppkgs[@]}" >/dev/null
+fi
+# Podman's default rlimits are refused on these machines ("error setting rlimit type 7"); low ones work.
+if ! grep -qs '^default_ulimits' /etc/containers/containers.conf; then
+  mkdir -p /etc/containers
+  printf '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n' >>/etc/containers/containers.conf
+fi
+if ! DOCKER_HOST=unix://$PODMAN_SOCK docker version >/dev/null 2>&1; then
+  step "starting podman system service on $PODMAN_SOCK"
+  mkdir -p /run/podman  # the bind fails without it
+  nohup podman system service --time=0 "unix://$PODMAN_SOCK" >/var/log/podman-service.log 2>&1 &
+  for _ in $(seq 1 60); do DOCKER_HOST=unix://$PODMAN_SOCK docker version >/dev/null 2>&1 && break; sleep 0.5; done
+  DOCKER_HOST=unix://$PODMAN_SOCK docker version >/dev/null 2>&1 || { tail -50 /var/log/podman-service.log; exit 1; }
+fi
+# docker.io/ so that the compat API's normalised name finds it; no registry is contacted for a local image.
+if ! podman image exists "docker.io/$TEST_IMAGE"; then
+  step "importing $TEST_IMAGE into podman"
+  docker save "$TEST_IMAGE" | podman load -q >/dev/null
+  podman image exists "docker.io/$TEST_IMAGE" || podman tag "localhost/$TEST_IMAGE" "docker.io/$TEST_IMAGE"
+fi
+PODMAN_COMPOSE_VENV=$(bash "$ROOT/scripts/tool-venv.sh" podman-compose "$(pick_python)" "$PODMAN_COMPOSE_PIN")
 step "ready: engine $(docker version -f '{{.Server.Version}}'), compose $(docker compose version --short), $("$VENV/bin/python" -V)"
+step "ready: podman $(podman version -f '{{.Server.Version}}') on $PODMAN_SOCK, podman-compose $(dpkg-query -W -f '${Version}' podman-compose) (Debian) and $PODMAN_COMPOSE_PIN in $PODMAN_COMPOSE_VENV"

@@ -10,6 +10,13 @@ PROJECT=bosun-demo
 FILE=demo/compose.yaml
 INVENTORY=demo/inventory.ini
 IMAGE=bosun-test/busybox:latest
+# ENGINE=podman runs the same demo against rootful Podman's Docker-compatible API (started by make bootstrap):
+# the docker CLI, Compose v2 and the modules all follow DOCKER_HOST.
+case "${ENGINE:-docker}" in
+  docker) ;;
+  podman) export DOCKER_HOST="${PODMAN_HOST:-unix:///run/podman/podman.sock}" ;;
+  *) echo "ENGINE must be docker or podman, got '${ENGINE}'" >&2; exit 2 ;;
+esac
 
 # The Makefile sets these; default them so the script also runs on its own.
 export PATH="$ROOT/.venv/bin:$PATH"
@@ -25,7 +32,8 @@ export ANSIBLE_RETRY_FILES_ENABLED=0
 step() { printf '\n=== %s\n' "$*"; }
 compose() { docker compose -p "$PROJECT" -f "$FILE" "$@"; }
 
-docker image inspect "$IMAGE" >/dev/null 2>&1 || { echo "image $IMAGE missing: run make bootstrap" >&2; exit 1; }
+docker image inspect "$IMAGE" >/dev/null 2>&1 || { echo "image $IMAGE missing on ${ENGINE:-docker}: run make bootstrap" >&2; exit 1; }
+echo "engine: ${ENGINE:-docker} ($(docker version -f '{{.Server.Version}}') at ${DOCKER_HOST:-the default socket})"
 
 step "1. Restart the demo stack if an earlier, interrupted run left it down (usually nothing to do)"
 ansible-playbook -i "$INVENTORY" bosun.compose.recover -e project="$PROJECT"

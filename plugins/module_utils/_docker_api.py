@@ -57,6 +57,50 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 SDK_FLOOR = (7, 1, 0)
 REQUESTS_WITHOUT_HTTP_DOCKER = (2, 32, 0)
 Labels = t.Union[str, t.Sequence[str]]
+DOCKER = "docker"
+PODMAN = "podman"
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineInfo:
+    """Which engine answers on the socket: Docker or Podman's Docker-compatible service, and its versions.
+
+    ``can_update_restart_policy``: POST /containers/{id}/update takes a RestartPolicy (Podman 4 answers 404).
+    """
+
+    kind: t.Literal["docker", "podman"]
+    version: str
+    api_version: str
+
+    @property
+    def can_update_restart_policy(self) -> bool:
+        return self.kind == DOCKER
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {
+            "kind": self.kind,
+            "version": self.version,
+            "api_version": self.api_version,
+            "can_update_restart_policy": self.can_update_restart_policy,
+        }
+
+
+def engine_info(version: t.Mapping[str, t.Any]) -> EngineInfo:
+    """EngineInfo from the version endpoint's answer; Podman names a component "Podman Engine"."""
+    names = [str(c.get("Name", "")) for c in version.get("Components") or [] if isinstance(c, t.Mapping)]
+    podman = any(n.startswith("Podman") for n in names)
+    return EngineInfo(
+        "podman" if podman else "docker", str(version.get("Version") or ""), str(version.get("ApiVersion") or "")
+    )
+
+
+def has_labels(labels: t.Mapping[str, str], wanted: Labels) -> bool:
+    """Whether ``labels`` carry every wanted label (``key`` or ``key=value``), as Docker's label filter means."""
+    for item in _label_list(wanted):
+        key, sep, value = item.partition("=")
+        if key not in labels or (sep and labels[key] != value):
+            return False
+    return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +199,14 @@ class DockerApi:
     def __init__(self, client: t.Any, options: ConnectionOptions) -> None:
         self.client = client
         self.options = options
+        self._engine: EngineInfo | None = None
+
+    def engine(self) -> EngineInfo:
+        """Docker or Podman, and the versions: one version request per client, then cached."""
+        if self._engine is None:
+            version = self._call("read the engine version", self.client.version, api_version=False)
+            self._engine = engine_info(version or {})
+        return self._engine
 
     @classmethod
     def connect(cls, options: ConnectionOptions) -> DockerApi:
@@ -402,7 +454,12 @@ class DockerApi:
 
     def exec_inspect(self, exec_id: str) -> dict[str, t.Any]:
         """The exec's state: ``Running``, ``ExitCode`` and ``Pid`` (in the host's process namespace)."""
-        return t.cast(dict, self._call(f"inspect exec {exec_id[:12]}", self.client.exec_inspect, exec_id))
+        info = t.cast(dict, self._call(f"inspect exec {exec_id[:12]}", self.client.exec_inspect, exec_id))
+        if self.engine().kind == PODMAN and not info.get("Running") and not info.get("CanRemove"):
+            # Podman reports ExitCode 0 for an exec that has not started yet (Docker: null); only an ended
+            # session can be removed.
+            info["ExitCode"] = None
+        return info
 
     @property
     def is_local(self) -> bool:
@@ -432,7 +489,12 @@ class DockerApi:
     def list_volumes(self, labels: Labels) -> list[VolumeRecord]:
         """Volumes carrying every given label: one request."""
         raw = self._call("list volumes", self.client.volumes, filters={"label": _label_list(labels)})
-        return [VolumeRecord(name=v["Name"], labels=v.get("Labels") or {}) for v in (raw or {}).get("Volumes") or []]
+        # Podman 4 ORs several label filters on volumes (Docker ANDs them): keep only those that carry all.
+        return [
+            VolumeRecord(name=v["Name"], labels=v.get("Labels") or {})
+            for v in (raw or {}).get("Volumes") or []
+            if has_labels(v.get("Labels") or {}, labels)
+        ]
 
     def volume_exists(self, name: str) -> bool:
         try:

@@ -15,20 +15,28 @@ What Compose v2 (checked with v2.40.3) writes and this module relies on:
   explicit ``depends_on`` entry for ``x`` wins). ``HostConfig.NetworkMode`` of a network_mode
   consumer is ``container:<full id>``; it is used as a fallback for writers that omit the label.
 
+podman-compose (checked with 1.0.3 and 1.6.0) writes no ``depends_on`` label (dependencies become
+``podman run --requires``): for a stack without that label on any container, the dependencies are read from its
+compose files (``com.docker.compose.project.config_files``, relative to ``...project.working_dir``) when they
+are readable here, else the stack is one level and ``StackGraph.notes`` says why.
+
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils._errors import GraphError
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    COMPOSE_CONFIG_FILES,
     COMPOSE_DEPENDS_ON,
     COMPOSE_NUMBER,
     COMPOSE_ONEOFF,
+    COMPOSE_WORKING_DIR,
     UP_STATES,
     ContainerRecord,
 )
@@ -70,6 +78,8 @@ class StackGraph:
     # service -> dependencies on other services present in the stack, in label order
     dependencies: t.Mapping[str, tuple[Dependency, ...]]
     missing: tuple[MissingDependency, ...] = ()
+    # Why the order may be less than the stack declares (compose files that could not be read).
+    notes: tuple[str, ...] = ()
 
     @property
     def services(self) -> list[str]:
@@ -121,6 +131,88 @@ def parse_depends_on(value: str) -> list[Dependency]:
     return result
 
 
+def _file_dependency(service: str, name: t.Any, spec: t.Any) -> Dependency:
+    if not isinstance(name, str) or not _SERVICE_NAME.match(name):
+        raise GraphError(f"service {service!r}: depends_on entry {name!r} is not a service name", service=service)
+    if spec is None:
+        return Dependency(name)
+    if not isinstance(spec, t.Mapping):
+        raise GraphError(f"service {service!r}: depends_on {name!r} must be a mapping, got {spec!r}", service=service)
+    condition = spec.get("condition", SERVICE_STARTED)
+    if condition not in CONDITIONS:
+        raise GraphError(
+            f"service {service!r}: depends_on {name!r} has condition {condition!r}; allowed: {', '.join(CONDITIONS)}",
+            service=service,
+        )
+    return Dependency(name, condition, spec.get("restart") is True)
+
+
+def compose_dependencies(documents: t.Sequence[t.Any]) -> dict[str, tuple[Dependency, ...]]:
+    """service -> its depends_on (short list or long mapping syntax) from parsed compose files, merged in order."""
+    result: dict[str, dict[str, Dependency]] = {}
+    for doc in documents:
+        services = doc.get("services") if isinstance(doc, t.Mapping) else None
+        if services is None:
+            continue
+        if not isinstance(services, t.Mapping):
+            raise GraphError(f"'services' must be a mapping, got {type(services).__name__}")
+        for service, body in services.items():
+            deps = result.setdefault(str(service), {})
+            declared = body.get("depends_on") if isinstance(body, t.Mapping) else None
+            if isinstance(declared, t.Mapping):
+                entries = list(declared.items())
+            elif isinstance(declared, list):
+                entries = [(name, None) for name in declared]
+            elif declared is None:
+                entries = []
+            else:
+                raise GraphError(f"service {service!r}: depends_on must be a list or a mapping, got {declared!r}")
+            for name, spec in entries:
+                dep = _file_dependency(str(service), name, spec)
+                deps[dep.service] = dep
+    return {s: tuple(d.values()) for s, d in result.items()}
+
+
+def compose_files(c: ContainerRecord) -> list[str]:
+    """The compose files a container's labels name, made absolute against its working_dir label."""
+    workdir = c.labels.get(COMPOSE_WORKING_DIR, "")
+    files = [f.strip() for f in c.labels.get(COMPOSE_CONFIG_FILES, "").split(",") if f.strip()]
+    return [f if os.path.isabs(f) else os.path.join(workdir, f) for f in files]
+
+
+def _read_compose_files(paths: t.Sequence[str]) -> list[t.Any]:
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        raise OSError("PyYAML is not installed for this Python") from exc
+    documents = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            try:
+                documents.append(yaml.safe_load(f))
+            except yaml.YAMLError as exc:
+                raise OSError(f"{path} is not valid YAML: {exc}") from exc
+    return documents
+
+
+def file_dependencies(
+    project: str, members: t.Sequence[ContainerRecord], read: t.Callable[[t.Sequence[str]], list[t.Any]] | None = None
+) -> tuple[dict[str, tuple[Dependency, ...]] | None, str | None]:
+    """The dependencies of a stack whose containers carry no depends_on label, from its compose files:
+    (dependencies, None), or (None, why they could not be read: the stack is then one level)."""
+    paths = next((compose_files(c) for c in members if c.labels.get(COMPOSE_CONFIG_FILES)), [])
+    one_level = f"stack {project!r} is stopped and started in one level"
+    if not paths:
+        return None, f"{one_level}: its containers carry neither {COMPOSE_DEPENDS_ON} nor {COMPOSE_CONFIG_FILES}"
+    try:
+        return compose_dependencies((read or _read_compose_files)(paths)), None
+    except GraphError as exc:
+        return None, f"{one_level}: its compose files ({', '.join(paths)}) cannot be used: {exc.message}"
+    except OSError as exc:
+        why = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+        return None, f"{one_level}: its compose files ({', '.join(paths)}) cannot be read here: {why}"
+
+
 def is_member(c: ContainerRecord) -> bool:
     """A service container of the stack: not a bosun worker, not a one-off (``compose run``)."""
     return bool(c.service) and not c.is_worker and c.labels.get(COMPOSE_ONEOFF, "False").strip().lower() != "true"
@@ -156,12 +248,15 @@ def network_parent(c: ContainerRecord, containers: t.Sequence[ContainerRecord]) 
     return by_id.get(parent_id) if parent_id else None
 
 
-def build_graph(containers: t.Sequence[ContainerRecord]) -> StackGraph:
+def build_graph(
+    containers: t.Sequence[ContainerRecord], read: t.Callable[[t.Sequence[str]], list[t.Any]] | None = None
+) -> StackGraph:
     """Build the graph of one Compose project from its containers (running or not).
 
     Containers without a service label, one-off (``docker compose run``) containers and bosun
     workers are left out. Dependencies on services without containers are collected in
-    ``missing`` instead of failing.
+    ``missing`` instead of failing. Without any depends_on label (podman-compose), the compose files are read
+    (``read`` parses a list of paths; the default opens them with PyYAML).
     """
     members = [c for c in containers if is_member(c)]
     projects = sorted({c.project or "" for c in members})
@@ -184,6 +279,11 @@ def build_graph(containers: t.Sequence[ContainerRecord]) -> StackGraph:
             by_ref[c.id] = service
             by_ref[c.name.lstrip("/")] = service
 
+    from_files: dict[str, tuple[Dependency, ...]] | None = None
+    notes: tuple[str, ...] = ()
+    if members and not any(COMPOSE_DEPENDS_ON in c.labels for c in members):
+        from_files, note = file_dependencies(project, members, read)
+        notes = (note,) if note else ()
     dependencies: dict[str, tuple[Dependency, ...]] = {}
     missing: list[MissingDependency] = []
     for service in sorted(grouped):
@@ -198,7 +298,7 @@ def build_graph(containers: t.Sequence[ContainerRecord]) -> StackGraph:
                     container=c.name,
                     **exc.context,
                 ) from exc
-            for dep in declared:
+            for dep in declared if from_files is None else from_files.get(service, ()):
                 deps.setdefault(dep.service, dep)
             # network_mode: service:x, for writers that do not fold it into depends_on.
             target = _network_target(c.network_mode, by_ref)
@@ -211,7 +311,7 @@ def build_graph(containers: t.Sequence[ContainerRecord]) -> StackGraph:
             else:
                 missing.append(MissingDependency(service, name))
         dependencies[service] = tuple(present)
-    return StackGraph(project, grouped, dependencies, tuple(missing))
+    return StackGraph(project, grouped, dependencies, tuple(missing), notes)
 
 
 def _find_cycle(graph: StackGraph, remaining: set[str]) -> list[str]:

@@ -97,6 +97,8 @@ COMPOSE_ONEOFF = "com.docker.compose.oneoff"
 COMPOSE_CONFIG_HASH = "com.docker.compose.config-hash"
 COMPOSE_CONFIG_FILES = "com.docker.compose.project.config_files"
 COMPOSE_WORKING_DIR = "com.docker.compose.project.working_dir"
+# Set by Quadlet, `podman generate systemd` and podman-compose: the systemd unit that runs the container.
+PODMAN_SYSTEMD_UNIT = "PODMAN_SYSTEMD_UNIT"
 
 # States in which a container counts as up: a stop must take it down.
 UP_STATES = ("running", "restarting", "paused")

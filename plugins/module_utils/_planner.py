@@ -43,6 +43,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     HOOK_PHASES,
     HOST_PROOF_POLICY,
     LABEL_IMAGE,
+    PODMAN_SYSTEMD_UNIT,
     UP_STATES,
     ContainerRecord,
     Hook,
@@ -186,6 +187,8 @@ class Plan:
     keep_stopped: bool = False
     # The stop mode the run uses: the job's, except that keep_stopped always stops.
     stop_mode: StopMode = "stop"
+    # Why the stop/start order may be coarser than the stack declares (StackGraph.notes).
+    graph_notes: tuple[str, ...] = ()
 
     def _step(self, type_: StepType) -> Step:
         return next(s for s in self.steps if s.type == type_)
@@ -589,6 +592,7 @@ def build_plan(
         stays_up=stays_up,
         keep_stopped=keep_stopped,
         stop_mode=mode,
+        graph_notes=graph.notes,
     )
 
 
@@ -642,6 +646,7 @@ def plan_job(
         )
     except GraphError as exc:
         raise PlanError(f"stack {job.stack!r} cannot be ordered: {exc.message}", job=job.name, stack=job.stack) from exc
+    checks.extend(Check("graph", job.stack, True, f"warning: {note}") for note in plan.graph_notes)
     by_holder = f" ({len(held)} of them stopped by {lease.describe()})" if lease is not None and held else ""
     checks.append(
         Check(
@@ -690,6 +695,8 @@ def plan_job(
             )
         )
     checks.extend(_network_parent_checks(plan.stop_set, containers))
+    if job.stop_mode == "stop":
+        checks.extend(_systemd_checks(plan.stop_set))
     checks.append(_lease_check(job, lease))
     plan.preflight = checks
     return plan
@@ -746,6 +753,39 @@ def _network_parent_checks(
                     f"container {c.name!r} shares the network of {parent.name!r} (network_mode), which is "
                     f"{parent.state or 'not running'}: once stopped, {c.name!r} could not be started again; start "
                     f"{parent.name!r} or stop {c.name!r} before the job",
+                )
+            )
+    return checks
+
+
+def systemd_unit(c: ContainerRecord) -> str | None:
+    """The systemd unit that runs ``c`` (label PODMAN_SYSTEMD_UNIT), or None.
+
+    podman-compose 1.x puts ``podman-compose@<project>.service`` on every container, registered or not; that
+    template unit neither removes its containers on stop nor restarts them, so it does not count."""
+    unit = c.labels.get(PODMAN_SYSTEMD_UNIT, "").strip()
+    if not unit or unit == f"podman-compose@{c.project}.service":
+        return None
+    return unit
+
+
+def _systemd_checks(stop_set: t.Sequence[ContainerRecord]) -> list[Check]:
+    """A container of the stop-set that a systemd unit runs (Quadlet, ``podman generate systemd --new``).
+
+    Such units run the container with ``--rm`` and restart it: a stop through the API deletes the container
+    and systemd may start a new one while the worker runs. The job is refused before anything stops."""
+    checks = []
+    for c in stop_set:
+        unit = systemd_unit(c)
+        if unit is not None:
+            checks.append(
+                Check(
+                    "systemd",
+                    c.name,
+                    False,
+                    f"container {c.name!r} is run by the systemd unit {unit!r} (label {PODMAN_SYSTEMD_UNIT}): "
+                    "stopping it through the API removes it and systemd may restart it; stop and start that unit "
+                    "with systemctl around the job instead, or leave the container out of the job's stop scope",
                 )
             )
     return checks

@@ -22,6 +22,7 @@ description:
   - Stopped containers count, so a job is found even while its stack is down.
   - Discovery costs one container list and one volume list, both filtered by label on the daemon side, and one
     more list for the leases.
+  - RV(engine) says whether the host runs Docker or Podman, and which version.
 author:
   - bosun.compose contributors (@bosun-compose)
 extends_documentation_fragment:
@@ -577,6 +578,28 @@ problems:
       description: A sentence naming the object, the label, the value and what is allowed.
       type: str
       sample: "container 'shop-db-1': label 'bosun.job.timeout' has value '-5s': must be a positive duration such as 90s, 30m or 1h30m"
+engine:
+  description:
+    - The engine that answers on O(docker_host), from its version endpoint.
+  returned: success
+  type: dict
+  contains:
+    kind:
+      description: V(docker) for the Docker Engine, V(podman) for Podman's Docker-compatible API service.
+      type: str
+      sample: podman
+    version:
+      description: The engine's version.
+      type: str
+      sample: 4.3.1
+    api_version:
+      description: The Docker Engine API version it serves.
+      type: str
+      sample: "1.41"
+    can_update_restart_policy:
+      description:
+        - Whether the engine can change a container's restart policy in place (Docker can; Podman 4 cannot).
+      type: bool
 error:
   description:
     - Why the task failed - the error's C(type) (for example V(LeaseHeldError), V(DockerUnavailableError),
@@ -635,6 +658,7 @@ def main() -> None:
         api = connect(module)
         jobs, stray = discover(api)
         leases = list_leases(api, p["state_dir"] or default_state_dir())
+        engine = api.engine()
     selected = select_jobs(jobs, p["name"], p["project"])
     unfiltered = p["name"] is None and p["project"] is None
     problems = [pr for j in selected for pr in j.problems] + (stray if unfiltered else [])
@@ -644,6 +668,7 @@ def main() -> None:
         changed=False,
         jobs=[job_entry(j, state_dir, p["history"], next_fire_text(j.schedule, now, tz)) for j in selected],
         problems=[pr.to_dict() for pr in problems],
+        engine=engine.as_dict(),
         leases=[
             dict(lease.to_dict(), owner_alive=owner_alive(lease, now))
             for lease in leases

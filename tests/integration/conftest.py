@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from harness import (
     STALE_AFTER,
     TEST_IMAGE,
     VENV_BIN,
+    ENGINES,
     Ansible,
     CommandError,
     ComposeProject,
     compose_source,
+    docker_host,
+    close_event_logs,
     ensure_collection_farm,
     event_log,
     leftover_projects,
@@ -27,12 +32,14 @@ def pytest_configure(config):
     # pytest run may share the daemon). `make sweep` removes all of them at once.
     if hasattr(config, "workerinput"):
         return
-    try:
-        stale = leftover_projects(min_age=STALE_AFTER)
-    except (CommandError, OSError):
-        return  # no daemon: the docker_engine fixture fails every test with the reason
-    for name in stale:
-        remove_project(name)
+    for host in ENGINES.values():
+        with docker_host(host):
+            try:
+                stale = leftover_projects(min_age=STALE_AFTER)
+            except (CommandError, OSError):
+                continue  # no engine: the docker_engine / engine fixture fails its tests with the reason
+            for name in stale:
+                remove_project(name)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,9 +56,45 @@ def docker_engine():
         if not (VENV_BIN / tool).exists():
             pytest.fail(f"{VENV_BIN / tool} missing; run `make bootstrap`", pytrace=False)
     ensure_collection_farm()
-    log = event_log()  # before any test acts, so event-order assertions see every event
+    event_log()  # before any test acts, so event-order assertions see every event
     yield version
-    log.close()
+    close_event_logs()
+
+
+def pytest_generate_tests(metafunc):
+    # Tests marked `podman` run once per engine (ids docker, podman); the others only against Docker.
+    if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("podman"):
+        metafunc.parametrize("engine", list(ENGINES), indirect=True)
+
+
+_PODMAN_CHECKED: list[str] = []
+
+
+def _check_podman(host: str) -> None:
+    """Podman's API must answer and hold the test image; otherwise the podman tests fail (never skip)."""
+    if _PODMAN_CHECKED:
+        return
+    env = {**os.environ, "DOCKER_HOST": host}
+    try:
+        run(["docker", "version"], timeout=30, env=env)
+    except (CommandError, OSError) as exc:
+        pytest.fail(f"Podman's API at {host} unavailable; run `make bootstrap`.\n{exc}", pytrace=False)
+    if run(["docker", "image", "inspect", TEST_IMAGE], check=False, env=env).returncode != 0:
+        pytest.fail(f"test image {TEST_IMAGE} missing in Podman at {host}; run `make bootstrap`", pytrace=False)
+    _PODMAN_CHECKED.append(host)
+
+
+@pytest.fixture(autouse=True)
+def engine(request, monkeypatch):
+    """The engine this test runs against: "docker" (the environment's DOCKER_HOST), or "podman" for the
+    podman run of a test marked `podman` (DOCKER_HOST points at Podman for the test's commands and modules)."""
+    kind = getattr(request, "param", "docker")
+    host = ENGINES[kind]
+    if host is not None:
+        _check_podman(host)
+        monkeypatch.setenv("DOCKER_HOST", host)
+        event_log()  # Podman's stream, before the test acts
+    return kind
 
 
 @pytest.fixture

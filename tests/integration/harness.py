@@ -5,6 +5,7 @@ Used by conftest.py; importable by tests for the data classes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -32,6 +33,9 @@ WORKER_LABEL = "bosun.worker.job"
 # Ansible finds the collection through build/collections/ansible_collections/bosun/compose -> ROOT
 # (the Makefile makes the same farm).
 COLLECTIONS_PATH = ROOT / "build" / "collections"
+# Rootful Podman's Docker-compatible API (scripts/bootstrap.sh starts it); tests marked `podman` also run there.
+PODMAN_HOST = os.environ.get("BOSUN_PODMAN_HOST", "unix:///run/podman/podman.sock")
+ENGINES = {"docker": None, "podman": PODMAN_HOST}  # kind -> DOCKER_HOST (None: the environment's)
 # Leftover bosun-it-* projects older than this are swept at session start; younger ones may belong to
 # another pytest run on the same daemon (no single test lives this long: pytest-timeout is 300 s).
 STALE_AFTER = 30 * 60
@@ -73,6 +77,31 @@ def run(
     if check and result.returncode != 0:
         raise CommandError(f"rc={result.returncode}: {' '.join(argv)}\n--- stdout\n{out}\n--- stderr\n{err}")
     return result
+
+
+@contextlib.contextmanager
+def docker_host(host: str | None) -> t.Iterator[None]:
+    """DOCKER_HOST=host for the commands run inside (None: leave the environment's)."""
+    saved = os.environ.get("DOCKER_HOST")
+    if host is not None:
+        os.environ["DOCKER_HOST"] = host
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("DOCKER_HOST", None)
+        else:
+            os.environ["DOCKER_HOST"] = saved
+
+
+def run_once(args: t.Sequence[str], *, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`docker run --rm ARGS` with the command's exit code on every engine: the docker CLI's `run --rm`
+    against Podman 4.3 always exits 0, so the container is named, run and removed afterwards."""
+    name = f"bosun-it-once-{secrets.token_hex(4)}"
+    try:
+        return run(["docker", "run", "--name", name, *args], check=check, timeout=timeout)
+    finally:
+        run(["docker", "rm", "-f", name], check=False)
 
 
 def ensure_collection_farm() -> Path:
@@ -364,12 +393,19 @@ class EventLog:
         self._file.close()
 
 
-_EVENT_LOG: EventLog | None = None
+_EVENT_LOGS: dict[str, EventLog] = {}
 
 
 def event_log() -> EventLog:
-    """The session's event stream, started on first use (conftest starts it before any test runs)."""
-    global _EVENT_LOG  # pylint: disable=global-statement
-    if _EVENT_LOG is None:
-        _EVENT_LOG = EventLog()
-    return _EVENT_LOG
+    """The event stream of the engine DOCKER_HOST names now, started on first use (conftest starts the
+    default engine's before any test runs, a podman test's fixture Podman's)."""
+    key = os.environ.get("DOCKER_HOST", "")
+    if key not in _EVENT_LOGS:
+        _EVENT_LOGS[key] = EventLog()
+    return _EVENT_LOGS[key]
+
+
+def close_event_logs() -> None:
+    for log in _EVENT_LOGS.values():
+        log.close()
+    _EVENT_LOGS.clear()

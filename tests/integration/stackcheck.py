@@ -7,7 +7,7 @@ import json
 import subprocess
 import time
 
-from harness import TEST_IMAGE, ComposeProject, event_log, project_workers, run
+from harness import TEST_IMAGE, ComposeProject, event_log, project_workers, run, run_once
 import contextlib
 
 ROLE_STACK = "role_stack.yml"
@@ -44,20 +44,8 @@ def volume_file(
     project: ComposeProject, volume: str, path: str, image: str = TEST_IMAGE
 ) -> subprocess.CompletedProcess:
     """`cat` of a file in one of the project's volumes (read-only); check the returncode for a missing file."""
-    return run(
-        [
-            "docker",
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "-v",
-            f"{project.name}_{volume}:/v:ro",
-            image,
-            "cat",
-            f"/v/{path}",
-        ],
-        check=False,
+    return run_once(
+        ["--network", "none", "-v", f"{project.name}_{volume}:/v:ro", image, "cat", f"/v/{path}"], check=False
     )
 
 

@@ -18,6 +18,7 @@ def running_ids(project) -> set[str]:
     return set(project.compose("ps", "-q", "--no-trunc", "--status", "running").stdout.split())
 
 
+@pytest.mark.podman
 def test_cancel_playbook_stops_the_worker_and_the_run_restarts_the_stack(
     compose_project, ansible, ansible_playbook, tmp_path
 ):

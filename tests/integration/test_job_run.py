@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from harness import TEST_IMAGE, run
+from harness import TEST_IMAGE, run, run_once
 
 pytestmark = pytest.mark.docker
 
@@ -42,23 +42,10 @@ def job_run_play(ansible_playbook, stack, tmp_path, *, check=False, **args):
 
 
 def cat_volume(volume: str, path: str) -> str:
-    return run(
-        [
-            "docker",
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "-v",
-            f"{volume}:/v:ro",
-            TEST_IMAGE,
-            "sh",
-            "-c",
-            f"cat /v/{path}",
-        ]
-    ).stdout
+    return run_once(["--network", "none", "-v", f"{volume}:/v:ro", TEST_IMAGE, "sh", "-c", f"cat /v/{path}"]).stdout
 
 
+@pytest.mark.podman
 def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansible_playbook, ansible_adhoc, tmp_path):
     p = compose_project("run_stack.yml")
     before_ids = running_ids(p)
@@ -84,6 +71,7 @@ def test_success_copies_data_and_restores_the_exact_stack(compose_project, ansib
     assert (job["last_run"]["run_id"], job["last_run"]["outcome"]) == (r["run_id"], "success")
 
 
+@pytest.mark.podman
 def test_worker_failure_fails_the_task_and_restarts_the_stack(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     before_ids = running_ids(p)
@@ -97,6 +85,7 @@ def test_worker_failure_fails_the_task_and_restarts_the_stack(compose_project, a
     assert running_ids(p) == before_ids
 
 
+@pytest.mark.podman
 def test_timeout_stops_the_worker_and_restarts_the_stack(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     before_ids = running_ids(p)
@@ -110,6 +99,7 @@ def test_timeout_stops_the_worker_and_restarts_the_stack(compose_project, ansibl
     assert run(["docker", "ps", "-aq", "--filter", f"label=bosun.worker.run-id={r['run_id']}"]).stdout == ""
 
 
+@pytest.mark.podman
 def test_missing_image_stops_nothing(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     before = snapshot(p)
@@ -180,6 +170,7 @@ def test_secret_env_never_appears_in_results_or_output(compose_project, ansible_
     assert secret not in (tmp_path / "state" / "logs" / "backup" / f"{task.result['run_id']}.log").read_text()
 
 
+@pytest.mark.podman
 def test_not_found_lists_the_existing_jobs(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     task = job_run(ansible_playbook, p, tmp_path, name="no-such-job")
@@ -191,6 +182,7 @@ def test_not_found_lists_the_existing_jobs(compose_project, ansible_playbook, tm
     assert "backup" in r["existing"]
 
 
+@pytest.mark.podman
 @pytest.mark.parametrize(
     "policy, outcome, status",
     [("skip", "skipped", "ok"), ("queue", "locked", "failed")],
@@ -265,6 +257,7 @@ def test_allowed_images_are_enforced_before_anything_stops(
         assert snapshot(p) == before
 
 
+@pytest.mark.podman
 def test_worker_that_cannot_be_created_fails_before_anything_stops(compose_project, ansible_playbook, tmp_path):
     p = compose_project("run_stack.yml")
     before = snapshot(p)

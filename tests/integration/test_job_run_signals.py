@@ -43,6 +43,7 @@ def module_pid(run_id: str) -> int | None:
     return None
 
 
+@pytest.mark.podman
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["SIGTERM", "SIGINT", "SIGHUP"])
 def test_signal_to_the_module_cancels_and_restarts(compose_project, ansible, tmp_path, sig):
     p = compose_project("run_stack.yml")

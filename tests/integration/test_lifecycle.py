@@ -207,6 +207,7 @@ def step_kinds(r: dict) -> list[tuple]:
 # ---- the tests ------------------------------------------------------------------------------------
 
 
+@pytest.mark.podman
 def test_successful_run_gives_hooks_their_env_order_and_output(compose_project, ansible_playbook, tmp_path):
     p = compose_project(STACK)
     before = by_service(p, snapshot_started(p))
@@ -266,6 +267,7 @@ def test_successful_run_gives_hooks_their_env_order_and_output(compose_project, 
     assert not lease_exists(p.name) and project_workers(p.name) == []
 
 
+@pytest.mark.podman
 def test_failing_pre_hook_stops_nothing_and_runs_error_and_finally(compose_project, ansible_playbook, tmp_path):
     p = compose_project(STACK)
     fail_hook(p, "pre", "db")  # the second pre hook (app's runs first) exits 1; on-error is abort (the default)
@@ -469,6 +471,7 @@ def test_stop_scope_leaves_the_rest_of_the_stack_untouched(compose_project, ansi
     assert not lease_exists(p.name)
 
 
+@pytest.mark.podman
 def test_pause_mode_freezes_instead_of_stopping(compose_project, ansible_playbook, tmp_path):
     grace = 10  # both services ignore SIGTERM: a stop would cost this per level
     p = compose_project(PAUSE_STACK)
@@ -645,6 +648,7 @@ def test_keep_stopped_leaves_the_stop_set_down_and_releases_the_stack(compose_pr
     ]
 
 
+@pytest.mark.podman
 def test_worker_exit_75_is_skipped_and_does_not_fail(compose_project, ansible_playbook, tmp_path):
     p = compose_project(STACK)
     before = by_service(p, snapshot_started(p))

@@ -105,6 +105,7 @@ def kill_mid_worker(project: ComposeProject, ansible, tmp_path, run_id: str) -> 
     return held
 
 
+@pytest.mark.podman
 def test_sigkilled_transaction_is_restored_exactly_by_the_recover_playbook(
     compose_project, ansible, ansible_playbook, tmp_path
 ):
@@ -159,6 +160,7 @@ def test_sigkilled_transaction_is_restored_by_the_next_run_of_another_job(
     assert project_workers(p.name) == [] and lease(p.name) is None
 
 
+@pytest.mark.podman
 def test_sigkilled_async_transaction_is_restored_by_the_role_safety_net(compose_project, ansible, tmp_path):
     p = compose_project(STACK)
     before = snapshot(p)

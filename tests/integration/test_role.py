@@ -70,6 +70,7 @@ def report(result):
     return role_task(result, STATS).result["ansible_stats"]["data"]["bosun_run"]["localhost"]
 
 
+@pytest.mark.podman
 def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run_job):
     project = stack()
     before = snapshot_started(project)
@@ -106,6 +107,7 @@ def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run
     assert "CUSTOM STATS" in result.stdout and '"outcome": "success"' in result.stdout
 
 
+@pytest.mark.podman
 def test_worker_failure_fails_the_play_and_restarts_the_stack(stack, run_job):
     project = stack()
     before = snapshot_started(project)
@@ -195,6 +197,7 @@ def lifecycle_stack(**labels):
     return spec
 
 
+@pytest.mark.podman
 def test_hooks_and_after_phase_run_in_order_and_the_plan_and_report_show_them(stack, run_job):
     project = stack(
         lifecycle_stack(

@@ -468,3 +468,30 @@ def test_the_workers_log_is_read_and_it_is_removed_after_the_restart(engine: Fak
     logs = calls.index(("container_logs", "bosun-worker-backup-01234567"))
     removed = calls.index(("remove_container", "bosun-worker-backup-01234567"))
     assert last_start < logs < removed
+
+
+@pytest.mark.parametrize(
+    "unit, refused",
+    [("db.service", True), ("podman-compose@shop.service", False), ("podman-compose@elsewhere.service", True)],
+)
+def test_a_container_run_by_a_systemd_unit_is_refused_and_nothing_stops(
+    engine: FakeEngine, tmp_path: t.Any, unit: str, refused: bool
+) -> None:
+    engine.get("shop-db-1").labels["PODMAN_SYSTEMD_UNIT"] = unit
+    result = run(engine, tmp_path)
+    if refused:
+        assert result.outcome == "preflight_failed" and not result.ok
+        assert f"container 'shop-db-1' is run by the systemd unit {unit!r}" in result.message
+        assert "removes it" in result.message
+        assert not [c for c in engine.calls if c.method == "stop_container"]
+        assert sorted(engine.running(PROJECT)) == SHOP_RUNNING
+    else:  # podman-compose's own label on every container: its template unit neither removes nor restarts
+        assert result.outcome == "success", result.message
+
+
+def test_a_systemd_unit_outside_the_stop_scope_does_not_refuse_the_job(engine: FakeEngine, tmp_path: t.Any) -> None:
+    engine.get("shop-cache-1").labels["PODMAN_SYSTEMD_UNIT"] = "cache.service"  # cache mounts nothing
+    label(engine, "shop-web-1", stop_scope="writers")
+    result = run(engine, tmp_path)
+    assert result.outcome == "success", result.message
+    assert "shop-cache-1" in engine.running(PROJECT)

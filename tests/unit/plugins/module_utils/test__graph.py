@@ -372,3 +372,77 @@ def test_running_stop_levels_unknown_service() -> None:
     with pytest.raises(GraphError) as err:
         running_stop_levels(build_graph([ctr("db")]), ["nope"])
     assert err.value.message == "unknown service(s) 'nope' in stack 'p'; allowed: db"
+
+
+# ---- podman-compose stacks: no depends_on label, the compose files instead ----------------------------------
+
+# The labels podman-compose 1.6.0 (and 1.0.3, less PODMAN_SYSTEMD_UNIT) put on `web` of a real stack, measured.
+PODMAN_COMPOSE_LABELS = {
+    "com.docker.compose.container-number": "1",
+    "com.docker.compose.project": "pcm",
+    "com.docker.compose.project.config_files": "compose.yml",
+    "com.docker.compose.project.working_dir": "/srv/pcm",
+    "io.podman.compose.project": "pcm",
+    "PODMAN_SYSTEMD_UNIT": "podman-compose@pcm.service",
+}
+PODMAN_COMPOSE_FILE = """\
+services:
+  db: {image: busybox}
+  app:
+    image: busybox
+    depends_on: [db]
+  web:
+    image: busybox
+    depends_on:
+      app: {condition: service_started, restart: true}
+"""
+
+
+def pc(service: str, workdir: str, files: str = "compose.yml") -> ContainerRecord:
+    labels = dict(PODMAN_COMPOSE_LABELS, **{"com.docker.compose.service": service})
+    labels.update({"com.docker.compose.project.working_dir": workdir, "com.docker.compose.project.config_files": files})
+    return ContainerRecord(id=f"id-{service}", name=f"pcm_{service}_1", state="running", labels=labels)
+
+
+def test_podman_compose_stack_is_ordered_from_its_compose_file(tmp_path: t.Any) -> None:
+    (tmp_path / "compose.yml").write_text(PODMAN_COMPOSE_FILE, encoding="utf-8")
+    graph = build_graph([pc(s, str(tmp_path)) for s in ("web", "db", "app")])
+    assert graph.notes == ()
+    assert graph.dependencies["web"] == (Dependency("app", "service_started", True),)
+    assert graph.dependencies["app"] == (Dependency("db"),)
+    assert start_levels(graph) == [["db"], ["app"], ["web"]]
+
+
+def test_later_compose_files_add_dependencies(tmp_path: t.Any) -> None:
+    (tmp_path / "compose.yml").write_text(PODMAN_COMPOSE_FILE, encoding="utf-8")
+    (tmp_path / "override.yml").write_text(
+        "services:\n  db:\n    depends_on: {}\n  app:\n    depends_on:\n      web2: {}\n"
+    )
+    graph = build_graph([pc(s, str(tmp_path), "compose.yml,override.yml") for s in ("web", "db", "app")])
+    assert [d.service for d in graph.dependencies["app"]] == ["db"]
+    assert graph.missing == (MissingDependency("app", "web2"),)
+
+
+def test_unreadable_compose_files_give_one_level_and_say_why(tmp_path: t.Any) -> None:
+    graph = build_graph([pc(s, str(tmp_path / "gone")) for s in ("web", "db", "app")])
+    assert start_levels(graph) == [["app", "db", "web"]]
+    (note,) = graph.notes
+    assert "stack 'pcm' is stopped and started in one level" in note
+    assert str(tmp_path / "gone" / "compose.yml") in note and "No such file" in note
+
+
+def test_a_bad_depends_on_in_the_file_gives_one_level_and_names_it(tmp_path: t.Any) -> None:
+    (tmp_path / "compose.yml").write_text("services:\n  app:\n    depends_on:\n      db: {condition: soon}\n")
+    graph = build_graph([pc(s, str(tmp_path)) for s in ("db", "app")])
+    assert start_levels(graph) == [["app", "db"]]
+    assert "condition 'soon'" in graph.notes[0]
+
+
+def test_compose_v2_labels_win_and_no_file_is_read() -> None:
+    def never(paths: t.Sequence[str]) -> list[t.Any]:
+        raise AssertionError(f"read {paths}")
+
+    app = dataclasses.replace(pc("app", "/nowhere"), labels={**pc("app", "/nowhere").labels, L: "db"})
+    db = dataclasses.replace(pc("db", "/nowhere"), labels={**pc("db", "/nowhere").labels, L: ""})
+    graph = build_graph([app, db], read=never)
+    assert graph.notes == () and start_levels(graph) == [["db"], ["app"]]
