@@ -633,7 +633,9 @@ def plan_job(
     # One inspect per up container: its own stop timeout and its restart policy (set aside while it is down).
     settings = {c.id: api.container_settings(c.id) for c in running}
     stop_timeouts = {} if job.stop_timeout is not None else {cid: s.stop_timeout for cid, s in settings.items()}
-    policies = {cid: s.restart_policy for cid, s in settings.items() if not s.auto_remove}
+    # Podman has no daemon whose restart stops containers, and cannot update a restart policy: nothing to hold there.
+    host_proof = api.engine().can_update_restart_policy
+    policies = {cid: s.restart_policy for cid, s in settings.items() if host_proof and not s.auto_remove}
     try:
         plan = build_plan(
             job,

@@ -19,7 +19,12 @@ import threading
 import types
 import typing as t
 
-from ansible_collections.bosun.compose.plugins.module_utils._docker_api import ConnectionOptions, DockerApi, Labels
+from ansible_collections.bosun.compose.plugins.module_utils._docker_api import (
+    ConnectionOptions,
+    DockerApi,
+    EngineInfo,
+    Labels,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._errors import ConflictError, NotFoundError
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
     COMPOSE_DEPENDS_ON,
@@ -319,6 +324,7 @@ class FakeEngine(DockerApi):
         self.hook_scripts: dict[str, HookScript] = {}
         self.execs: list[FakeExec] = []
         self._rules: list[_Rule] = []
+        self.engine_kind: t.Literal["docker", "podman"] = "docker"
         self._lock = threading.RLock()
         self._serial = 0
         # Every event subscription made (events()), open or closed.
@@ -561,6 +567,11 @@ class FakeEngine(DockerApi):
         """The restart policy name a container has now (tests' view)."""
         c = self._need(name, "read the restart policy")
         return str((c.host_config.get("RestartPolicy") or {}).get("Name") or "no")
+
+    def engine(self) -> EngineInfo:
+        """Docker, unless a test sets ``engine_kind`` to "podman"."""
+        self._leave(self._enter("engine", "engine"))
+        return EngineInfo(self.engine_kind, "20.10.24", "1.41")
 
     def ping(self) -> bool:
         try:

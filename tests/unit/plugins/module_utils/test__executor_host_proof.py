@@ -279,3 +279,12 @@ def test_a_policy_that_cannot_be_given_back_keeps_the_lease_and_the_recovery_giv
     )
     assert rec.action == "recovered" and rec.released, rec.message
     assert policies(engine) == original()
+
+
+def test_on_podman_no_restart_policy_is_touched(engine, tmp_path):
+    engine.engine_kind = "podman"  # no daemon whose restart stops containers, and no policy update (HTTP 404)
+    result = run(engine, tmp_path)
+    assert result.outcome == "success", result.message
+    assert updates(engine) == [] and policies(engine) == original()
+    assert result.plan is not None and result.plan.stop_step.restart_policies == {}
+    assert "restart policy always" not in result.plan.stop_step.description
