@@ -86,7 +86,11 @@ from ansible_collections.bosun.compose.plugins.module_utils._stack_control impor
 )
 from ansible_collections.bosun.compose.plugins.module_utils._state import write_record
 from ansible_collections.bosun.compose.plugins.module_utils._watch import StackWatch
-from ansible_collections.bosun.compose.plugins.module_utils._worker_runner import WorkerResult, WorkerRunner
+from ansible_collections.bosun.compose.plugins.module_utils._worker_runner import (
+    WorkerResult,
+    WorkerRunner,
+    stop_workers,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._worker_spec import KeepPolicy, PullPolicy, WorkerSpec
 
 if t.TYPE_CHECKING:
@@ -467,7 +471,12 @@ class Executor:
             elif down_from is None:
                 start = StartResult()  # nothing was to stop, or the stop never began (a pre hook failed, a cancel)
             else:
-                restart_outcome, failed_start, start, fenced = self._restart(plan, lease, control, may_be_down, result)
+                # A worker whose run raised (the Engine went away) may still be there: stopped and removed before the
+                # restart, also once the Engine is back (the stack never runs beside it).
+                lost = ran_worker and result.worker is None
+                restart_outcome, failed_start, start, fenced = self._restart(
+                    plan, lease, control, may_be_down, result, lambda: self._stop_lost_worker(plan, lost)
+                )
                 if restart_outcome is not None:
                     # What the stack is left in is what to act on first; the job's own end follows in the message.
                     outcome = restart_outcome
@@ -709,12 +718,24 @@ class Executor:
         result.warnings.extend(f"{f}; the lease is kept so that a recovery gives it back" for f in failed)
         return bool(failed)
 
+    def _stop_lost_worker(self, plan: Plan, lost: bool) -> None:
+        """Stop and remove the run's worker when its run raised (it may outlive a lost Engine connection)."""
+        if lost:
+            stop_workers(self.api, run_id=plan.run_id, grace=plan.worker.stop_grace)
+
     def _start(
-        self, plan: Plan, lease: Lease, control: StackControl, stopped: t.Sequence[ContainerRecord]
+        self,
+        plan: Plan,
+        lease: Lease,
+        control: StackControl,
+        stopped: t.Sequence[ContainerRecord],
+        first: t.Callable[[], None],
     ) -> StartResult:
-        """control.start() of the stop-set; an Engine that went away (a daemon restart) is waited for, then retried."""
+        """control.start() of the stop-set after ``first`` (the removal of a lost worker); an Engine that went away
+        (a daemon restart) is waited for, then both are tried again."""
         recreator = self.recreator(ComposeProject.from_dict(plan.stack, lease.compose))
         try:
+            first()
             return control.start(stopped, plan.start_budget, recreator)
         except DockerUnavailableError:
             give_up = self.clock() + ENGINE_RETURN_WAIT
@@ -722,6 +743,7 @@ class Executor:
                 if self.clock() >= give_up:
                     raise
                 self.sleep(1.0)
+            first()
             return control.start(stopped, plan.start_budget, recreator)
 
     def _restart(
@@ -731,6 +753,7 @@ class Executor:
         control: StackControl,
         stopped: t.Sequence[ContainerRecord],
         result: RunResult,
+        first: t.Callable[[], None],
     ) -> tuple[Outcome | None, str, StartResult | None, bool]:
         """Start (or unpause) exactly what was stopped: the outcome and message when it went wrong, the start
         result (None when the start itself raised) and whether the run was fenced.
@@ -756,7 +779,7 @@ class Executor:
                 True,
             )
         try:
-            start = self._start(plan, lease, control, stopped)
+            start = self._start(plan, lease, control, stopped, first)
         except BaseException as exc:  # the lease stays: recovery retries from the daemon-side record
             self._step(result, "start_containers", "failed", at, t0, [], error_text(exc))
             return (

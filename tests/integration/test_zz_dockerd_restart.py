@@ -52,6 +52,15 @@ def dockerd_pid() -> int | None:
         return None
 
 
+def running(pid: int) -> bool:
+    """Whether ``pid`` still runs: a killed dockerd this test started stays a zombie until the test process reaps it."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def restart_dockerd(sig: int = signal.SIGTERM) -> float:
     """Stop the running dockerd (by the pid in its pid file) with ``sig``, then start it as scripts/bootstrap.sh
     does; the time it answered again."""
@@ -59,7 +68,7 @@ def restart_dockerd(sig: int = signal.SIGTERM) -> float:
     assert pid is not None, f"no dockerd pid in {PIDFILE}"
     try:
         os.kill(pid, sig)
-        wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 90, "dockerd to exit")
+        wait_for(lambda: not running(pid), 90, "dockerd to exit")
     finally:
         if not docker_answers():
             if dockerd_pid() is None and os.path.exists(PIDFILE):

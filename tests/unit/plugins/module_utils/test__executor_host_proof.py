@@ -288,3 +288,17 @@ def test_on_podman_no_restart_policy_is_touched(engine, tmp_path):
     assert updates(engine) == [] and policies(engine) == original()
     assert result.plan is not None and result.plan.stop_step.restart_policies == {}
     assert "restart policy always" not in result.plan.stop_step.description
+
+
+def test_a_worker_left_by_a_lost_engine_is_stopped_and_removed_before_the_restart(engine, tmp_path):
+    gone = DockerUnavailableError("cannot wait for the worker: connection reset")
+    engine.fail_on("wait_container", WORKER, gone, times=1)
+    engine.fail_on("remove_container", WORKER, gone, times=1)  # the runner's own clean-up meets the same outage
+    engine.fail_on("stop_container", WORKER, gone, times=1)
+    result = run(engine, tmp_path)
+    assert result.outcome == "worker_failed", result.message
+    assert engine.workers() == [] and engine.running(PROJECT) == SHOP_RUNNING
+    calls = [(c.method, c.target) for c in engine.calls]
+    first_start = next(i for i, (m, n) in enumerate(calls) if m == "start_container" and n.startswith("shop-"))
+    last_removal = max(i for i, (m, n) in enumerate(calls) if m == "remove_container" and n == WORKER)
+    assert last_removal < first_start  # the stack never ran beside the worker
