@@ -60,6 +60,8 @@ PY
 if ! docker info >/dev/null 2>&1; then
   step "starting dockerd"
   if ! pgrep -x dockerd >/dev/null; then rm -f /var/run/docker.pid; fi  # stale after a kill -9
+  # and its containerd's: a new dockerd would wait for that pid, then fail ("timeout waiting for containerd")
+  if ! pgrep -x containerd >/dev/null; then rm -f /var/run/docker/containerd/containerd.pid; fi
   nohup dockerd >/var/log/dockerd.log 2>&1 &
   for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { tail -50 /var/log/dockerd.log; exit 1; }

@@ -734,17 +734,26 @@ class Executor:
         """control.start() of the stop-set after ``first`` (the removal of a lost worker); an Engine that went away
         (a daemon restart) is waited for, then both are tried again."""
         recreator = self.recreator(ComposeProject.from_dict(plan.stack, lease.compose))
-        try:
-            first()
-            return control.start(stopped, plan.start_budget, recreator)
-        except DockerUnavailableError:
-            give_up = self.clock() + ENGINE_RETURN_WAIT
+        give_up: float | None = None
+        while True:
+            try:
+                first()
+                start = control.start(stopped, plan.start_budget, recreator)
+                if not any(f.unavailable for f in start.failed):
+                    return start
+            except DockerUnavailableError:
+                if give_up is not None and self.clock() >= give_up:
+                    raise
+                start = None
+            give_up = self.clock() + ENGINE_RETURN_WAIT if give_up is None else give_up
+            # A daemon that restarts may answer once more while it shuts down: wait until it answers, then retry.
+            self.sleep(1.0)
             while not self.api.ping():
                 if self.clock() >= give_up:
-                    raise
+                    break
                 self.sleep(1.0)
-            first()
-            return control.start(stopped, plan.start_budget, recreator)
+            if self.clock() >= give_up and start is not None:
+                return start
 
     def _restart(
         self,

@@ -24,6 +24,7 @@ import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import RecreateResult
 from ansible_collections.bosun.compose.plugins.module_utils._errors import (
+    DockerUnavailableError,
     NotFoundError,
     StackControlError,
     error_text,
@@ -78,6 +79,8 @@ class Failure:
     error: str
     # The container no longer exists; retrying cannot help.
     gone: bool = False
+    # The Engine did not answer (a daemon restart): retrying once it answers again may help.
+    unavailable: bool = False
 
     def to_dict(self) -> dict[str, t.Any]:
         return {"container": self.container.brief(), "error": self.error, "gone": self.gone}
@@ -558,6 +561,7 @@ class StackControl:
                         f"cannot start container {c.name!r} ({c.id[:12]}) of stack {self.project!r}: "
                         f"{error_text(outcome)}",
                         gone,
+                        unavailable=isinstance(outcome, DockerUnavailableError),
                     )
                 )
             else:

@@ -52,6 +52,19 @@ def dockerd_pid() -> int | None:
         return None
 
 
+CONTAINERD_PIDFILE = "/var/run/docker/containerd/containerd.pid"
+
+
+def containerd_pid() -> int | None:
+    """The pid of the containerd that dockerd started, while it runs."""
+    try:
+        with open(CONTAINERD_PIDFILE, encoding="ascii") as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if running(pid) else None
+
+
 def running(pid: int) -> bool:
     """Whether ``pid`` still runs: a killed dockerd this test started stays a zombie until the test process reaps it."""
     try:
@@ -66,13 +79,22 @@ def restart_dockerd(sig: int = signal.SIGTERM) -> float:
     does; the time it answered again."""
     pid = dockerd_pid()
     assert pid is not None, f"no dockerd pid in {PIDFILE}"
+    containerd = containerd_pid()
     try:
         os.kill(pid, sig)
+        if sig == signal.SIGKILL and containerd is not None:  # a crash takes dockerd's containerd with it
+            os.kill(containerd, signal.SIGKILL)
         wait_for(lambda: not running(pid), 90, "dockerd to exit")
+        # A new dockerd waits for a containerd that is still exiting, then gives up ("timeout waiting for
+        # containerd to start"): start it only once the old one is gone.
+        if containerd is not None:
+            wait_for(lambda: not running(containerd), 60, "dockerd's containerd to exit")
     finally:
         if not docker_answers():
             if dockerd_pid() is None and os.path.exists(PIDFILE):
                 os.unlink(PIDFILE)  # stale after a kill, as bootstrap.sh handles it
+            if containerd_pid() is None and os.path.exists(CONTAINERD_PIDFILE):
+                os.unlink(CONTAINERD_PIDFILE)
             with open(LOG, "ab") as log:
                 subprocess.Popen(
                     ["nohup", "dockerd"],

@@ -302,3 +302,13 @@ def test_a_worker_left_by_a_lost_engine_is_stopped_and_removed_before_the_restar
     first_start = next(i for i, (m, n) in enumerate(calls) if m == "start_container" and n.startswith("shop-"))
     last_removal = max(i for i, (m, n) in enumerate(calls) if m == "remove_container" and n == WORKER)
     assert last_removal < first_start  # the stack never ran beside the worker
+
+
+def test_starts_refused_by_a_daemon_shutting_down_are_tried_again_once_it_answers(engine, tmp_path):
+    # A daemon that restarts still lists containers, then refuses the starts (its socket is gone).
+    engine.fail_on("start_container", "shop-db-1", DockerUnavailableError("connection aborted"), times=1)
+    engine.fail_on("ping", None, DockerUnavailableError("no socket"), times=2)
+    result = run(engine, tmp_path)
+    assert result.outcome == "success", result.message
+    assert engine.running(PROJECT) == SHOP_RUNNING and engine.find(LEASE) is None
+    assert engine.names("start_container", "shop-db-1") == ["shop-db-1", "shop-db-1"]
