@@ -4,6 +4,7 @@ its lease and its container events. Plain functions (no fixtures), imported as `
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 
@@ -157,3 +158,28 @@ def role_task(result, name: str):
     found = [r for r in result.results if r.task == name or r.task.endswith(f" : {name}")]
     assert len(found) == 1, (name, [(r.task, r.status) for r in result.results], str(result))
     return found[0]
+
+
+def module_pid(run_id: str) -> int | None:
+    """The pid of the job_run module process of this run (found by the BOSUN_TEST_RUN it inherited).
+
+    The ``/bin/sh -c`` that starts it and, under async, AnsiballZ_async_wrapper.py match too: the module is the
+    Python process that is not the async wrapper."""
+    out = subprocess.run(["pgrep", "-f", "AnsiballZ_job_run.py"], capture_output=True, text=True, check=False).stdout
+    for pid in out.split():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+            argv0 = cmdline.split(b"\0")[0]
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        # Under async, AnsiballZ_async_wrapper.py names the module in its argv too: that is the watcher, not the module.
+        if (
+            b"python" in os.path.basename(argv0)
+            and b"async_wrapper" not in cmdline
+            and f"BOSUN_TEST_RUN={run_id}".encode() in environ
+        ):
+            return int(pid)
+    return None

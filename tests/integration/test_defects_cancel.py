@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from harness import VENV_BIN, TaskResult, event_log
-from stackcheck import event_action, lease_exists, stack_with_lease_cleanup, states, wait_for
+from stackcheck import event_action, lease_exists, module_pid, stack_with_lease_cleanup, states, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -22,22 +22,6 @@ pytestmark = pytest.mark.docker
 @pytest.fixture
 def stack(compose_project):
     yield from stack_with_lease_cleanup(compose_project, "slow_stop.yml")
-
-
-def module_pid(run_id: str) -> int | None:
-    """The pid of the job_run module process of this run (the Python process that has BOSUN_TEST_RUN=run_id)."""
-    out = subprocess.run(["pgrep", "-f", "AnsiballZ_job_run.py"], capture_output=True, text=True, check=False).stdout
-    for pid in out.split():
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv0 = f.read().split(b"\0")[0]
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                environ = f.read()
-        except OSError:
-            continue
-        if b"python" in os.path.basename(argv0) and f"BOSUN_TEST_RUN={run_id}".encode() in environ:
-            return int(pid)
-    return None
 
 
 class Run:

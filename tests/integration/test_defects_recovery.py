@@ -15,7 +15,8 @@ import pytest
 
 from harness import TEST_IMAGE
 from stackcheck import lease, running_workers, snapshot, states, wait_for
-from test_reliability_crash import module_pid, start
+from stackcheck import module_pid
+from test_reliability_crash import start
 
 pytestmark = pytest.mark.docker
 

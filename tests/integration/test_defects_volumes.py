@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from harness import COMPOSE_PROJECT_LABEL, TEST_IMAGE, VENV_BIN, ComposeProject, TaskResult, project_workers, run
-from stackcheck import lease, running_workers, snapshot, wait_for
+from stackcheck import lease, module_pid, running_workers, snapshot, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -110,22 +110,6 @@ def job_run_task(project: ComposeProject, run_id: str, state_dir: str, **job: ob
 
 def results(d) -> list[TaskResult]:
     return [TaskResult(**json.loads(line)) for line in (d / "results.jsonl").read_text().splitlines()]
-
-
-def module_pid(run_id: str) -> int | None:
-    """The pid of the job_run module process of this run (found by the BOSUN_TEST_RUN it inherited)."""
-    out = subprocess.run(["pgrep", "-f", "AnsiballZ_job_run.py"], capture_output=True, text=True, check=False).stdout
-    for pid in out.split():
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv0 = f.read().split(b"\0")[0]
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                environ = f.read()
-        except OSError:
-            continue
-        if b"python" in os.path.basename(argv0) and f"BOSUN_TEST_RUN={run_id}".encode() in environ:
-            return int(pid)
-    return None
 
 
 def worker_anonymous_volumes(project: ComposeProject) -> list[str]:

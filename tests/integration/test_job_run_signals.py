@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from harness import VENV_BIN, TaskResult, run
+from stackcheck import module_pid
 
 pytestmark = pytest.mark.docker
 
@@ -24,23 +25,6 @@ def wait_for(predicate, timeout: float, what: str):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def module_pid(run_id: str) -> int | None:
-    """The pid of the job_run module process of this run (AnsiballZ runs the module in-process)."""
-    out = subprocess.run(["pgrep", "-f", "AnsiballZ_job_run.py"], capture_output=True, text=True, check=False).stdout
-    for pid in out.split():
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv0 = f.read().split(b"\0")[0]
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                environ = f.read()
-        except OSError:
-            continue
-        # The /bin/sh -c wrapper matches too; the module runs in the Python process.
-        if b"python" in os.path.basename(argv0) and f"BOSUN_TEST_RUN={run_id}".encode() in environ:
-            return int(pid)
-    return None
 
 
 @pytest.mark.podman

@@ -23,6 +23,7 @@ import yaml
 
 from harness import TEST_IMAGE, VENV_BIN, TaskResult, event_log, project_workers, run
 from stackcheck import (
+    module_pid,
     event_action,
     lease,
     lease_exists,
@@ -131,27 +132,6 @@ def job_run(ansible_playbook, project, tmp_path, *, check: bool = False, ignore_
         task["ignore_errors"] = True
     result = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}], check=check)
     return result, result.task("run")
-
-
-def module_pid(run_id: str) -> int | None:
-    """The pid of the job_run module process of this run (the Python process that has BOSUN_TEST_RUN=run_id)."""
-    out = subprocess.run(["pgrep", "-f", "AnsiballZ_job_run.py"], capture_output=True, text=True, check=False).stdout
-    for pid in out.split():
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read()
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                environ = f.read()
-        except OSError:
-            continue
-        argv0 = cmdline.split(b"\0")[0]
-        if (
-            b"python" in os.path.basename(argv0)
-            and b"async_wrapper" not in cmdline
-            and f"BOSUN_TEST_RUN={run_id}".encode() in environ
-        ):
-            return int(pid)
-    return None
 
 
 class Background:

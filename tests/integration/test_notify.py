@@ -33,7 +33,8 @@ from stackcheck import (
     volume_file,
     wait_for,
 )
-from test_reliability_crash import module_pid, start
+from stackcheck import module_pid
+from test_reliability_crash import start
 
 pytestmark = pytest.mark.docker
 

@@ -19,33 +19,11 @@ import pytest
 import yaml
 
 from harness import TEST_IMAGE, VENV_BIN, ComposeProject, project_workers
-from stackcheck import lease, running_workers, snapshot, states, wait_for
+from stackcheck import lease, module_pid, running_workers, snapshot, states, wait_for
 
 pytestmark = pytest.mark.docker
 
 STACK = "rel_stack.yml"
-
-
-def module_pid(run_id: str) -> int | None:
-    """The pid of the job_run module process of this run (found by the BOSUN_TEST_RUN it inherited)."""
-    out = subprocess.run(["pgrep", "-f", "AnsiballZ_job_run.py"], capture_output=True, text=True, check=False).stdout
-    for pid in out.split():
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read()
-            argv0 = cmdline.split(b"\0")[0]
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                environ = f.read()
-        except OSError:
-            continue
-        # Under async, AnsiballZ_async_wrapper.py names the module in its argv too: that is the watcher, not the module.
-        if (
-            b"python" in os.path.basename(argv0)
-            and b"async_wrapper" not in cmdline
-            and f"BOSUN_TEST_RUN={run_id}".encode() in environ
-        ):
-            return int(pid)
-    return None
 
 
 def start(ansible, plays, run_id: str, extra_vars: dict | None = None) -> tuple[subprocess.Popen, object]:

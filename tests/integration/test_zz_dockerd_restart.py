@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from harness import FIXTURES, TEST_IMAGE, VENV_BIN, ComposeProject, project_workers, run
-from stackcheck import release_worker, snapshot, wait_for
+from stackcheck import module_pid, release_worker, snapshot, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -107,18 +107,6 @@ def restart_dockerd(sig: int = signal.SIGTERM) -> float:
     return time.monotonic()
 
 
-def module_pid(run_id: str) -> int | None:
-    out = subprocess.run(["pgrep", "-f", "AnsiballZ_job_run.py"], capture_output=True, text=True, check=False).stdout
-    for pid in out.split():
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if f"BOSUN_TEST_RUN={run_id}".encode() in f.read():
-                    return int(pid)
-        except OSError:
-            continue
-    return None
-
-
 def policies(project: ComposeProject) -> dict[str, str]:
     docs = json.loads(run(["docker", "inspect", *project.container_ids()]).stdout)
     return {c["Name"].lstrip("/"): c["HostConfig"]["RestartPolicy"]["Name"] or "no" for c in docs}
@@ -171,7 +159,7 @@ def test_a_daemon_restart_mid_worker_brings_the_stack_back_and_the_living_run_co
 ):
     p = stack(compose_project)
     before, policies_before = snapshot(p), policies(p)
-    run_id = f"dockerdr{os.getpid():08d}abcdef"
+    run_id = f"{os.urandom(4).hex()}dockerdrestart{os.getpid():08d}"
     proc, d = start_job(ansible, p, run_id, str(tmp_path / "state"))
     try:
         wait_for(lambda: worker_runs(run_id, proc), 120, "the worker to run")
@@ -199,7 +187,7 @@ def test_a_host_crash_mid_worker_the_daemon_brings_the_stack_back_by_itself_and_
 ):
     p = stack(compose_project)
     before, policies_before = snapshot(p), policies(p)
-    run_id = f"hostcr{mode[:2]}{os.getpid():08d}abcdef"
+    run_id = f"{os.urandom(4).hex()}hostcrash{mode}{os.getpid():08d}"
     job = {"job": {"stop_mode": mode}} if mode == "pause" else {}
     proc, _d = start_job(ansible, p, run_id, str(tmp_path / "state"), **job)
     try:
