@@ -9,7 +9,8 @@ stack. Compose can create them again from the project's files, which its contain
 --detach --no-deps --no-recreate --no-build --pull never <service>...`` creates and starts exactly the deleted
 services, never any other, and never replaces a container that exists. It runs only when the Engine is local (the
 files are on this host), the files are readable and ``docker compose config`` resolves; otherwise the caller
-reports the exact command that brings them back.
+reports the exact command that brings them back. Commands run through a CommandRunner that the Ansible edge
+gives (``AnsibleModule.run_command``, see _module.command_runner()); without one, only the command is reported.
 
 PRIVATE: this is a private part of the collection; its API may change in any release.
 """
@@ -20,7 +21,6 @@ import dataclasses
 import os
 import shlex
 import shutil
-import subprocess
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
@@ -30,8 +30,17 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
 )
 
 COMPOSE_ENV_FILES = "com.docker.compose.project.environment_file"
-# Seconds `docker compose config` may take.
+# Seconds `docker compose config` (and the version probe) may take.
 CONFIG_TIMEOUT = 60
+
+
+class CommandRunner(t.Protocol):
+    """Runs a command on the host: argv, environment additions, working directory, timeout -> (rc, stdout, stderr)."""
+
+    def __call__(
+        self, argv: t.Sequence[str], env: t.Mapping[str, str], cwd: str | None, seconds: float
+    ) -> tuple[int, str, str]:
+        """The exit code and output of ``argv``."""
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -105,18 +114,11 @@ class RecreateResult:
     error: str = ""
 
 
-def compose_command() -> list[str] | None:
+def compose_command(run: CommandRunner) -> list[str] | None:
     """``docker compose`` (the CLI plugin) when it answers, else ``docker-compose``, else None."""
     docker = shutil.which("docker")
-    if docker is not None:
-        try:
-            probe = subprocess.run(
-                [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
-            )
-            if probe.returncode == 0:
-                return [docker, "compose"]
-        except (OSError, subprocess.SubprocessError):
-            pass
+    if docker is not None and run([docker, "compose", "version"], {}, None, CONFIG_TIMEOUT)[0] == 0:
+        return [docker, "compose"]
     standalone = shutil.which("docker-compose")
     return [standalone] if standalone else None
 
@@ -124,9 +126,12 @@ def compose_command() -> list[str] | None:
 class ComposeCli:
     """Runs the Compose CLI against one Engine (``docker_host``) for one project."""
 
-    def __init__(self, project: ComposeProject, docker_host: str, *, automatic: bool = True) -> None:
+    def __init__(
+        self, project: ComposeProject, docker_host: str, run: CommandRunner | None, *, automatic: bool = True
+    ) -> None:
         self.project = project
         self.docker_host = docker_host
+        self.run = run
         # False when Compose may not be run from here (a remote Engine: the files are on another host).
         self.automatic = automatic
 
@@ -139,29 +144,26 @@ class ComposeCli:
         manual = self.manual_command(services)
         if not self.automatic:
             return RecreateResult(False, manual, "the Engine is not local, so its Compose files are not on this host")
+        if self.run is None:
+            return RecreateResult(False, manual, "this caller runs no commands on the host")
         unreadable = self.project.unreadable()
         if unreadable:
             return RecreateResult(False, manual, f"the project's files cannot be read here: {', '.join(unreadable)}")
-        compose = compose_command()
+        if self.project.working_dir and not os.path.isdir(self.project.working_dir):
+            return RecreateResult(False, manual, f"the project's directory {self.project.working_dir!r} is gone")
+        compose = compose_command(self.run)
         if compose is None:
             return RecreateResult(False, manual, "neither `docker compose` nor `docker-compose` is installed here")
-        env = {**os.environ, "DOCKER_HOST": self.docker_host}
+        env = {"DOCKER_HOST": self.docker_host}
         cwd = self.project.working_dir or None
         config = [*compose, *self.project.arguments(), "config", "--quiet"]
         command = self.project.up_command(services, compose)
-        try:
-            checked = subprocess.run(
-                config, capture_output=True, text=True, timeout=CONFIG_TIMEOUT, env=env, cwd=cwd, check=False
-            )
-            if checked.returncode != 0:
-                return RecreateResult(False, manual, f"`docker compose config` failed: {_last_line(checked.stderr)}")
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=max(timeout, 10), env=env, cwd=cwd, check=False
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            return RecreateResult(False, manual, f"Compose could not run: {exc}")
-        if done.returncode != 0:
-            return RecreateResult(False, shlex.join(command), f"Compose failed: {_last_line(done.stderr)}")
+        rc, _out, err = self.run(config, env, cwd, CONFIG_TIMEOUT)
+        if rc != 0:
+            return RecreateResult(False, manual, f"`docker compose config` failed: {_last_line(err)}")
+        rc, _out, err = self.run(command, env, cwd, max(timeout, 10))
+        if rc != 0:
+            return RecreateResult(False, shlex.join(command), f"Compose failed: {_last_line(err)}")
         return RecreateResult(True, shlex.join(command))
 
 

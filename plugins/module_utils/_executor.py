@@ -255,8 +255,9 @@ class Executor:
         self.wall = wall
         self.clock = clock
         self.sleep = sleep
-        # What creates deleted stop-set containers again: Compose on this host, when the Engine is local.
-        self.recreator = recreator or (lambda p: ComposeCli(p, api.options.docker_host, automatic=api.is_local))
+        # What creates deleted stop-set containers again (the module gives Compose on this host, _module.py);
+        # without it a deleted container's failure names the command that brings it back.
+        self.recreator = recreator or (lambda p: ComposeCli(p, api.options.docker_host, None))
 
     def run(self, job: Job, options: RunOptions | None = None, cancel: Cancellation | None = None) -> RunResult:
         o = options or RunOptions()

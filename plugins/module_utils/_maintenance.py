@@ -17,6 +17,7 @@ import threading
 import time
 import typing as t
 
+from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import ComposeProject
 from ansible_collections.bosun.compose.plugins.module_utils._errors import error_text
 from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     Lease,
@@ -33,7 +34,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._recovery import (
     restart_and_release,
     run_pending_hooks,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl, StartResult
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import Recreator, StackControl, StartResult
 
 
 def _diff(containers: t.Sequence[ContainerRecord], before: str, after: str) -> dict[str, t.Any]:
@@ -216,8 +217,10 @@ def recover_stack(
     start_timeout: int,
     check: bool = False,
     state_dir: str | None = None,
+    recreator: t.Callable[[ComposeProject], Recreator] | None = None,
 ) -> WindowResult:
-    """Restart the stop-set of a dead or expired run's lease (see _recovery.recover; ``state_dir`` for its signals)."""
+    """Restart the stop-set of a dead or expired run's lease (see _recovery.recover; ``state_dir`` for its signals
+    and a pruned lease's journal, ``recreator`` for containers a prune deleted)."""
     rec = recover(
         control.api,
         control.project,
@@ -226,6 +229,7 @@ def recover_stack(
         check=check,
         control=control,
         state_dir=state_dir,
+        recreator=recreator,
     )
     lease: Lease | None = rec.lease
     result = WindowResult(

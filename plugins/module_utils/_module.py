@@ -29,6 +29,11 @@ from ansible_collections.bosun.compose.plugins.module_utils._docker_api import (
     ConnectionOptions,
     DockerApi,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import (
+    CommandRunner,
+    ComposeCli,
+    ComposeProject,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._errors import BosunError
 
 _CONNECTION_KEYS = tuple(f.name for f in ConnectionOptions.__dataclass_fields__.values())
@@ -122,6 +127,24 @@ def connect(module: AnsibleModule) -> DockerApi:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     p = module.params
     return DockerApi.connect(ConnectionOptions(**{k: p[k] for k in _CONNECTION_KEYS}))
+
+
+def command_runner(module: AnsibleModule) -> CommandRunner:
+    """Commands on the host through ``module.run_command``, bounded by coreutils ``timeout`` when it is there."""
+    timeout = module.get_bin_path("timeout")
+
+    def run(argv: t.Sequence[str], env: t.Mapping[str, str], cwd: str | None, seconds: float) -> tuple[int, str, str]:
+        bounded = [timeout, "--kill-after=10", str(int(seconds)), *argv] if timeout else list(argv)
+        rc, out, err = module.run_command(bounded, environ_update=dict(env), cwd=cwd)
+        return rc, out, err
+
+    return run
+
+
+def compose_recreator(module: AnsibleModule, api: DockerApi) -> t.Callable[[ComposeProject], ComposeCli]:
+    """What creates pruned stop-set containers again: Compose on this host, when the Engine is local."""
+    run = command_runner(module)
+    return lambda project: ComposeCli(project, api.options.docker_host, run, automatic=api.is_local)
 
 
 def error_details(exc: BaseException) -> dict[str, t.Any]:

@@ -185,7 +185,8 @@ def recover(
     record (outcome ``interrupted``); of two recoveries at once, the one that claims that record sends them. With
     it, too, a lease whose container was pruned is recovered from its journal there. The restart gives the
     stop-set back the restart policies the lease recorded, and creates containers a prune deleted again with
-    ``recreator`` (default: Compose on this host, when the Engine is local).
+    ``recreator`` (the modules give Compose on this host, see _module.compose_recreator(); without it, the failure
+    names the command that brings them back).
     """
     lease = read_lease(api, project, state_dir)
     if lease is None:
@@ -236,7 +237,7 @@ def recover(
         start_timeout,
         lease,
         then=lambda _start: result.hooks.extend(run_pending_hooks(api, lease, sleep=sleep)),
-        recreator=recreator or (lambda p: ComposeCli(p, api.options.docker_host, automatic=api.is_local)),
+        recreator=recreator or (lambda p: ComposeCli(p, api.options.docker_host, None)),
     )
     if not result.released and not must_keep_lease(result.start) and _released_elsewhere(api, lease, state_dir):
         return _recovered_concurrently(result, project)

@@ -1154,6 +1154,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import Bosun
 from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions
 from ansible_collections.bosun.compose.plugins.module_utils._heartbeat import watch_controller
 from ansible_collections.bosun.compose.plugins.module_utils._module import (
+    compose_recreator,
     connect,
     error_details,
     guard,
@@ -1229,7 +1230,7 @@ def main() -> None:
         state_dir = p["state_dir"] or default_state_dir()
         on_loss = "finish" if module.check_mode else p["on_controller_loss"]
         with watch_controller(on_loss, state_dir, p["run_id"], p["controller_timeout"], cancel.trigger):
-            result = Executor(api, state_dir).run(job, options, cancel)
+            result = Executor(api, state_dir, recreator=compose_recreator(module, api)).run(job, options, cancel)
     out = result.to_dict()
     for warning in result.warnings:
         module.warn(warning)

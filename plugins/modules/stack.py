@@ -827,6 +827,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._maintenance import 
 )
 from ansible_collections.bosun.compose.plugins.module_utils._model import new_run_id
 from ansible_collections.bosun.compose.plugins.module_utils._module import (
+    compose_recreator,
     connect,
     docker_argument_spec,
     guard,
@@ -898,6 +899,7 @@ def main() -> None:
                 start_timeout=p["start_timeout"],
                 check=module.check_mode,
                 state_dir=p["state_dir"] or default_state_dir(),
+                recreator=compose_recreator(module, control.api),
             )
     for warning in result.warnings:
         module.warn(warning)
