@@ -34,8 +34,10 @@ def runtime_registered() -> bool:
 @pytest.fixture
 def refuse_kill():
     """refuse(container_id): from now on the container cannot be stopped; released again after the test."""
-    if not runtime_registered():
-        pytest.skip(f"the test runtime {RUNTIME!r} is not registered with dockerd (run scripts/bootstrap.sh)")
+    # scripts/bootstrap.sh (make test) registers it: without it this test fails rather than pass unseen.
+    assert runtime_registered(), (
+        f"the test runtime {RUNTIME!r} is not registered with dockerd (run scripts/bootstrap.sh)"
+    )
     marked: list[Path] = []
 
     def refuse(cid: str) -> None:
