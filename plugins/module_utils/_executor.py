@@ -70,6 +70,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._planner import Plan
 from ansible_collections.bosun.compose.plugins.module_utils._provenance import plan_provenance
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import (
     give_back_policies,
+    must_keep_lease,
     recover,
     release_unless_kept,
 )
@@ -485,7 +486,9 @@ class Executor:
             if down_from is not None:
                 result.downtime_seconds = round(self.wall() - down_from, 3)
             policies_left = False
-            if not fenced and (kept or start is not None):  # a fenced run's policies are given back by its recoverer
+            # Given back once the stack runs again; a fenced run's by its recoverer, and while the lease is kept for a
+            # retry of a failed start, by that retry (until then a daemon restart may still start what failed).
+            if not fenced and (kept or (start is not None and not must_keep_lease(start))):
                 policies_left = self._give_back(control, lease, result)
             if worker_id is not None:  # the worker never ran; removed once the stack runs again
                 with contextlib.suppress(Exception):

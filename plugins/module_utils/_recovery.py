@@ -108,7 +108,7 @@ def restart_and_release(
     """
     compose = recreator(ComposeProject.from_dict(control.project, lease.compose)) if recreator and lease else None
     start = control.start(stop_set, timeout, compose)
-    if lease is not None:
+    if lease is not None and not must_keep_lease(start):  # else the retry that the kept lease allows gives them back
         start.warnings.extend(give_back_policies(control, lease))
     try:
         if then is not None:
