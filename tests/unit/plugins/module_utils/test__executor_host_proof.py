@@ -312,3 +312,18 @@ def test_starts_refused_by_a_daemon_shutting_down_are_tried_again_once_it_answer
     assert result.outcome == "success", result.message
     assert engine.running(PROJECT) == SHOP_RUNNING and engine.find(LEASE) is None
     assert engine.names("start_container", "shop-db-1") == ["shop-db-1", "shop-db-1"]
+
+
+def test_a_failed_start_keeps_the_lease_and_the_policies_until_the_retry(engine, tmp_path):
+    engine.fail_on("start_container", "shop-web-1", EngineError("OCI runtime create failed", status=500), times=1)
+    result = run(engine, tmp_path)
+    assert result.outcome == "start_failed", result.message
+    held = read_lease(engine, PROJECT)
+    assert held is not None and held.run_id == RUN_ID
+    # Still host-proof: a daemon restart may yet start what failed; the retry gives the policies back.
+    assert engine.restart_policy("shop-web-1") == "always"
+    rec = recover(
+        engine, PROJECT, now=held.expires + 1, control=StackControl(engine, PROJECT, sleep=engine.clock.sleep)
+    )
+    assert rec.action == "recovered" and rec.released, rec.message
+    assert engine.running(PROJECT) == SHOP_RUNNING and policies(engine) == original()
