@@ -173,7 +173,9 @@ def test_a_recovery_gives_back_the_policies_a_dead_run_recorded(engine, tmp_path
     acquire_lease(engine, PROJECT, "d" * 32, "backup", stack, 3600, dead, stack[0].image_id, restart_policies=held)
     for c in stack:  # the daemon restarted and started them (policy always), then the run died
         engine.get(c.name).host_config["RestartPolicy"] = {"Name": "always", "MaximumRetryCount": 0}
-    rec = recover(engine, PROJECT, control=StackControl(engine, PROJECT, sleep=engine.clock.sleep))
+    rec = recover(
+        engine, PROJECT, control=StackControl(engine, PROJECT, sleep=engine.clock.sleep), sleep=engine.clock.sleep
+    )
     assert rec.action == "recovered" and rec.released, rec.message
     assert policies(engine) == original()
     assert engine.find(LEASE) is None
@@ -275,7 +277,11 @@ def test_a_policy_that_cannot_be_given_back_keeps_the_lease_and_the_recovery_giv
     held = read_lease(engine, PROJECT)
     assert held is not None and held.run_id == RUN_ID
     rec = recover(
-        engine, PROJECT, now=held.expires + 1, control=StackControl(engine, PROJECT, sleep=engine.clock.sleep)
+        engine,
+        PROJECT,
+        now=held.expires + 1,
+        control=StackControl(engine, PROJECT, sleep=engine.clock.sleep),
+        sleep=engine.clock.sleep,
     )
     assert rec.action == "recovered" and rec.released, rec.message
     assert policies(engine) == original()
@@ -323,7 +329,11 @@ def test_a_failed_start_keeps_the_lease_and_the_policies_until_the_retry(engine,
     # Still host-proof: a daemon restart may yet start what failed; the retry gives the policies back.
     assert engine.restart_policy("shop-web-1") == "always"
     rec = recover(
-        engine, PROJECT, now=held.expires + 1, control=StackControl(engine, PROJECT, sleep=engine.clock.sleep)
+        engine,
+        PROJECT,
+        now=held.expires + 1,
+        control=StackControl(engine, PROJECT, sleep=engine.clock.sleep),
+        sleep=engine.clock.sleep,
     )
     assert rec.action == "recovered" and rec.released, rec.message
     assert engine.running(PROJECT) == SHOP_RUNNING and policies(engine) == original()
