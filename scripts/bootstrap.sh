@@ -62,7 +62,7 @@ if ! docker info >/dev/null 2>&1; then
   if ! pgrep -x dockerd >/dev/null; then rm -f /var/run/docker.pid; fi  # stale after a kill -9
   # and its containerd's: a new dockerd would wait for that pid, then fail ("timeout waiting for containerd")
   if ! pgrep -x containerd >/dev/null; then rm -f /var/run/docker/containerd/containerd.pid; fi
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  (cd / && nohup dockerd >/var/log/dockerd.log 2>&1 &)  # from /: it outlives this checkout
   for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { tail -50 /var/log/dockerd.log; exit 1; }
 fi
@@ -153,7 +153,9 @@ fi
 if ! DOCKER_HOST=unix://$PODMAN_SOCK docker version >/dev/null 2>&1; then
   step "starting podman system service on $PODMAN_SOCK"
   mkdir -p /run/podman  # the bind fails without it
-  nohup podman system service --time=0 "unix://$PODMAN_SOCK" >/var/log/podman-service.log 2>&1 &
+  # From /: conmon inherits the service's working directory and fails ("Failed to get working directory") once
+  # that folder is gone (a removed checkout).
+  (cd / && nohup podman system service --time=0 "unix://$PODMAN_SOCK" >/var/log/podman-service.log 2>&1 &)
   for _ in $(seq 1 60); do DOCKER_HOST=unix://$PODMAN_SOCK docker version >/dev/null 2>&1 && break; sleep 0.5; done
   DOCKER_HOST=unix://$PODMAN_SOCK docker version >/dev/null 2>&1 || { tail -50 /var/log/podman-service.log; exit 1; }
 fi
