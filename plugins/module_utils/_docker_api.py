@@ -76,6 +76,12 @@ class EngineInfo:
     def can_update_restart_policy(self) -> bool:
         return self.kind == DOCKER
 
+    @property
+    def can_watch_third_parties(self) -> bool:
+        """Whether a start event of a stopped container comes only from a client (Docker), so the third-party watch
+        can trust it; Podman starts pod and --requires members itself."""
+        return self.kind == DOCKER
+
     def as_dict(self) -> dict[str, t.Any]:
         return {
             "kind": self.kind,

@@ -433,8 +433,9 @@ class Executor:
             self._pre_hooks(plan, cancel, result)
             self._hold_policies(plan, control, result)
             phase = "stop"
-            watch = StackWatch(self.api, plan.stack, plan.stop_set, cancel, plan.stop_step.actions)
-            watch.start()  # until the restart begins: someone else starting the stack cancels the run
+            if self.api.engine().can_watch_third_parties:
+                watch = StackWatch(self.api, plan.stack, plan.stop_set, cancel, plan.stop_step.actions)
+                watch.start()  # until the restart begins: someone else starting the stack cancels the run
             if plan.stop_set:  # until the stop returns, any container of the stop-set may be down
                 may_be_down, down_from = list(plan.stop_set), self.wall()
             stop = self._stop(plan, control, cancel, result)
