@@ -14,6 +14,10 @@ options:
     description:
       - The state directory on the Docker host, where M(bosun.compose.job_run) keeps run records
         (C(runs/<job>/<run_id>.json)) and worker logs (C(logs/<job>/<run_id>.log)).
+      - Discovery keeps its container index there too (C(index/), one small file per Docker Engine) - the ids of the
+        containers that carry bosun labels, kept current through the Engine's container creation events, so that
+        finding the jobs and leases does not walk every container on a large host. It is only a cache (deleted, it
+        is rebuilt by the next list); in check mode it is read, not written.
       - Default C(/var/lib/bosun) as root, else C($XDG_STATE_HOME/bosun) (C(~/.local/state/bosun)).
     type: path
 """

@@ -497,7 +497,7 @@ def _mount(job: Job, v: VolumeRecord, path: str, mode: str, mount_problems: list
 
 def discover(api: DockerApi) -> tuple[list[Job], list[Problem]]:
     """All jobs on the host: one container list and one volume list, both filtered by label."""
-    return build_jobs(api.list_containers(LABEL_NAME), api.list_volumes(LABEL_ATTACH))
+    return build_jobs(api.find_containers(LABEL_NAME), api.list_volumes(LABEL_ATTACH))
 
 
 def select_jobs(jobs: t.Sequence[Job], name: str | None = None, project: str | None = None) -> list[Job]:

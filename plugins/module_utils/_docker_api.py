@@ -36,6 +36,9 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     VolumeRecord,
 )
 
+if t.TYPE_CHECKING:
+    from ansible_collections.bosun.compose.plugins.module_utils._container_index import ContainerIndex
+
 try:
     import docker
     import docker.constants
@@ -102,7 +105,7 @@ def engine_info(version: t.Mapping[str, t.Any]) -> EngineInfo:
 
 def has_labels(labels: t.Mapping[str, str], wanted: Labels) -> bool:
     """Whether ``labels`` carry every wanted label (``key`` or ``key=value``), as Docker's label filter means."""
-    for item in _label_list(wanted):
+    for item in label_list(wanted):
         key, sep, value = item.partition("=")
         if key not in labels or (sep and labels[key] != value):
             return False
@@ -195,7 +198,7 @@ class EventStream(t.Protocol):
         """End the stream; a reader blocked on it returns."""
 
 
-def _label_list(labels: Labels) -> list[str]:
+def label_list(labels: Labels) -> list[str]:
     return [labels] if isinstance(labels, str) else list(labels)
 
 
@@ -206,6 +209,8 @@ class DockerApi:
         self.client = client
         self.options = options
         self._engine: EngineInfo | None = None
+        # Answers find_containers when set (the modules set it, _module.connect): see _container_index.py.
+        self.index: ContainerIndex | None = None
 
     def engine(self) -> EngineInfo:
         """Docker or Podman, and the versions: one version request per client, then cached."""
@@ -236,13 +241,17 @@ class DockerApi:
             )
             if options.tls_hostname and options.docker_host.startswith(("tcp://", "https://")):
                 client.mount("https://", _HostnameAdapter(options.tls_hostname))
-            if auto:
-                client._version = client.version(api_version=False)["ApiVersion"]  # pylint: disable=protected-access
+            version = client.version(api_version=False) if auto else None
+            if version is not None:
+                client._version = version["ApiVersion"]  # pylint: disable=protected-access
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise DockerUnavailableError(
                 f"cannot talk to the Docker Engine at {options.docker_host!r}: {exc}", docker_host=options.docker_host
             ) from exc
-        return cls(client, options)
+        api = cls(client, options)
+        if version is not None:
+            api._engine = engine_info(version)  # the negotiation's answer: no second version request
+        return api
 
     def _call(self, what: str, fn: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
         """fn(*args, **kwargs); the daemon's errors become EngineError, transport failures DockerUnavailableError."""
@@ -268,13 +277,35 @@ class DockerApi:
         """Containers carrying every given label (key or key=value), and with ``ids`` only those of these full
         ids: one request, no inspect. A label filter makes the Engine walk every container on the host; ids
         are looked up by id instead, so a list of known containers costs the same on a host of any size."""
-        filters: dict[str, list[str]] = {"label": _label_list(labels)}
+        filters: dict[str, list[str]] = {"label": label_list(labels)}
         if ids is not None:
             if not ids:
                 return []
             filters["id"] = list(ids)
         raw = self._call("list containers", self.client.containers, all=include_stopped, filters=filters)
         return [_container_record(c) for c in raw if ids is None or c.get("Id") in ids]
+
+    def find_containers(self, labels: Labels) -> list[ContainerRecord]:
+        """Every container carrying all ``labels``, stopped ones included: through the container index when one
+        is set (two requests that do not walk the host), else one label-filtered list."""
+        return self.index.find(labels) if self.index is not None else self.list_containers(labels)
+
+    def container_events(self, since_nano: int | None) -> list[dict[str, t.Any]]:
+        """The container events the Engine still buffers (its last 256 events of any kind) from ``since_nano``
+        (inclusive; None: all of them) up to now, oldest first: one request that returns at once. ``until`` is
+        this host's clock, so only for a local Engine."""
+        since = "0" if since_nano is None else f"{since_nano // 10**9}.{since_nano % 10**9:09d}"
+
+        def read() -> list[dict[str, t.Any]]:
+            stream = self.client.events(
+                since=since,
+                until=f"{time.time():.9f}",
+                filters={"type": ["container"]},
+                decode=True,
+            )
+            return [e for e in stream if isinstance(e, dict)]
+
+        return t.cast(list, self._call("read the Engine's container events", read))
 
     def inspect_container(self, id_or_name: str) -> dict[str, t.Any] | None:
         """The container's inspect document, or None when it does not exist."""
@@ -494,7 +525,7 @@ class DockerApi:
 
     def list_volumes(self, labels: Labels) -> list[VolumeRecord]:
         """Volumes carrying every given label: one request."""
-        raw = self._call("list volumes", self.client.volumes, filters={"label": _label_list(labels)})
+        raw = self._call("list volumes", self.client.volumes, filters={"label": label_list(labels)})
         # Podman 4 ORs several label filters on volumes (Docker ANDs them): keep only those that carry all.
         return [
             VolumeRecord(name=v["Name"], labels=v.get("Labels") or {})

@@ -294,7 +294,7 @@ def list_leases(api: DockerApi, state_dir: str | None = None) -> list[Lease]:
 
     With ``state_dir``, also each lease whose container is gone (pruned) but whose journal is there.
     """
-    found = [Lease.from_labels(c.labels, container_id=c.id) for c in api.list_containers(LEASE_PROJECT)]
+    found = [Lease.from_labels(c.labels, container_id=c.id) for c in api.find_containers(LEASE_PROJECT)]
     seen = {lease.project for lease in found}
     for path in lease_journal_paths(state_dir) if state_dir else []:
         labels = read_lease_journal(path)

@@ -34,7 +34,9 @@ from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import 
     ComposeCli,
     ComposeProject,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._container_index import ContainerIndex
 from ansible_collections.bosun.compose.plugins.module_utils._errors import BosunError
+from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir
 
 _CONNECTION_KEYS = tuple(f.name for f in ConnectionOptions.__dataclass_fields__.values())
 
@@ -126,7 +128,11 @@ def connect(module: AnsibleModule) -> DockerApi:
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     p = module.params
-    return DockerApi.connect(ConnectionOptions(**{k: p[k] for k in _CONNECTION_KEYS}))
+    api = DockerApi.connect(ConnectionOptions(**{k: p[k] for k in _CONNECTION_KEYS}))
+    if "state_dir" in p:
+        # Discovery's label-filtered lists through the state directory's container index; read-only in check mode.
+        api.index = ContainerIndex(api, p["state_dir"] or default_state_dir(), write=not module.check_mode)
+    return api
 
 
 def command_runner(module: AnsibleModule) -> CommandRunner:

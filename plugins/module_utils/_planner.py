@@ -625,7 +625,7 @@ def plan_job(
             checks=[c.to_dict() for c in checks],
         )
     lease = read_lease(api, job.stack, state_dir)
-    containers = api.list_containers(f"{COMPOSE_PROJECT}={job.stack}")
+    containers = api.find_containers(f"{COMPOSE_PROJECT}={job.stack}")
     held = {str(e.get("id")) for e in lease.stop_set} if lease is not None else set()
     # Containers another run stopped run again once it is done (or recovered): plan with them running.
     containers = [dataclasses.replace(c, state="running") if c.id in held else c for c in containers]

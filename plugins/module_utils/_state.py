@@ -12,6 +12,7 @@ keeps its start record and targets, for a recovery to send its end.
 ``<state_dir>/schedule/<job>/<stack>.json`` holds what job_due remembers (first_seen, reset_at, dispatched_at).
 ``<state_dir>/leases/<project>.json`` (mode 0600) mirrors the lease of a run in progress: a cleanup job that prunes
 the lease container (``docker container prune``) does not lose the run's journal (see _lease.py).
+``<state_dir>/index/<engine>.json`` (mode 0600) is the container index of one Engine (see _container_index.py).
 ``<state_dir>/heartbeat/<run_id>`` is the controller heartbeat of a run that cancels itself when the controller is
 lost (its mtime is all that counts, see _heartbeat.py).
 
@@ -21,6 +22,7 @@ PRIVATE: this is a private part of the collection; its API may change in any rel
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import typing as t
@@ -109,6 +111,27 @@ def take_pending(state_dir: str, job: str, run_id: str) -> dict[str, t.Any] | No
         with contextlib.suppress(OSError):
             os.unlink(claimed)
     return data if isinstance(data, dict) else None
+
+
+def index_path(state_dir: str, docker_host: str) -> str:
+    """The container index of the Engine at ``docker_host`` (one file per Engine)."""
+    digest = hashlib.sha256(docker_host.encode("utf-8")).hexdigest()[:16]
+    return os.path.join(state_dir, "index", f"{digest}.json")
+
+
+def read_index(path: str) -> dict[str, t.Any] | None:
+    """A container index, or None when there is none or it cannot be read (then the lists walk the host)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_index(path: str, data: t.Mapping[str, t.Any]) -> bool:
+    """Write a container index atomically (mode 0600); False when the state directory is not writable."""
+    return _write_private(path, data)
 
 
 def lease_journal_path(state_dir: str, project: str) -> str:

@@ -37,6 +37,7 @@ extends_documentation_fragment:
   - bosun.compose.docker
   - bosun.compose.docker.attributes
   - bosun.compose.job
+  - bosun.compose.run_state
 attributes:
   check_mode:
     support: full
@@ -739,12 +740,20 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bosun.compose.plugins.module_utils._module import connect, guard, job_argument_spec
+from ansible_collections.bosun.compose.plugins.module_utils._module import (
+    connect,
+    guard,
+    job_argument_spec,
+    state_dir_spec,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._planner import plan_job, resolve_job
+from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=job_argument_spec(run_id=dict(type="str")), supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=job_argument_spec(run_id=dict(type="str"), **state_dir_spec()), supports_check_mode=True
+    )
     p = module.params
     with guard(module):
         api = connect(module)
@@ -758,6 +767,7 @@ def main() -> None:
             check_mode=module.check_mode,
             allowed_images=p["allowed_images"],
             keep_stopped=p["keep_stopped"],
+            state_dir=p["state_dir"] or default_state_dir(),
         )
     result = dict(changed=False, plan=plan.to_dict(), job=job.to_dict())
     if not plan.ok:
