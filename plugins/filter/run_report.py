@@ -137,7 +137,11 @@ _value:
           null when no after-phase ran.
       type: dict
     safety_net:
-      description: What the safety net did (for example V(none) or V(recovered)), or C(failed:) and why.
+      description:
+        - What the safety net did (for example V(none) or V(recovered)), or C(failed:) and why.
+        - >-
+          C(skipped: the run released its lease) when M(bosun.compose.job_run) returned
+          RV(bosun.compose.job_run#module:lease_kept) false, so the role did not run it.
       type: str
     safety_net_hooks:
       description:
@@ -222,6 +226,8 @@ def run_report(
     if isinstance(recover, cabc.Mapping) and "action" in recover:
         safety_net = recover["action"]
         safety_net_hooks = sequence(recover.get("hooks") or [], name, "the safety net's hooks")
+    elif rec.get("skipped") and r.get("lease_kept") is False:
+        safety_net = "skipped: the run released its lease"
     else:
         safety_net = "failed: " + text(rec.get("msg", "did not run"))
 

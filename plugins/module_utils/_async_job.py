@@ -120,7 +120,7 @@ def wait_for_result(
     tick: t.Callable[[], t.Any] | None = None,
     clock: t.Callable[[], float] = time.monotonic,
     sleep: t.Callable[[float], None] = time.sleep,
-    interval: float = 0.25,
+    interval: float = 0.05,
     tick_every: float = 1.0,
 ) -> AsyncPoll:
     """Wait up to ``wait`` seconds for the job to finish, looking every ``interval`` seconds; return at once when

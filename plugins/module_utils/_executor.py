@@ -161,6 +161,8 @@ class RunResult:
     # The ping, webhook and metrics of this run (see _run_signals.py), and the warnings of those that failed.
     signals: list[Sent] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
+    # Whether this run's lease is still on the stack when the run ends (None: the Engine could not be asked).
+    lease_kept: bool | None = False
 
     @property
     def ok(self) -> bool:
@@ -195,6 +197,7 @@ class RunResult:
             "provenance": self.provenance(),
             "record_path": self.record_path,
             "signals": [s.to_dict() for s in self.signals],
+            "lease_kept": self.lease_kept,
         }
 
     def provenance(self) -> dict[str, t.Any] | None:
@@ -288,6 +291,8 @@ class Executor:
         finally:
             result.finished_at = utc_iso(self.wall())
             result.duration_seconds = round(self.clock() - t0, 3)
+            if not o.check_mode:
+                result.lease_kept = self._lease_kept(result)
             if not o.check_mode and result.outcome not in ("invalid", "not_found"):
                 result.record_path = write_record(self.state_dir, result.job, result.run_id, result.record())
                 log_tail = result.worker.log_tail if result.worker else []
@@ -300,6 +305,16 @@ class Executor:
         """Add what the run's signals did to the result; a failed one is a warning, never a failed run."""
         result.signals.extend(sent)
         result.warnings.extend(s.warning for s in sent if s.warning)
+
+    def _lease_kept(self, result: RunResult) -> bool | None:
+        """Whether the stack still holds this run's lease (the role's safety net runs only then); None on an error."""
+        if not result.stack or not result.run_id:
+            return False
+        try:
+            held = read_lease(self.api, result.stack, self.state_dir)
+        except BosunError:
+            return None
+        return held is not None and held.run_id == result.run_id
 
     @staticmethod
     def _not_cancelled(cancel: Cancellation, then: str) -> None:

@@ -588,6 +588,16 @@ downtime_seconds:
   returned: always
   type: float
   sample: 1.264
+lease_kept:
+  description:
+    - Whether this run's lease was still on the stack when the run ended (checked then on the Engine, not
+      inferred), so that a recovery or the next run restarts what it could not; false when it released the lease or
+      never took one (check mode, a preflight failure, a run that was skipped or gave up waiting); null when the
+      Engine could not be asked.
+    - The role's safety net runs only when this is not false (also when job_run returned no result).
+  returned: unless the module failed with an unexpected error
+  type: bool
+  sample: false
 duration_seconds:
   description: Seconds the whole run took, from the plan to the release of the lease, hooks and after-phase included.
   returned: always
@@ -1209,11 +1219,17 @@ def main() -> None:
                 message=exc.message,
                 existing=exc.context.get("existing", []),
                 error=error_details(exc),
+                lease_kept=False,
                 **empty,
             )
         except BosunError as exc:
             module.fail_json(
-                msg=f"invalid: {exc.message}", outcome="invalid", message=exc.message, error=error_details(exc), **empty
+                msg=f"invalid: {exc.message}",
+                outcome="invalid",
+                message=exc.message,
+                error=error_details(exc),
+                lease_kept=False,
+                **empty,
             )
         options = RunOptions(
             secret_env=secret_env,

@@ -94,9 +94,11 @@ def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run
     r = role_task(result, RUN).result
     assert r["outcome"] == "success" and r["ansible_job_id"] and r["finished"], r
     assert [s["type"] for s in r["steps"]] == ["stop_containers", "run_worker", "start_containers"]
-    assert role_task(result, NET).result["recover"]["action"] == "none"
+    assert r["lease_kept"] is False
+    assert role_task(result, NET).status == "skipped"  # job_run returned lease_kept false: nothing to recover
     rep = report(result)
     assert rep["outcome"] == "success" and rep["stack"] == project.name and rep["job"] == JOB
+    assert rep["safety_net"] == "skipped: the run released its lease"
     assert rep["run_id"] == r["run_id"] and len(rep["run_id"]) == 32
     assert rep["worker"]["exit_code"] == 0 and rep["worker"]["log_tail"] == ["copied row1"]
     assert rep["downtime_seconds"] > 0 and rep["safety_net"] == "none"
@@ -278,7 +280,7 @@ def test_keep_stopped_leaves_the_stack_down_on_purpose_and_releases_it(stack, ru
     assert r["outcome"] == "success" and r["restarted"] == [], r
     assert sorted(c["name"] for c in r["kept_stopped"]) == sorted(names)
     assert "left 3 container(s) stopped on purpose" in r["message"]
-    assert role_task(result, NET).result["recover"]["action"] == "none"
+    assert role_task(result, NET).status == "skipped"  # job_run returned lease_kept false: nothing to recover
     rep = report(result)
     assert sorted(rep["kept_stopped"]) == sorted(names)
     lines = role_task(result, REPORT).result["msg"]

@@ -840,3 +840,17 @@ def test_run_report_refuses_a_provenance_that_is_not_a_dict():
     with pytest.raises(AnsibleFilterError) as err:
         run_report(dict(RESULT, provenance=["x"]), plan=PLAN, recovered=RECOVERED, host="web1")
     assert "run_report: the result's provenance must be a dict, got list" in str(err.value)
+
+
+def test_a_safety_net_skipped_after_a_released_lease_is_reported_as_such():
+    skipped = {"skipped": True, "changed": False, "false_condition": "lease_kept is not sameas false"}
+    rep = run_report(dict(RESULT, lease_kept=False), plan=PLAN, recovered=skipped, host="web1")
+    assert rep["safety_net"] == "skipped: the run released its lease"
+    assert "Safety net: skipped: the run released its lease" in report_lines(rep)
+
+
+@pytest.mark.parametrize("lease_kept", [True, None, "absent"])
+def test_a_safety_net_that_did_not_run_without_a_released_lease_is_a_failure(lease_kept):
+    result = dict(RESULT) if lease_kept == "absent" else dict(RESULT, lease_kept=lease_kept)
+    rep = run_report(result, plan=PLAN, recovered={"skipped": True}, host="web1")
+    assert rep["safety_net"] == "failed: did not run"

@@ -48,7 +48,15 @@ def write(async_dir, data: t.Any) -> str:
 
 def poll(async_dir, wait: int, clock: Clock, ticks: list[float] | None = None):
     tick = (lambda: ticks.append(clock.now)) if ticks is not None else None
-    return wait_for_result(str(async_dir), JID, wait, tick=tick, clock=clock, sleep=clock.sleep)
+    # A quarter-second look keeps the fake clock's sums exact; the default looks every 0.05 s (the test below).
+    return wait_for_result(str(async_dir), JID, wait, tick=tick, clock=clock, sleep=clock.sleep, interval=0.25)
+
+
+def test_by_default_the_result_file_is_looked_at_every_50_ms(tmp_path):
+    write(tmp_path, RUNNING)
+    clock = Clock()
+    wait_for_result(str(tmp_path), JID, 1, clock=clock, sleep=clock.sleep)
+    assert clock.sleeps and max(clock.sleeps) == pytest.approx(0.05) and len(clock.sleeps) >= 19
 
 
 def test_a_finished_job_is_returned_at_once_as_async_status_returns_it_and_collected(tmp_path):

@@ -144,6 +144,8 @@ def test_success_stops_dependents_first_runs_the_worker_and_starts_dependencies_
     # Two wait slices of 0.5 s passed before the exit on the third: the only time that went by.
     assert result.downtime_seconds == 1.0
     assert result.changed and result.ok
+    # Checked on the Engine at the end: the lease is gone, so the role's safety net has nothing to do.
+    assert result.lease_kept is False and result.to_dict()["lease_kept"] is False
 
 
 def test_success_writes_the_run_record_and_the_full_log(engine, tmp_path):
@@ -408,6 +410,19 @@ def test_failed_restart_of_an_existing_container_is_start_failed_and_keeps_the_l
     assert lease is not None and lease.run_id == RUN_ID  # kept, so a later run or recovery can retry
     assert sorted(e["name"] for e in lease.stop_set) == SHOP_RUNNING
     assert engine.workers() == []
+    assert result.lease_kept is True  # the role's safety net runs and retries the start
+
+
+def test_lease_kept_is_unknown_when_the_engine_cannot_be_asked_at_the_end(engine, tmp_path):
+    # The last lease read (after the release) fails: the result must not claim the lease is gone.
+    def gone_after_release(e: FakeEngine, _c: t.Any) -> None:
+        e.fail_on("inspect_container", LEASE, DockerUnavailableError("the Engine went away"))
+
+    engine.on("remove_container", LEASE, gone_after_release)
+    result = run(engine, tmp_path)
+    assert result.outcome == "success", result.message
+    assert engine.find(LEASE) is None
+    assert result.lease_kept is None
 
 
 def test_container_removed_during_the_run_counts_as_gone_and_the_lease_is_released(engine, tmp_path):
@@ -520,6 +535,7 @@ def test_check_mode_touches_nothing(engine, tmp_path):
     assert engine.mutations() == []
     assert result.record_path is None and not os.path.exists(os.path.join(str(tmp_path), "runs"))
     assert result.plan is not None and sorted(c.name for c in result.plan.stop_set) == SHOP_RUNNING
+    assert result.lease_kept is False
 
 
 def test_check_mode_never_pulls(engine, tmp_path):
