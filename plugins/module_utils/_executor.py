@@ -482,16 +482,18 @@ class Executor:
             kept = plan.keep_stopped and stopped
             start: StartResult | None = None
             fenced = False
+            # A worker whose run raised (the Engine went away) may still be there: stopped and removed before the
+            # restart, also once the Engine is back (the stack never runs beside it).
+            lost = ran_worker and result.worker is None
             if kept:
+                with contextlib.suppress(Exception):  # nothing is restarted: remove it now (best effort)
+                    self._stop_lost_worker(plan, lost)
                 result.kept_stopped = [c.brief() for c in may_be_down]
                 detail = f"left {len(may_be_down)} container(s) stopped on purpose (keep_stopped)"
                 self._step(result, "keep_stopped", "ok", utc_iso(self.wall()), self.clock(), may_be_down, detail)
             elif down_from is None:
                 start = StartResult()  # nothing was to stop, or the stop never began (a pre hook failed, a cancel)
             else:
-                # A worker whose run raised (the Engine went away) may still be there: stopped and removed before the
-                # restart, also once the Engine is back (the stack never runs beside it).
-                lost = ran_worker and result.worker is None
                 restart_outcome, failed_start, start, fenced = self._restart(
                     plan, lease, control, may_be_down, result, lambda: self._stop_lost_worker(plan, lost)
                 )

@@ -409,21 +409,19 @@ def release_lease(api: DockerApi, lease: Lease) -> bool:
     """
     current = read_lease(api, lease.project)
     if current is None:
-        journal = read_lease_journal(lease.journal) if lease.journal else None
-        ours = journal is not None and journal.get(LEASE_RUN_ID) == lease.run_id
-        if ours:
-            remove_lease_journal(lease.journal, LEASE_RUN_ID, lease.run_id)
-        return ours
+        # Pruned: the journal is the lease. Of two releases at once only the one whose unlink removed it says so.
+        return bool(lease.journal) and remove_lease_journal(lease.journal, LEASE_RUN_ID, lease.run_id)
     if current.run_id != lease.run_id:
         return False
-    removed = api.remove_container_settled(
+    # The journal first: a concurrent release that finds the container gone then finds no journal either, so it
+    # does not count itself as the one that released.
+    if current.journal:
+        remove_lease_journal(current.journal, LEASE_RUN_ID, lease.run_id)
+    return api.remove_container_settled(
         current.container_id or lease_name(lease.project),
         volumes=True,
         what=f"remove the lease {lease_name(lease.project)}",
     )
-    if current.journal:
-        remove_lease_journal(current.journal, LEASE_RUN_ID, lease.run_id)
-    return removed
 
 
 def lease_image(api: DockerApi, candidates: t.Sequence[ContainerRecord]) -> str:

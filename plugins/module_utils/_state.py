@@ -164,12 +164,19 @@ def read_lease_journal(path: str) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
 
 
-def remove_lease_journal(path: str, run_key: str, run_id: str) -> None:
-    """Remove a lease journal if it is the one of ``run_id`` (label ``run_key``); another run's is left alone."""
+def remove_lease_journal(path: str, run_key: str, run_id: str) -> bool:
+    """Remove a lease journal if it is the one of ``run_id`` (label ``run_key``); another run's is left alone.
+
+    True only for the caller whose unlink removed it: of two releases at the same moment, one.
+    """
     labels = read_lease_journal(path)
-    if labels is not None and labels.get(run_key) == run_id:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+    if labels is None or labels.get(run_key) != run_id:
+        return False
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
 
 
 def runs(state_dir: str, job: str, stack: str | None = None, limit: int | None = None) -> list[dict[str, t.Any]]:

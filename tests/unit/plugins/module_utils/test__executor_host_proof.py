@@ -23,6 +23,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     lease_name,
     list_leases,
     read_lease,
+    release_lease,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._model import RestartPolicy
 from ansible_collections.bosun.compose.plugins.module_utils._planner import resolve_job
@@ -266,6 +267,30 @@ def test_list_leases_shows_a_pruned_lease_from_its_journal_once(engine, tmp_path
     ]
 
 
+@pytest.mark.parametrize("pruned", [False, True], ids=["lease container", "pruned: journal only"])
+def test_of_two_releases_at_once_exactly_one_counts_itself_the_releaser(engine, tmp_path, monkeypatch, pruned):
+    stack = [engine.get("shop-web-1").record()]
+    args = ("a" * 32, "backup", stack, 3600, Owner.current(), stack[0].image_id)
+    lease = acquire_lease(engine, PROJECT, *args, state_dir=str(tmp_path))
+    if pruned:
+        engine.remove_container(LEASE)
+    others: list[bool] = []
+    real_remove = engine.remove_container_settled
+
+    def remove_then_the_other_release(cid: str, **kw: t.Any) -> bool:
+        removed = real_remove(cid, **kw)
+        if cid in (LEASE, lease.container_id) and not others:
+            others.append(release_lease(engine, lease))  # a second recovery arrives right after the removal
+        return removed
+
+    monkeypatch.setattr(engine, "remove_container_settled", remove_then_the_other_release)
+    first = release_lease(engine, lease)
+    if not others:  # pruned: nothing to remove, the second release comes after the first
+        others.append(release_lease(engine, lease))
+    assert [first, *others].count(True) == 1, (first, others)
+    assert engine.find(LEASE) is None and not (tmp_path / "leases" / f"{PROJECT}.json").exists()
+
+
 def test_a_policy_that_cannot_be_given_back_keeps_the_lease_and_the_recovery_gives_it_back(engine, tmp_path):
     engine.fail_on(
         "update_restart_policy", "shop-web-1", DockerUnavailableError("connection refused"), after=1, times=1
@@ -308,6 +333,16 @@ def test_a_worker_left_by_a_lost_engine_is_stopped_and_removed_before_the_restar
     first_start = next(i for i, (m, n) in enumerate(calls) if m == "start_container" and n.startswith("shop-"))
     last_removal = max(i for i, (m, n) in enumerate(calls) if m == "remove_container" and n == WORKER)
     assert last_removal < first_start  # the stack never ran beside the worker
+
+
+def test_a_worker_left_by_a_lost_engine_is_removed_when_the_stack_is_kept_stopped(engine, tmp_path):
+    gone = DockerUnavailableError("cannot wait for the worker: connection reset")
+    engine.fail_on("wait_container", WORKER, gone, times=1)
+    engine.fail_on("remove_container", WORKER, gone, times=1)
+    result = run(engine, tmp_path, keep_stopped=True)
+    assert result.outcome == "worker_failed", result.message
+    assert engine.workers() == []  # nothing is restarted, but the worker does not stay behind
+    assert engine.running(PROJECT) == [] and engine.find(LEASE) is None
 
 
 def test_starts_refused_by_a_daemon_shutting_down_are_tried_again_once_it_answers(engine, tmp_path):
