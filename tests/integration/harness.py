@@ -262,6 +262,33 @@ class AnsibleRun:
         return f"$ {' '.join(self.argv)}\nrc={self.rc}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
 
 
+@dataclasses.dataclass
+class Background:
+    """An ansible-playbook started by Ansible.start() and still running (in a session of its own)."""
+
+    proc: subprocess.Popen
+    dir: Path
+    argv: list[str]
+
+    def finish(self, timeout: float = 200) -> AnsibleRun:
+        """Wait for it (killing its whole session after ``timeout`` s) and return what it recorded."""
+        try:
+            out = self.proc.communicate(timeout=timeout)[0]
+        finally:
+            self.kill()
+        record = self.dir / "results.jsonl"
+        lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
+        results = [TaskResult(**json.loads(line)) for line in lines]
+        return AnsibleRun(self.argv, self.proc.returncode, out or "", "", results)
+
+    def kill(self) -> None:
+        """SIGKILL its session (ansible-playbook, its forks and the modules they run), if it still runs."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+
 class Ansible:
     """Runs the real ansible-playbook / ansible from the venv against localhost, each run in its own directory."""
 
@@ -324,6 +351,29 @@ class Ansible:
         if extra_vars:
             argv += ["--extra-vars", json.dumps(extra_vars)]
         return self._finish(d, argv + list(args), env, timeout)
+
+    def start(
+        self, plays: list, *, extra_vars: dict | None = None, env: t.Mapping[str, str] | None = None
+    ) -> Background:
+        """Start a playbook in the background, in a session of its own, stdout and stderr together; the test
+        acts on the stack meanwhile, then calls finish()."""
+        d, full_env = self._prepare()
+        full_env.update(env or {})
+        pb = d / "playbook.yml"
+        pb.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+        argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(pb)]
+        if extra_vars:
+            argv += ["--extra-vars", json.dumps(extra_vars)]
+        proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            argv,
+            cwd=d,
+            env=full_env,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        return Background(proc, d, argv)
 
     def adhoc(
         self,

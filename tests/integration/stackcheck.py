@@ -8,10 +8,28 @@ import os
 import subprocess
 import time
 
-from harness import TEST_IMAGE, ComposeProject, event_log, project_workers, run, run_once
+from harness import TEST_IMAGE, Background, ComposeProject, event_log, project_workers, run, run_once
 import contextlib
 
 ROLE_STACK = "role_stack.yml"
+
+
+# ---- a job run in the background ------------------------------------------------------------------
+
+
+def start_job_run(ansible, project: str, state_dir, name: str = "rel-a", **args: object) -> Background:
+    """job_run of job ``name`` on ``project`` through ansible-playbook, in the background: the test acts on the
+    stack while it runs, then calls job_run_result()."""
+    task = {"name": name, "project": project, "state_dir": str(state_dir), **args}
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "run", "bosun.compose.job_run": task}]}
+    return ansible.start([play])
+
+
+def job_run_result(job: Background, timeout: float = 200) -> tuple[int, dict]:
+    """ansible-playbook's exit code and job_run's result, once the background run has ended."""
+    done = job.finish(timeout)
+    assert len(done.results) == 1, done
+    return done.rc, done.results[0].result
 
 
 # ---- the stack's containers -----------------------------------------------------------------------

@@ -16,7 +16,6 @@ import pytest
 from harness import TEST_IMAGE
 from stackcheck import lease, running_workers, snapshot, states, wait_for
 from stackcheck import module_pid
-from test_reliability_crash import start
 
 pytestmark = pytest.mark.docker
 
@@ -74,7 +73,7 @@ def test_recovery_waits_out_a_stop_the_dead_run_left_in_progress(compose_project
     p = compose_project(spec)
     before = snapshot(p)
     run_id = f"inflight{os.getpid():08d}abcdef"
-    proc, _d = start(ansible, run_play(p, tmp_path, "inflight", run_id), run_id)
+    proc = ansible.start(run_play(p, tmp_path, "inflight", run_id), env={"BOSUN_TEST_RUN": run_id}).proc
     try:
         wait_for(lambda: lease(p.name) is not None, 60, "the run's lease")
         pid = wait_for(lambda: module_pid(run_id), 10, "the module process")
@@ -129,7 +128,7 @@ def test_a_run_that_resumes_after_another_run_took_the_stack_touches_nothing(
     p = compose_project(spec)
     before = snapshot(p)
     first = f"fenced01{os.getpid():08d}abcdef"
-    proc, _d = start(ansible, run_play(p, tmp_path, "fenced", first), first)
+    proc = ansible.start(run_play(p, tmp_path, "fenced", first), env={"BOSUN_TEST_RUN": first}).proc
     try:
         wait_for(lambda: running_workers(p.name) or proc.poll() is not None, 120, "the first run's worker")
         assert proc.poll() is None, proc.communicate()[0]
@@ -138,7 +137,7 @@ def test_a_run_that_resumes_after_another_run_took_the_stack_touches_nothing(
         expires = int(lease(p.name)["bosun.lease.expires"])
         wait_for(lambda: time.time() > expires + 1, expires - time.time() + 30, "the first lease to expire")
         second = f"fenced02{os.getpid():08d}abcdef"
-        proc2, _d2 = start(ansible, run_play(p, tmp_path, "second", second), second)
+        proc2 = ansible.start(run_play(p, tmp_path, "second", second), env={"BOSUN_TEST_RUN": second}).proc
         wait_for(
             lambda: (lease(p.name) or {}).get("bosun.lease.run-id") == second and running_workers(p.name),
             60,

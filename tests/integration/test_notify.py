@@ -13,14 +13,12 @@ import datetime
 import json
 import os
 import signal
-import subprocess
 import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.http_recorder import Recorder
-from harness import VENV_BIN
 from stackcheck import (
     ids_and_states,
     lease,
@@ -34,7 +32,6 @@ from stackcheck import (
     wait_for,
 )
 from stackcheck import module_pid
-from test_reliability_crash import start
 
 pytestmark = pytest.mark.docker
 
@@ -149,8 +146,6 @@ def test_the_host_sends_start_and_success_when_ansible_playbook_is_killed(stack,
     still sends its success and its webhook."""
     project = stack()
     before = snapshot_started(project)
-    d, env = ansible._prepare()  # pylint: disable=protected-access
-    (d / "playbook.yml").write_text("- ansible.builtin.import_playbook: bosun.compose.run_job\n", encoding="utf-8")
     extra = {
         "job": JOB,
         "project": project.name,
@@ -158,21 +153,12 @@ def test_the_host_sends_start_and_success_when_ansible_playbook_is_killed(stack,
         "run_job_overrides": {"command": ["sh", "-c", "sleep 4; cp /mnt/data/table.txt /mnt/out/table.txt"]},
         **signal_vars(server),
     }
-    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "playbook.yml")]
-    proc = subprocess.Popen(
-        [*argv, "--extra-vars", json.dumps(extra)],
-        cwd=d,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    job = ansible.start([{"ansible.builtin.import_playbook": "bosun.compose.run_job"}], extra_vars=extra)
     try:
-        wait_for(lambda: running_workers(project.name) or proc.poll() is not None, 60, "the worker to run")
-        assert proc.poll() is None and server.paths() == [f"/ping/{TOKEN}/start"]
+        wait_for(lambda: running_workers(project.name) or job.proc.poll() is not None, 60, "the worker to run")
+        assert job.proc.poll() is None and server.paths() == [f"/ping/{TOKEN}/start"]
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        job.kill()
     server.wait_for(3, timeout=60)
     assert server.paths() == [f"/ping/{TOKEN}/start", f"/ping/{TOKEN}", f"/hook/{TOKEN}"]
     assert server.requests[2].json()["outcome"] == "success"
@@ -203,14 +189,12 @@ def test_a_killed_transaction_leaves_start_open_and_its_recovery_sends_the_end(
             }
         ],
     }
-    proc, _d = start(ansible, [play], run_id)
+    job = ansible.start([play], env={"BOSUN_TEST_RUN": run_id})
     try:
-        wait_for(lambda: running_workers(project.name) or proc.poll() is not None, 120, "the worker to run")
+        wait_for(lambda: running_workers(project.name) or job.proc.poll() is not None, 120, "the worker to run")
         os.kill(wait_for(lambda: module_pid(run_id), 10, "the module process"), signal.SIGKILL)
-        proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        job.finish(60)
     release_worker(project)  # the dead run's worker may end now; nothing of the run is left to send anything
     time.sleep(2)
     assert server.paths() == [f"/ping/{TOKEN}/start"], "the /start stays open: the run died"

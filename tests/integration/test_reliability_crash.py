@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 
 import pytest
-import yaml
 
-from harness import TEST_IMAGE, VENV_BIN, ComposeProject, project_workers
+from harness import TEST_IMAGE, ComposeProject, project_workers
 from stackcheck import lease, module_pid, running_workers, snapshot, states, wait_for
 
 pytestmark = pytest.mark.docker
@@ -26,52 +24,20 @@ pytestmark = pytest.mark.docker
 STACK = "rel_stack.yml"
 
 
-def start(ansible, plays, run_id: str, extra_vars: dict | None = None) -> tuple[subprocess.Popen, object]:
-    d, env = ansible._prepare()  # pylint: disable=protected-access
-    env["BOSUN_TEST_RUN"] = run_id
-    pb = d / "playbook.yml"
-    pb.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
-    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(pb)]
-    if extra_vars:
-        argv += ["--extra-vars", json.dumps(extra_vars)]
-    proc = subprocess.Popen(
-        argv, cwd=d, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    return proc, d
-
-
 def kill_mid_worker(project: ComposeProject, ansible, tmp_path, run_id: str) -> dict:
     """job_run (synchronous, no safety net) of job rel-a; SIGKILL its module process while the worker runs."""
-    proc, _d = start(
-        ansible,
-        [
-            {
-                "hosts": "localhost",
-                "gather_facts": False,
-                "tasks": [
-                    {
-                        "name": "run",
-                        "bosun.compose.job_run": {
-                            "name": "rel-a",
-                            "project": project.name,
-                            "run_id": run_id,
-                            "state_dir": str(tmp_path / "state"),
-                        },
-                    }
-                ],
-            }
-        ],
-        run_id,
+    task = {"name": "rel-a", "project": project.name, "run_id": run_id, "state_dir": str(tmp_path / "state")}
+    job = ansible.start(
+        [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "run", "bosun.compose.job_run": task}]}],
+        env={"BOSUN_TEST_RUN": run_id},
     )
     try:
-        wait_for(lambda: running_workers(project.name) or proc.poll() is not None, 120, "the worker to run")
+        wait_for(lambda: running_workers(project.name) or job.proc.poll() is not None, 120, "the worker to run")
         pid = wait_for(lambda: module_pid(run_id), 10, "the module process")
         os.kill(pid, signal.SIGKILL)
-        out = proc.communicate(timeout=60)[0]
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode != 0, out
+        done = job.finish(60)
+    assert done.rc != 0, done
     time.sleep(1)
     held = lease(project.name)
     assert held is not None, "the lease vanished with the killed run"
@@ -143,10 +109,8 @@ def test_sigkilled_async_transaction_is_restored_by_the_role_safety_net(compose_
     p = compose_project(STACK)
     before = snapshot(p)
     run_id = f"crashnet{os.getpid():08d}abcdef"
-    proc, d = start(
-        ansible,
+    job = ansible.start(
         [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}],
-        run_id,
         extra_vars={
             "job": "rel-a",
             "project": p.name,
@@ -154,20 +118,18 @@ def test_sigkilled_async_transaction_is_restored_by_the_role_safety_net(compose_
             "run_job_run_id": run_id,
             "run_job_state_dir": str(tmp_path / "state"),
         },
+        env={"BOSUN_TEST_RUN": run_id},
     )
     try:
-        wait_for(lambda: running_workers(p.name) or proc.poll() is not None, 120, "the worker to run")
+        wait_for(lambda: running_workers(p.name) or job.proc.poll() is not None, 120, "the worker to run")
         pid = wait_for(lambda: module_pid(run_id), 10, "the async module process")
         os.kill(pid, signal.SIGKILL)
-        out = proc.communicate(timeout=120)[0]
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 2, out
-    assert snapshot(p) == before, out
+        done = job.finish(120)
+    assert done.rc == 2, done
+    assert snapshot(p) == before, done
     assert project_workers(p.name) == [] and lease(p.name) is None
-    lines = [json.loads(x) for x in (d / "results.jsonl").read_text().splitlines()]
-    net = [x for x in lines if x["task"].endswith("Safety net - restart the stack if this run left it down")]
-    assert len(net) == 1 and net[0]["result"]["recover"]["action"] == "recovered", net
-    assert net[0]["result"]["recover"]["workers_stopped"] == [f"bosun-worker-rel-a-{run_id[:8]}"], net
+    net = [x for x in done.results if x.task.endswith("Safety net - restart the stack if this run left it down")]
+    assert len(net) == 1 and net[0].result["recover"]["action"] == "recovered", net
+    assert net[0].result["recover"]["workers_stopped"] == [f"bosun-worker-rel-a-{run_id[:8]}"], net
     assert TEST_IMAGE  # the worker image of the fixture

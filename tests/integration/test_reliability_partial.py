@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from harness import FIXTURES, project_workers, run
-from stackcheck import lease, release_worker, running_workers, snapshot, wait_for
+from stackcheck import lease, release_worker, running_workers, snapshot, wait_for, job_run_result, start_job_run
 
 pytestmark = pytest.mark.docker
 
@@ -33,48 +33,6 @@ def stack_spec(**changes) -> dict:
     return spec
 
 
-def start_run(ansible, tmp_path, project, **job):
-    import subprocess  # pylint: disable=import-outside-toplevel
-
-    from harness import VENV_BIN  # pylint: disable=import-outside-toplevel
-
-    d, env = ansible._prepare()  # pylint: disable=protected-access
-    args = {"name": "rel-a", "project": project.name, "state_dir": str(tmp_path / "state")}
-    if job:
-        args["job"] = job
-    (d / "playbook.yml").write_text(
-        yaml.safe_dump(
-            [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "run", "bosun.compose.job_run": args}]}]
-        ),
-        encoding="utf-8",
-    )
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "playbook.yml")],
-        cwd=d,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return proc, d
-
-
-def finish(proc, d) -> tuple[int, dict]:
-    try:
-        out = proc.communicate(timeout=200)[0]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    lines = (
-        [json.loads(x) for x in (d / "results.jsonl").read_text().splitlines()]
-        if (d / "results.jsonl").exists()
-        else []
-    )
-    assert len(lines) == 1, out
-    return proc.returncode, lines[0]["result"]
-
-
 def name_of(before, service: str) -> str:
     return next(n for n in before if n.rsplit("-", 2)[-2] == service)
 
@@ -83,13 +41,13 @@ def test_container_removed_while_the_worker_runs(compose_project, ansible, ansib
     p = compose_project("rel_stack.yml")
     before = snapshot(p)
     web = name_of(before, "web")
-    proc, d = start_run(ansible, tmp_path, p)
+    job = start_job_run(ansible, p.name, tmp_path / "state")
     try:
         wait_for(lambda: running_workers(p.name), 120, "the worker")
         run(["docker", "rm", "-f", web])  # someone removes a stopped container of the stack under the run
     finally:
         release_worker(p)
-    rc, r = finish(proc, d)
+    rc, r = job_run_result(job)
     # The compose file is on the host: Compose creates exactly the removed service again (a new container).
     assert rc == 0 and r["outcome"] == "success", r
     assert any(web in w and "created them again" in w for w in r["warnings"]), r["warnings"]
@@ -113,12 +71,12 @@ def test_container_removed_while_it_is_being_stopped(compose_project, ansible, t
     )
     before = snapshot(p)
     web = name_of(before, "web")
-    proc, d = start_run(ansible, tmp_path, p, command=QUICK)
+    job = start_job_run(ansible, p.name, tmp_path / "state", job={"command": QUICK})
     wait_for(lambda: lease(p.name), 120, "the run to take the lease and start stopping")
     time.sleep(1)
     assert snapshot(p)[web][1] == "running", "web stopped before the test could remove it"
     run(["docker", "rm", "-f", web])
-    rc, r = finish(proc, d)
+    rc, r = job_run_result(job)
     # Docker reports the stop of a container removed meanwhile as a success, so the loss shows at the start, where
     # Compose creates exactly that service again.
     assert rc == 0 and r["outcome"] == "success", r
@@ -141,13 +99,13 @@ def test_container_whose_start_errors_is_named_and_the_rest_restarts(
     p = compose_project(spec)
     before = snapshot(p)
     db = name_of(before, "db")
-    proc, d = start_run(ansible, tmp_path, p)
+    job = start_job_run(ansible, p.name, tmp_path / "state")
     try:
         wait_for(lambda: running_workers(p.name), 120, "the worker")
         run(["docker", "network", "rm", f"{p.name}_side"])
     finally:
         release_worker(p)
-    rc, r = finish(proc, d)
+    rc, r = job_run_result(job)
     assert rc == 2 and r["outcome"] == "start_failed", r
     assert r["msg"].startswith(
         f"start_failed: restart of stack '{p.name}': 2/3 started; failed: '{db}': cannot start container '{db}'"
@@ -160,7 +118,7 @@ def test_container_whose_start_errors_is_named_and_the_rest_restarts(
     assert {n: v for n, v in after.items() if n != db} == {n: v for n, v in before.items() if n != db}
     # db still exists, so the lease stays with the full stop-set: recovery can retry once the cause is fixed.
     held = lease(p.name)
-    assert held is not None
+    assert held is not None and r["lease_kept"] is True  # so the role's safety net runs (and retries)
     assert sorted(e["service"] for e in json.loads(held["bosun.lease.stop-set"])) == ["app", "db", "web"]
     assert project_workers(p.name) == []
     # A retry (the recover playbook) starts nothing else and keeps the lease while db cannot start.

@@ -15,14 +15,11 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
-import subprocess
 
 import pytest
-import yaml
 
-from harness import FIXTURES, VENV_BIN, ComposeProject, project_workers, run
-from stackcheck import lease, release_worker, running_workers, snapshot, wait_for
+from harness import FIXTURES, ComposeProject, project_workers, run
+from stackcheck import lease, release_worker, running_workers, snapshot, wait_for, job_run_result, start_job_run
 
 pytestmark = pytest.mark.docker
 
@@ -50,34 +47,6 @@ def prune(project: ComposeProject, what: str = "container") -> None:
         wait_for(lambda argv=argv: run(argv, check=False).returncode == 0, 60, f"{' '.join(argv)} to run")
 
 
-def start_run(ansible, project: ComposeProject, state_dir: str, **job_run: object) -> tuple[subprocess.Popen, object]:
-    d, env = ansible._prepare()  # pylint: disable=protected-access
-    task = {"name": project.job, "project": project.name, "state_dir": state_dir, **job_run}
-    plays = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "run", "bosun.compose.job_run": task}]}]
-    (d / "pb.yml").write_text(yaml.safe_dump(plays), encoding="utf-8")
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "pb.yml")],
-        cwd=d,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return proc, d
-
-
-def finish(proc: subprocess.Popen, d) -> dict:
-    try:
-        out = proc.communicate(timeout=180)[0]
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    lines = [json.loads(x) for x in (d / "results.jsonl").read_text().splitlines()]
-    assert lines, out
-    return lines[0]["result"]
-
-
 def services(project: ComposeProject) -> dict[str, list[tuple[str, str]]]:
     """service -> [(container id, state)] of every container of the project."""
     out: dict[str, list[tuple[str, str]]] = {}
@@ -99,9 +68,9 @@ def test_a_container_prune_mid_job_loses_nothing_and_compose_recreates_exactly_t
     wait_for(lambda: services(p)["oneshot"][0][1] == "exited", 30, "the one-shot to exit")
     before, policies_before = services(p), policies(p)
     state_dir = str(tmp_path / "state")
-    proc, d = start_run(ansible, p, state_dir)
-    wait_for(lambda: running_workers(p.name) or proc.poll() is not None, 120, "the worker to run")
-    assert proc.poll() is None, finish(proc, d)
+    job = start_job_run(ansible, p.name, state_dir, p.job)
+    wait_for(lambda: running_workers(p.name) or job.proc.poll() is not None, 120, "the worker to run")
+    assert job.proc.poll() is None, job_run_result(job)
     prune(p)
     assert lease(p.name) is None and sorted(services(p)) == []  # the cleanup job deleted the lease and the stack
     journal = json.loads((tmp_path / "state" / "leases" / f"{p.name}.json").read_text(encoding="utf-8"))
@@ -126,7 +95,7 @@ def test_a_container_prune_mid_job_loses_nothing_and_compose_recreates_exactly_t
     assert refused["recover"]["action"] == "in_progress" and refused["changed"] is False, refused
     assert journal["bosun.lease.run-id"] in refused["recover"]["message"] and services(p) == {}, refused
     release_worker(p)
-    result = finish(proc, d)
+    result = job_run_result(job)[1]
     assert result["outcome"] == "success", result["message"]
     after = services(p)
     # Exactly the deleted services again, one container each, running; the exited one-shot is not brought back.
@@ -147,14 +116,14 @@ def test_a_system_prune_with_the_compose_files_gone_is_start_failed_naming_each_
 ):
     p = stack
     state_dir = str(tmp_path / "state")
-    proc, d = start_run(ansible, p, state_dir)
-    wait_for(lambda: running_workers(p.name) or proc.poll() is not None, 120, "the worker to run")
-    assert proc.poll() is None, finish(proc, d)
+    job = start_job_run(ansible, p.name, state_dir, p.job)
+    wait_for(lambda: running_workers(p.name) or job.proc.poll() is not None, 120, "the worker to run")
+    assert job.proc.poll() is None, job_run_result(job)
     moved = p.file.with_suffix(".away")
     p.file.rename(moved)  # the deploy folder is gone: Compose cannot recreate anything
     prune(p, "system")
     release_worker(p)
-    result = finish(proc, d)
+    result = job_run_result(job)[1]
     assert result["outcome"] == "start_failed", result["message"]
     message = result["message"]
     for service in SERVICES:
@@ -174,13 +143,13 @@ def test_pause_mode_is_immune_to_a_prune(stack, ansible, tmp_path):
     p = stack
     before = snapshot(p)
     state_dir = str(tmp_path / "state")
-    proc, d = start_run(ansible, p, state_dir, job={"stop_mode": "pause"})
-    wait_for(lambda: running_workers(p.name) or proc.poll() is not None, 120, "the worker to run")
-    assert proc.poll() is None, finish(proc, d)
+    job = start_job_run(ansible, p.name, state_dir, p.job, job={"stop_mode": "pause"})
+    wait_for(lambda: running_workers(p.name) or job.proc.poll() is not None, 120, "the worker to run")
+    assert job.proc.poll() is None, job_run_result(job)
     prune(p)
     assert {s for s, cs in services(p).items() for _i, st in cs if st == "paused"} == set(SERVICES)
     release_worker(p)
-    result = finish(proc, d)
+    result = job_run_result(job)[1]
     assert result["outcome"] == "success", result["message"]
     after = snapshot(p)
     # The same containers run again (a paused one is not pruned); only the exited one-shot went with the prune.

@@ -9,46 +9,24 @@ never stops what the other party started, and ends `interfered`, naming each con
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pytest
-import yaml
 
-from harness import VENV_BIN, event_log, project_workers, run
-from stackcheck import event_action, lease, release_worker, running_workers, snapshot, snapshot_started, wait_for
+from harness import event_log, project_workers, run
+from stackcheck import (
+    event_action,
+    lease,
+    release_worker,
+    running_workers,
+    snapshot,
+    snapshot_started,
+    wait_for,
+    job_run_result,
+    start_job_run,
+)
 
 pytestmark = pytest.mark.docker
-
-
-def start_run(ansible, tmp_path, project) -> tuple[subprocess.Popen, object]:
-    """job_run of rel-a (its worker waits for the file "go") in the background, through ansible-playbook."""
-    d, env = ansible._prepare()  # pylint: disable=protected-access
-    args = {"name": "rel-a", "project": project.name, "state_dir": str(tmp_path / "state")}
-    play = {"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "run", "bosun.compose.job_run": args}]}
-    (d / "playbook.yml").write_text(yaml.safe_dump([play]), encoding="utf-8")
-    proc = subprocess.Popen(  # pylint: disable=consider-using-with
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "playbook.yml")],
-        cwd=d,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return proc, d
-
-
-def finish(proc: subprocess.Popen, d) -> tuple[int, dict]:
-    try:
-        out = proc.communicate(timeout=200)[0]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    record = d / "results.jsonl"
-    lines = [json.loads(x) for x in record.read_text().splitlines()] if record.exists() else []
-    assert len(lines) == 1, out
-    return proc.returncode, lines[0]["result"]
 
 
 def name_of(snap: dict, service: str) -> str:
@@ -78,7 +56,7 @@ def test_a_docker_start_while_the_worker_runs_ends_the_run_interfered(compose_pr
     p = compose_project("rel_stack.yml")
     before = snapshot(p)
     db = name_of(before, "db")
-    proc, d = start_run(ansible, tmp_path, p)
+    job = start_job_run(ansible, p.name, tmp_path / "state")
     try:
         stopped_for_the_worker(p, before)
         run(["docker", "start", db])  # an operator starts the database by hand
@@ -89,7 +67,7 @@ def test_a_docker_start_while_the_worker_runs_ends_the_run_interfered(compose_pr
     except BaseException:
         release_worker(p)  # do not leave the run waiting for its timeout
         raise
-    rc, r = finish(proc, d)
+    rc, r = job_run_result(job)
     assert rc == 2 and r["outcome"] == "interfered", (r.get("outcome"), r.get("msg"))
     assert r["msg"].startswith(f"interfered: '{db}' was started by someone else while the stack was down"), r["msg"]
     assert r["worker"]["cancelled"] is True and project_workers(p.name) == []
@@ -106,7 +84,7 @@ def test_a_compose_up_recreating_a_service_leaves_only_the_new_container(compose
     before = snapshot_started(p)
     db = name_of(before, "db")
     stale = before[db][0]
-    proc, d = start_run(ansible, tmp_path, p)
+    job = start_job_run(ansible, p.name, tmp_path / "state")
     try:
         stopped_for_the_worker(p, before)
         # A deploy tool rolls out db while the job has the stack down (same file, same project).
@@ -117,7 +95,7 @@ def test_a_compose_up_recreating_a_service_leaves_only_the_new_container(compose
     except BaseException:
         release_worker(p)
         raise
-    rc, r = finish(proc, d)
+    rc, r = job_run_result(job)
     assert new["Id"] != stale
     assert r["outcome"] == "interfered", (r.get("outcome"), r.get("msg"))
     assert f"service 'db' was recreated as '{db}' (id {new['Id'][:12]}) while the stack was down" in r["msg"], r["msg"]
