@@ -22,9 +22,8 @@ import time
 import typing as t
 
 import pytest
-import yaml
 
-from harness import FIXTURES, TEST_IMAGE, VENV_BIN, ComposeProject, project_workers, run
+from harness import FIXTURES, TEST_IMAGE, ComposeProject, project_workers, run
 from stackcheck import module_pid, release_worker, snapshot, wait_for
 
 pytestmark = pytest.mark.docker
@@ -123,21 +122,10 @@ def stack(compose_project) -> ComposeProject:
 def start_job(
     ansible, project: ComposeProject, run_id: str, state_dir: str, **task: object
 ) -> tuple[subprocess.Popen, t.Any]:
-    d, env = ansible._prepare()  # pylint: disable=protected-access
-    env["BOSUN_TEST_RUN"] = run_id
     args = {"name": "rel-a", "project": project.name, "run_id": run_id, "state_dir": state_dir, **task}
     plays = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "run", "bosun.compose.job_run": args}]}]
-    (d / "pb.yml").write_text(yaml.safe_dump(plays), encoding="utf-8")
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(d / "hosts.ini"), str(d / "pb.yml")],
-        cwd=d,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return proc, d
+    job = ansible.start(plays, env={"BOSUN_TEST_RUN": run_id})
+    return job.proc, job.dir
 
 
 def worker_runs(run_id: str, proc: subprocess.Popen) -> bool:
