@@ -35,7 +35,9 @@ def label() -> t.Iterator[str]:
 
 
 def create(key: str, value: str = "1", n: int = 1) -> list[str]:
-    return [run(["docker", "create", "--label", f"{key}={value}", TEST_IMAGE, "true"]).stdout.strip() for _n in range(n)]
+    return [
+        run(["docker", "create", "--label", f"{key}={value}", TEST_IMAGE, "true"]).stdout.strip() for _n in range(n)
+    ]
 
 
 def test_creations_since_the_anchor_are_found_without_a_walk(label, tmp_path):
