@@ -82,7 +82,7 @@ def test_job_template_run_succeeds_with_the_report_in_the_artifacts(stack, job_t
     assert (r.status, r.rc) == ("successful", 0), out
     report = stats_artifacts(r)["bosun_run"][TARGET_HOST]
     assert report["outcome"] == "success" and report["job"] == JOB and report["stack"] == project.name, report
-    assert report["check_mode"] is False and report["safety_net"] == "none"
+    assert report["check_mode"] is False and report["safety_net"] == "skipped: the run released its lease"
     assert report["worker"]["exit_code"] == 0 and report["worker"]["log_tail"] == ["copied row1"]
     assert r.stats["failures"] == {} and r.stats["dark"] == {}
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"

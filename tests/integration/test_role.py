@@ -101,7 +101,7 @@ def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run
     assert rep["safety_net"] == "skipped: the run released its lease"
     assert rep["run_id"] == r["run_id"] and len(rep["run_id"]) == 32
     assert rep["worker"]["exit_code"] == 0 and rep["worker"]["log_tail"] == ["copied row1"]
-    assert rep["downtime_seconds"] > 0 and rep["safety_net"] == "none"
+    assert rep["downtime_seconds"] > 0
     assert [s["status"] for s in rep["steps"]] == ["ok", "ok", "ok"]
     lines = role_task(result, REPORT).result["msg"]
     assert lines[0] == f"Run {rep['run_id']} of job {JOB} on stack {project.name}: success"
