@@ -25,7 +25,12 @@ from ansible_collections.bosun.compose.plugins.module_utils._docker_api import (
     EngineInfo,
     Labels,
 )
+from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
+from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import ComposeProject
 from ansible_collections.bosun.compose.plugins.module_utils._errors import ConflictError, NotFoundError
+from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions, RunResult
+from ansible_collections.bosun.compose.plugins.module_utils._planner import resolve_job
+from ansible_collections.bosun.compose.plugins.module_utils._stack_control import Recreator
 from ansible_collections.bosun.compose.plugins.module_utils._model import (
     COMPOSE_DEPENDS_ON,
     COMPOSE_NUMBER,
@@ -815,3 +820,25 @@ def build_shop(
     engine.add_job_volume("shop_data", "backup", **{"bosun.job.mount.path": "/data"})
     engine.add_service("other", "app")
     return engine
+
+
+def run_backup(
+    engine: FakeEngine,
+    state_dir: t.Any,
+    cancel: Cancellation | None = None,
+    *,
+    overrides: t.Mapping[str, t.Any] | None = None,
+    recreator: t.Callable[[ComposeProject], Recreator] | None = None,
+    **options: t.Any,
+) -> RunResult:
+    """The shop's job ``backup`` through the Executor on the engine's fake clock, run id RUN_ID."""
+    job, secret = resolve_job(engine, "backup", PROJECT, overrides)
+    executor = Executor(
+        engine,
+        str(state_dir),
+        wall=engine.clock.wall,
+        clock=engine.clock.monotonic,
+        sleep=engine.clock.sleep,
+        recreator=recreator,
+    )
+    return executor.run(job, RunOptions(secret_env=secret, run_id=RUN_ID, **options), cancel)

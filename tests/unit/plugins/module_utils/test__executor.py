@@ -12,10 +12,9 @@ import typing as t
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils import _worker_runner
 from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
 from ansible_collections.bosun.compose.plugins.module_utils._errors import DockerUnavailableError, EngineError
-from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions, RunResult
+from ansible_collections.bosun.compose.plugins.module_utils._executor import RunResult
 from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     LEASE_RUN_ID,
     Owner,
@@ -28,8 +27,8 @@ from ansible_collections.bosun.compose.plugins.module_utils._model import (
     LABEL_WORKER_RUN_ID,
     ContainerRecord,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._planner import resolve_job
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engine import (
+    run_backup as run,
     PROJECT,
     RUN_ID,
     STOP_ORDER,
@@ -48,23 +47,8 @@ START_ORDER = [sorted(level) for level in reversed(STOP_ORDER)]
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(time.time())
-    monkeypatch.setattr(_worker_runner, "time", fake.time_module())
-    return fake
-
-
-@pytest.fixture
 def engine(clock: FakeClock) -> FakeEngine:
     return build_shop(FakeEngine(clock))
-
-
-def run(engine: FakeEngine, state_dir: t.Any, cancel: Cancellation | None = None, **options: t.Any) -> RunResult:
-    job, secret = resolve_job(engine, "backup", PROJECT, None)
-    executor = Executor(
-        engine, str(state_dir), wall=engine.clock.wall, clock=engine.clock.monotonic, sleep=engine.clock.sleep
-    )
-    return executor.run(job, RunOptions(secret_env=secret, run_id=RUN_ID, **options), cancel)
 
 
 def levels(names: list[str], order: list[list[str]]) -> list[list[str]]:

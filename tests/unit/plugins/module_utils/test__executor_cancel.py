@@ -5,19 +5,14 @@
 
 from __future__ import annotations
 
-import time
-import typing as t
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils import _worker_runner
 from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
-from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions, RunResult
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Owner, acquire_lease, lease_name
-from ansible_collections.bosun.compose.plugins.module_utils._planner import resolve_job
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engine import (
+    run_backup as run,
     PROJECT,
-    RUN_ID,
     WORKER,
     FakeClock,
     FakeEngine,
@@ -29,23 +24,8 @@ ALL = ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-db-1", "shop-web-1"]
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(time.time())
-    monkeypatch.setattr(_worker_runner, "time", fake.time_module())
-    return fake
-
-
-@pytest.fixture
 def engine(clock: FakeClock) -> FakeEngine:
     return build_shop(FakeEngine(clock))
-
-
-def run(engine: FakeEngine, state_dir: t.Any, cancel: Cancellation) -> RunResult:
-    job, secret = resolve_job(engine, "backup", PROJECT, None)
-    executor = Executor(
-        engine, str(state_dir), wall=engine.clock.wall, clock=engine.clock.monotonic, sleep=engine.clock.sleep
-    )
-    return executor.run(job, RunOptions(secret_env=secret, run_id=RUN_ID), cancel)
 
 
 def stack_calls(engine: FakeEngine) -> list[str]:

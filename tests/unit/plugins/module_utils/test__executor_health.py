@@ -6,21 +6,18 @@ and containers that were up but not running (restarting, paused) before the stop
 
 from __future__ import annotations
 
-import time
 import typing as t
 
-import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils import _worker_runner
 from ansible_collections.bosun.compose.plugins.module_utils._errors import EngineError
-from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions, RunResult
+from ansible_collections.bosun.compose.plugins.module_utils._executor import RunResult
 from ansible_collections.bosun.compose.plugins.module_utils._lease import lease_name, read_lease
 from ansible_collections.bosun.compose.plugins.module_utils._planner import plan_job, resolve_job
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engine import (
+    run_backup as run,
     PROJECT,
     RUN_ID,
-    FakeClock,
     FakeEngine,
     WorkerScript,
     build_shop,
@@ -28,21 +25,6 @@ from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engi
 
 LEASE = lease_name(PROJECT)
 ALL = ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-db-1", "shop-web-1"]
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(time.time())
-    monkeypatch.setattr(_worker_runner, "time", fake.time_module())
-    return fake
-
-
-def run(engine: FakeEngine, state_dir: t.Any) -> RunResult:
-    job, secret = resolve_job(engine, "backup", PROJECT, None)
-    executor = Executor(
-        engine, str(state_dir), wall=engine.clock.wall, clock=engine.clock.monotonic, sleep=engine.clock.sleep
-    )
-    return executor.run(job, RunOptions(secret_env=secret, run_id=RUN_ID))
 
 
 def start_step(result: RunResult) -> t.Any:

@@ -7,12 +7,10 @@ the lease journal on the host, an Engine that goes away during the restart, cont
 from __future__ import annotations
 
 import json
-import time
 import typing as t
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils import _worker_runner
 from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import ComposeProject, RecreateResult
 from ansible_collections.bosun.compose.plugins.module_utils._errors import DockerUnavailableError, EngineError
 from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions, RunResult
@@ -30,6 +28,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._planner import reso
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engine import (
+    run_backup as run,
     PROJECT,
     RUN_ID,
     WORKER,
@@ -42,13 +41,6 @@ LEASE = lease_name(PROJECT)
 SHOP_RUNNING = ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-db-1", "shop-web-1"]
 # What the shop's containers had before the job: one already host-proof, one unless-stopped, the rest none.
 BEFORE = {"shop-db-1": "always", "shop-cache-1": "unless-stopped"}
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(time.time())
-    monkeypatch.setattr(_worker_runner, "time", fake.time_module())
-    return fake
 
 
 @pytest.fixture
@@ -89,19 +81,6 @@ def stack_starts(engine: FakeEngine) -> list[str]:
     ]
     first_stop = next((i for i, c in enumerate(calls) if c.method == "stop_container"), len(calls))
     return [c.target for c in calls[:first_stop] if c.method == "start_container"]
-
-
-def run(engine: FakeEngine, state_dir: t.Any, compose: Compose | None = None, **options: t.Any) -> RunResult:
-    job, secret = resolve_job(engine, "backup", PROJECT, None)
-    executor = Executor(
-        engine,
-        str(state_dir),
-        wall=engine.clock.wall,
-        clock=engine.clock.monotonic,
-        sleep=engine.clock.sleep,
-        recreator=compose,
-    )
-    return executor.run(job, RunOptions(secret_env=secret, run_id=RUN_ID, **options))
 
 
 def policies(engine: FakeEngine) -> dict[str, str]:
@@ -244,7 +223,7 @@ def test_containers_a_prune_deleted_are_recreated_by_compose_from_the_lease(engi
             e.remove_container(e.get(n).id)
 
     engine.on("start_container", WORKER, prune)
-    result = run(engine, tmp_path, compose)
+    result = run(engine, tmp_path, recreator=compose)
     assert result.outcome == "success", result.message
     assert [services for _p, services in compose.asked] == [["api", "web"]]
     assert compose.asked[0][0].project == PROJECT

@@ -5,21 +5,17 @@
 
 from __future__ import annotations
 
-import time
 import typing as t
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils import _worker_runner
 from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
 from ansible_collections.bosun.compose.plugins.module_utils._errors import DockerUnavailableError
-from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions, RunResult
 from ansible_collections.bosun.compose.plugins.module_utils._lease import read_lease
 from ansible_collections.bosun.compose.plugins.module_utils._model import LABEL_NAME
-from ansible_collections.bosun.compose.plugins.module_utils._planner import resolve_job
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engine import (
+    run_backup as run,
     PROJECT,
-    RUN_ID,
     WORKER,
     Call,
     FakeClock,
@@ -32,13 +28,6 @@ ALL = ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-db-1", "shop-web-1"]
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(time.time())
-    monkeypatch.setattr(_worker_runner, "time", fake.time_module())
-    return fake
-
-
-@pytest.fixture
 def engine(clock: FakeClock) -> FakeEngine:
     engine = build_shop(FakeEngine(clock))
     engine.worker_script = WorkerScript(exits_after_waits=None)  # runs until it is stopped
@@ -47,14 +36,6 @@ def engine(clock: FakeClock) -> FakeEngine:
     for phase in ("post", "error", "finally"):
         web.labels[f"bosun.job.hook.{phase}"] = f"{phase} web"
     return engine
-
-
-def run(engine: FakeEngine, state_dir: t.Any, cancel: Cancellation | None = None, **options: t.Any) -> RunResult:
-    job, secret = resolve_job(engine, "backup", PROJECT, None)
-    executor = Executor(
-        engine, str(state_dir), wall=engine.clock.wall, clock=engine.clock.monotonic, sleep=engine.clock.sleep
-    )
-    return executor.run(job, RunOptions(secret_env=secret, run_id=RUN_ID, **options), cancel or Cancellation())
 
 
 def someone_starts(name: str) -> t.Callable[[FakeEngine, Call], None]:

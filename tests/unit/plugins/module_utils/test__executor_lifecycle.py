@@ -10,9 +10,8 @@ import typing as t
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils import _worker_runner
 from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
-from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions, RunResult
+from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions
 from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     Owner,
     acquire_lease,
@@ -26,6 +25,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._planner import plan
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import recover
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engine import (
+    run_backup as run,
     PROJECT,
     RUN_ID,
     FakeClock,
@@ -36,13 +36,6 @@ from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engi
 )
 
 SHOP_RUNNING = ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-db-1", "shop-web-1"]
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(time.time())
-    monkeypatch.setattr(_worker_runner, "time", fake.time_module())
-    return fake
 
 
 @pytest.fixture
@@ -61,14 +54,6 @@ def label(engine: FakeEngine, container: str, **labels: str) -> None:
     c.labels[LABEL_NAME] = "backup"
     for key, value in labels.items():
         c.labels["bosun.job." + key.replace("__", ".").replace("_", "-")] = value
-
-
-def run(engine: FakeEngine, state_dir: t.Any, **options: t.Any) -> RunResult:
-    job, secret = resolve_job(engine, "backup", PROJECT, options.pop("overrides", None))
-    executor = Executor(
-        engine, str(state_dir), wall=engine.clock.wall, clock=engine.clock.monotonic, sleep=engine.clock.sleep
-    )
-    return executor.run(job, RunOptions(secret_env=secret, run_id=RUN_ID, **options))
 
 
 def hook_log(engine: FakeEngine) -> list[tuple[str, str]]:

@@ -14,7 +14,6 @@ import typing as t
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils import _worker_runner
 from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
 from ansible_collections.bosun.compose.plugins.module_utils._errors import HeartbeatError
 from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions
@@ -29,7 +28,6 @@ from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.fake_engi
     PROJECT,
     RUN_ID,
     WORKER,
-    FakeClock,
     FakeEngine,
     WorkerScript,
     build_shop,
@@ -176,13 +174,6 @@ def test_cancel_needs_the_run_id_the_poll_finds_the_heartbeat_by(tmp_path):
 
 
 # What the run does with it (FakeEngine: the executor, its run record)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(time.time())
-    monkeypatch.setattr(_worker_runner, "time", fake.time_module())
-    return fake
 
 
 def test_a_lost_controller_mid_worker_stops_it_restarts_the_stack_and_records_cancelled(clock, tmp_path):

@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 import typing as t
 
 import pytest
 
-from ansible_collections.bosun.compose.plugins.module_utils import _worker_runner
 from ansible_collections.bosun.compose.plugins.module_utils._executor import NOT_FAILED, Executor, RunOptions, RunResult
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Owner, acquire_lease, lease_name
 from ansible_collections.bosun.compose.plugins.module_utils._planner import resolve_job
@@ -38,13 +36,6 @@ from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.http_reco
 
 LEASE = lease_name(PROJECT)
 TOKEN = "b5d3-secret"
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(time.time())
-    monkeypatch.setattr(_worker_runner, "time", fake.time_module())
-    return fake
 
 
 @pytest.fixture
