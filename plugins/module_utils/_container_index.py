@@ -29,7 +29,7 @@ import typing as t
 from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DOCKER, Labels, has_labels, label_list
 from ansible_collections.bosun.compose.plugins.module_utils._errors import EngineError
 from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord
-from ansible_collections.bosun.compose.plugins.module_utils._state import index_path, read_index, write_index
+from ansible_collections.bosun.compose.plugins.module_utils._state import index_path, read_object, write_index
 
 if t.TYPE_CHECKING:
     from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
@@ -74,7 +74,7 @@ class ContainerIndex:
 
     def _list(self, labels: Labels) -> list[ContainerRecord]:
         key = "\n".join(sorted(label_list(labels)))
-        data = read_index(self.path) or {}
+        data = read_object(self.path) or {}
         queries = data.get("queries") if data.get("version") == INDEX_VERSION else None
         queries = dict(queries) if isinstance(queries, dict) else {}
         entry = queries.get(key)

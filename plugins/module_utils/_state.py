@@ -69,6 +69,16 @@ def pending_path(state_dir: str, job: str, run_id: str) -> str:
     return os.path.join(state_dir, "pending", job, f"{run_id}.json")
 
 
+def read_object(path: str) -> dict[str, t.Any] | None:
+    """The JSON object a state file holds; None when it is missing, unreadable, not JSON or not an object."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _write_private(path: str, data: t.Mapping[str, t.Any]) -> bool:
     """Write ``data`` as JSON atomically (a temporary file renamed over it), readable by its owner only (0600)."""
     tmp = f"{path}.{os.getpid()}.tmp"
@@ -103,30 +113,16 @@ def take_pending(state_dir: str, job: str, run_id: str) -> dict[str, t.Any] | No
     except OSError:
         return None
     try:
-        with open(claimed, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        data = None
+        return read_object(claimed)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(claimed)
-    return data if isinstance(data, dict) else None
 
 
 def index_path(state_dir: str, docker_host: str) -> str:
     """The container index of the Engine at ``docker_host`` (one file per Engine)."""
     digest = hashlib.sha256(docker_host.encode("utf-8")).hexdigest()[:16]
     return os.path.join(state_dir, "index", f"{digest}.json")
-
-
-def read_index(path: str) -> dict[str, t.Any] | None:
-    """A container index, or None when there is none or it cannot be read (then the lists walk the host)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def write_index(path: str, data: t.Mapping[str, t.Any]) -> bool:
@@ -156,12 +152,8 @@ def write_lease_journal(path: str, labels: t.Mapping[str, str]) -> bool:
 
 def read_lease_journal(path: str) -> dict[str, str] | None:
     """The lease labels a journal holds, or None when there is none (or it cannot be read)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
+    data = read_object(path)
+    return {str(k): str(v) for k, v in data.items()} if data is not None else None
 
 
 def remove_lease_journal(path: str, run_key: str, run_id: str) -> bool:
@@ -191,12 +183,8 @@ def runs(state_dir: str, job: str, stack: str | None = None, limit: int | None =
         return []
     records = []
     for n in names:
-        try:
-            with open(os.path.join(folder, n), encoding="utf-8") as f:
-                rec = json.load(f)
-        except (OSError, ValueError):
-            continue
-        if isinstance(rec, dict) and (stack is None or rec.get("stack") == stack):
+        rec = read_object(os.path.join(folder, n))
+        if rec is not None and (stack is None or rec.get("stack") == stack):
             records.append(rec)
     records.sort(key=lambda r: str(r.get("started_at") or ""), reverse=True)
     keep = len(records) if limit is None else max(limit, 0)
@@ -228,12 +216,7 @@ def schedule_state_path(state_dir: str, job: str, stack: str) -> str:
 
 def read_schedule_state(state_dir: str, job: str, stack: str) -> dict[str, t.Any]:
     """The schedule state of a job of a stack; empty when there is none yet (or it cannot be read)."""
-    try:
-        with open(schedule_state_path(state_dir, job, stack), encoding="utf-8") as f:
-            state = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
+    return read_object(schedule_state_path(state_dir, job, stack)) or {}
 
 
 def write_schedule_state(state_dir: str, job: str, stack: str, state: t.Mapping[str, t.Any]) -> str:
