@@ -549,7 +549,7 @@ class StackControl:
         # Up already (it was never stopped): left as it is; only a running one is waited for.
         to_start = [c for c in row if c.state not in UP_STATES]
         result.already_running.extend(c for c in row if c.state in UP_STATES)
-        outcomes = self._parallel(lambda c: self.api.start_container(c.id, what=f"start container {c.name}"), to_start)
+        outcomes = self._start_all(to_start)
         waiting: dict[str, ContainerRecord] = {c.id: c for c in row if c.state == "running"}
         for c, outcome in zip(to_start, outcomes):
             if isinstance(outcome, BaseException):
@@ -617,6 +617,34 @@ class StackControl:
                 result.timed_out.extend(waiting.values())
                 break
             self.sleep(_POLL_INTERVAL)
+
+    def _start_all(self, row: list[ContainerRecord]) -> list[t.Any]:
+        """Start the containers of one level at once; per container None or the exception of its last start.
+
+        The starts refused while the Engine answers are tried again one by one, in passes while a pass starts one:
+        Podman refuses some of the starts made at once of containers that require each other (a podman-compose
+        1.x pod): "generating dependency graph ... not found in input list", "container state improper", and
+        leaves them exited. A missing container and an Engine that does not answer are not tried again."""
+
+        def start(c: ContainerRecord) -> None:
+            self.api.start_container(c.id, what=f"start container {c.name}")
+
+        outcomes = self._parallel(start, row)
+        progress = True
+        while progress:
+            progress = False
+            for i, c in enumerate(row):
+                if not isinstance(outcomes[i], BaseException) or isinstance(
+                    outcomes[i], (NotFoundError, DockerUnavailableError)
+                ):
+                    continue
+                try:
+                    start(c)
+                except Exception as exc:  # pylint: disable=broad-exception-caught  # recorded, never lost
+                    outcomes[i] = exc
+                else:
+                    outcomes[i], progress = None, True
+        return outcomes
 
     def _thaw(self, thaw: t.Sequence[ContainerRecord], result: StartResult) -> None:
         outcomes = self._parallel(lambda c: self.api.unpause_container(c.id, what=f"unpause container {c.name}"), thaw)

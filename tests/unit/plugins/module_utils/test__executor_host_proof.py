@@ -335,7 +335,8 @@ def test_starts_refused_by_a_daemon_shutting_down_are_tried_again_once_it_answer
 
 
 def test_a_failed_start_keeps_the_lease_and_the_policies_until_the_retry(engine, tmp_path):
-    engine.fail_on("start_container", "shop-web-1", EngineError("OCI runtime create failed", status=500), times=1)
+    # Refused twice: at the restart and when it is tried again right after.
+    engine.fail_on("start_container", "shop-web-1", EngineError("OCI runtime create failed", status=500), times=2)
     result = run(engine, tmp_path)
     assert result.outcome == "start_failed", result.message
     held = read_lease(engine, PROJECT)

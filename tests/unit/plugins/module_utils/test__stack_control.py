@@ -11,6 +11,7 @@ import time
 import pytest
 
 from ansible_collections.bosun.compose.plugins.module_utils._errors import (
+    DockerUnavailableError,
     EngineError,
     NotFoundError,
     StackControlError,
@@ -239,6 +240,46 @@ def test_a_failed_start_of_an_existing_container_is_not_gone(engine):
     result = control_of(engine).start(flat(STOP_ORDER))
     assert [(f.container.name, f.gone) for f in result.failed] == [("shop-db-1", False)]
     assert engine.running(PROJECT) == ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-web-1"]
+
+
+PODMAN_RACE = "generating dependency graph for container 89845a: container b8c87c depends on container 4947a1 not found in input list"
+
+
+def test_starts_refused_in_a_level_are_tried_again_one_by_one(engine):
+    # Podman refuses some of the starts made at once of containers that require each other, and leaves them exited.
+    stop_all(engine)
+    engine.fail_on("start_container", "shop-api-*", EngineError(PODMAN_RACE, status=500), times=2)
+    result = control_of(engine).start(flat(STOP_ORDER))
+    assert result.ok and result.failed == [] and result.summary == "5/5 started"
+    assert engine.running(PROJECT) == sorted(flat(STOP_ORDER))
+    assert engine.names("start_container", "shop-api-*") == ["shop-api-1", "shop-api-2"] * 2
+    assert engine.names("start_container")[-1] == "shop-web-1"  # the next level only once both run
+
+
+def test_a_start_refused_again_is_reported_with_the_engines_last_words(engine):
+    stop_all(engine)
+    engine.fail_on("start_container", "shop-db-1", EngineError("port is already allocated", status=500), times=1)
+    engine.fail_on(
+        "start_container", "shop-db-1", EngineError("container state improper", status=500), after=1, times=1
+    )
+    result = control_of(engine).start(flat(STOP_ORDER))
+    assert [f.container.name for f in result.failed] == ["shop-db-1"]
+    assert "container state improper" in result.failed[0].error and "shop-db-1" in result.failed[0].error
+    assert engine.names("start_container", "shop-db-1") == ["shop-db-1", "shop-db-1"]
+    assert engine.running(PROJECT) == ["shop-api-1", "shop-api-2", "shop-cache-1", "shop-web-1"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [DockerUnavailableError("connection reset"), NotFoundError("no such container", status=404)],
+    ids=["unavailable", "not-found"],
+)
+def test_a_start_that_cannot_succeed_is_not_tried_again(engine, error):
+    stop_all(engine)
+    engine.fail_on("start_container", "shop-db-1", error, times=1)
+    result = control_of(engine).start(flat(STOP_ORDER))
+    assert [f.container.name for f in result.failed] == ["shop-db-1"]
+    assert engine.names("start_container", "shop-db-1") == ["shop-db-1"]
 
 
 def test_a_recreated_container_is_not_the_one_that_was_stopped_and_is_left_alone(engine):
