@@ -403,14 +403,27 @@ def build_jobs(
                 )
 
     flat = [jobs[k] for k in sorted(jobs)]
-    for v in sorted(volumes, key=lambda v: v.name):
-        _attach_volume(v, flat, stray)
+    attachments = [a for v in sorted(volumes, key=lambda v: v.name) for a in _attach_volume(v, flat, stray)]
+    # A job's own volumes (its Compose project's, or of no project) take their paths before another project's do.
+    by_name = {v.name: v for v in volumes}
+    for job, v, path, mode, problems in sorted(attachments, key=lambda a: _foreign(a[1], a[0])):
+        _mount(job, v, path, mode, problems, stray, by_name)
     for job in flat:
         job.mounts.sort(key=lambda m: (m.path, m.volume))
     return flat, stray
 
 
-def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem]) -> None:
+_Attachment = tuple[Job, VolumeRecord, str, str, list[tuple[str, str]]]
+
+
+def _foreign(v: VolumeRecord, job: Job) -> bool:
+    """The volume was made by another Compose project than the job's stack."""
+    project = v.labels.get(COMPOSE_PROJECT)
+    return project is not None and project != job.stack
+
+
+def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem]) -> list[_Attachment]:
+    """The jobs the volume attaches to, with its mount path, mode and label problems; its stray problems."""
     labels = v.labels
     for label in sorted(labels):
         if label.startswith(LABEL_PREFIX) and label not in VOLUME_KEYS:
@@ -426,7 +439,7 @@ def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem])
                 )
             )
     if LABEL_ATTACH not in labels:
-        return
+        return []
     bad = [
         p
         for p in (_check_value("volume", v.name, lb, labels[lb], None) for lb in sorted(VOLUME_KEYS & set(labels)))
@@ -434,12 +447,12 @@ def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem])
     ]
     if bad:
         stray.extend(bad)
-        return
+        return []
     try:
         names = parse_job_names(labels[LABEL_ATTACH])
     except LabelError as exc:
         stray.append(label_problem("volume", v.name, LABEL_ATTACH, labels[LABEL_ATTACH], str(exc)))
-        return
+        return []
     mount_problems: list[tuple[str, str]] = []
     path, mode = "/mnt/" + v.name, "ro"
     try:
@@ -452,6 +465,7 @@ def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem])
             mode = parse_mode(labels[LABEL_MOUNT_MODE])
     except LabelError as exc:
         mount_problems.append((LABEL_MOUNT_MODE, str(exc)))
+    attachments: list[_Attachment] = []
     for n in names:
         targets = [j for j in jobs if j.name == n]
         if len(targets) > 1:
@@ -468,17 +482,41 @@ def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem])
                     severity="warning",
                 )
             )
-        for job in targets:
-            _mount(job, v, path, mode, mount_problems)
+        attachments.extend((job, v, path, mode, mount_problems) for job in targets)
+    return attachments
 
 
-def _mount(job: Job, v: VolumeRecord, path: str, mode: str, mount_problems: list[tuple[str, str]]) -> None:
+def _mount(
+    job: Job,
+    v: VolumeRecord,
+    path: str,
+    mode: str,
+    mount_problems: list[tuple[str, str]],
+    stray: list[Problem],
+    volumes: t.Mapping[str, VolumeRecord],
+) -> None:
+    """Mount the volume into the job, or say why not: in the job's problems, or (another project's volume whose
+    path the job's own volume has) a warning, as a volume left by a removed or pruned stack must not fail it."""
     if mount_problems:
         job.problems.extend(
             label_problem("volume", v.name, lb, v.labels[lb], why, job=job.name) for lb, why in mount_problems
         )
         return
     taken = next((m for m in job.mounts if m.path == path), None)
+    if taken is not None and _foreign(v, job) and taken.volume in volumes and not _foreign(volumes[taken.volume], job):
+        stray.append(
+            label_problem(
+                "volume",
+                v.name,
+                LABEL_ATTACH,
+                v.labels[LABEL_ATTACH],
+                f"volume of Compose project {v.labels[COMPOSE_PROJECT]!r} not attached to job {job.name!r} of stack "
+                f"{job.stack!r}: its mount path {path!r} is the stack's own volume {taken.volume!r} (a volume left "
+                "by a removed stack?)",
+                severity="warning",
+            )
+        )
+        return
     if taken is not None:
         job.problems.append(
             label_problem(

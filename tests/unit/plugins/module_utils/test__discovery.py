@@ -582,6 +582,50 @@ def test_two_volumes_on_one_path_is_an_error() -> None:
     ]
 
 
+def compose_volume(name: str, project: str, path: str = "/data", job: str = "j") -> VolumeRecord:
+    labels = {"bosun.job.attach": job, "bosun.job.mount.path": path, "com.docker.compose.project": project}
+    return VolumeRecord(name, labels)
+
+
+@pytest.mark.parametrize("left", ["aaa_data", "zzz_data"], ids=["sorts-first", "sorts-last"])
+def test_a_volume_left_by_another_project_yields_its_path_to_the_stacks_own(left: str) -> None:
+    # A removed (or pruned) stack's Compose volume still names the job; the stack that declares it now keeps its own.
+    jobs, stray = build_jobs(
+        [container("shop-db-1", {"bosun.job.name": "j", **IMAGE})],
+        [compose_volume("shop_data", "shop"), compose_volume(left, left.split("_")[0])],
+    )
+    [job] = jobs
+    assert job.mounts == [Mount("shop_data", "/data", "ro")] and job.problems == [] and job.runnable
+    assert [(p.severity, p.message) for p in stray] == [
+        (
+            "warning",
+            f"volume {left!r}: label 'bosun.job.attach' has value 'j': volume of Compose project "
+            f"{left.split('_')[0]!r} not attached to job 'j' of stack 'shop': its mount path '/data' is the stack's "
+            "own volume 'shop_data' (a volume left by a removed stack?)",
+        )
+    ]
+
+
+def test_another_projects_volume_on_a_free_path_still_attaches() -> None:
+    job = one_job(
+        [container("shop-db-1", {"bosun.job.name": "j", **IMAGE})],
+        [compose_volume("shop_data", "shop"), compose_volume("files_data", "files", path="/files")],
+    )
+    assert job.mounts == [Mount("shop_data", "/data", "ro"), Mount("files_data", "/files", "ro")]
+
+
+def test_two_volumes_of_other_projects_on_one_path_are_still_an_error() -> None:
+    job = one_job(
+        [container("shop-db-1", {"bosun.job.name": "j", **IMAGE})],
+        [compose_volume("a_data", "a"), compose_volume("b_data", "b")],
+    )
+    assert job.mounts == [Mount("a_data", "/data", "ro")]
+    assert messages(job) == [
+        "volume 'b_data': label 'bosun.job.mount.path' has value '/data': mount path '/data' of job 'j' "
+        "is already used by volume 'a_data'; give each volume its own 'bosun.job.mount.path'"
+    ]
+
+
 @pytest.mark.parametrize(
     "volume, message, severity",
     [
