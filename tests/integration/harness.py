@@ -412,24 +412,54 @@ class EventLog:
     daemon evicts within one test; a stream started beforehand misses nothing. No thread: the stream is
     written by `docker events` itself and read when asked (ansible-runner forks, and forking a threaded
     process is unsafe).
+
+    The stream starts `--since` the moment it was asked for, so events between the request and the
+    connection are replayed, not lost. A stream that ended (the Engine closed it) is started again from its
+    last event. Each event is returned once: Podman replays the newer half of its event file to every
+    stream when it rotates that file (at 1 MB, podman 4.3), identical lines.
     """
 
     def __init__(self) -> None:
         self._file = tempfile.NamedTemporaryFile(prefix="bosun-events-", suffix=".jsonl")  # noqa: SIM115  # pylint: disable=consider-using-with
-        self._proc = subprocess.Popen(
-            ["docker", "events", "--format", "{{json .}}", "--filter", "type=container"],
+        self._host = os.environ.get("DOCKER_HOST", "")
+        self._proc = self._stream(time.time())
+
+    def _stream(self, since: float) -> subprocess.Popen:
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115  # pylint: disable=consider-using-with
+        return subprocess.Popen(
+            ["docker", "events", "--format", "{{json .}}", "--filter", "type=container", "--since", f"{since:.9f}"],
             stdout=self._file,
-            stderr=subprocess.DEVNULL,
+            stderr=self._err,
+            env={**os.environ, "DOCKER_HOST": self._host} if self._host else os.environ,
         )
+
+    def _events(self) -> list[dict]:
+        with open(self._file.name, encoding="utf-8") as f:
+            # The last line may still be being written.
+            events = [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
+        return list({(e.get("id"), e.get("Action"), e["timeNano"]): e for e in events}.values())
+
+    def _restarted(self, events: list[dict]) -> bool:
+        """Starts the stream again from its last event if it ended; whether it had."""
+        if self._proc.poll() is None:
+            return False
+        self._err.seek(0)
+        why = f"rc={self._proc.returncode}: {self._err.read().decode(errors='replace').strip()}"
+        self._err.close()
+        print(f"harness: the event stream of DOCKER_HOST={self._host!r} ended ({why}); started again")
+        last = max((e["timeNano"] for e in events), default=None)
+        self._proc = self._stream(time.time() - 60 if last is None else last / 1e9)
+        return True
 
     def since(
         self, since: float, *, project: str | None = None, name: str | None = None, settle: float = 0.5
     ) -> list[dict]:
         """The events at or after `since` (a time.time()), oldest first; waits `settle` s for late ones."""
         time.sleep(settle)
-        with open(self._file.name, encoding="utf-8") as f:
-            # The last line may still be being written.
-            events = [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
+        events = self._events()
+        if self._restarted(events):
+            time.sleep(2)  # the replay of what the ended stream missed
+            events = self._events()
         found = [e for e in events if e["timeNano"] / 1e9 >= since]
         if project is not None:
             found = [e for e in found if e["Actor"]["Attributes"].get("com.docker.compose.project") == project]
@@ -440,6 +470,7 @@ class EventLog:
     def close(self) -> None:
         self._proc.terminate()
         self._proc.wait(timeout=10)
+        self._err.close()
         self._file.close()
 
 

@@ -68,11 +68,22 @@ def test_signal_to_the_module_cancels_and_restarts(compose_project, ansible, tmp
     )
     try:
         worker = f"bosun-worker-backup-{run_id[:8]}"
-        wait_for(
-            lambda: run(["docker", "ps", "-q", "--filter", f"name={worker}", "--filter", "status=running"]).stdout,
-            60,
-            f"worker {worker} to run",
-        )
+
+        def worker_running() -> str:
+            if proc.poll() is not None:
+                raise AssertionError(
+                    f"the play ended (rc {proc.returncode}) before {worker} ran:\n{proc.communicate()[0]}"
+                )
+            return run(["docker", "ps", "-q", "--filter", f"name={worker}", "--filter", "status=running"]).stdout
+
+        try:
+            wait_for(worker_running, 60, f"worker {worker} to run")
+        except AssertionError as exc:
+            if proc.poll() is None:
+                proc.kill()
+                seen = run(["docker", "ps", "-a", "--format", "{{.Names}} {{.Status}}"]).stdout
+                raise AssertionError(f"{exc}; containers:\n{seen}\nthe play so far:\n{proc.communicate()[0]}") from exc
+            raise
         pid = wait_for(lambda: module_pid(run_id), 10, "the module process")
         t0 = time.monotonic()
         os.kill(pid, sig)
