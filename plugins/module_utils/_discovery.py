@@ -405,9 +405,9 @@ def build_jobs(
     flat = [jobs[k] for k in sorted(jobs)]
     attachments = [a for v in sorted(volumes, key=lambda v: v.name) for a in _attach_volume(v, flat, stray)]
     # A job's own volumes (its Compose project's, or of no project) take their paths before another project's do.
-    by_name = {v.name: v for v in volumes}
-    for job, v, path, mode, problems in sorted(attachments, key=lambda a: _foreign(a[1], a[0])):
-        _mount(job, v, path, mode, problems, stray, by_name)
+    volume_of = {v.name: v for v in volumes}
+    for job, v, path, mode, label_problems in sorted(attachments, key=lambda a: _foreign(a[1], a[0])):
+        _mount(job, v, path, mode, label_problems, volume_of)
     for job in flat:
         job.mounts.sort(key=lambda m: (m.path, m.volume))
     return flat, stray
@@ -492,11 +492,10 @@ def _mount(
     path: str,
     mode: str,
     mount_problems: list[tuple[str, str]],
-    stray: list[Problem],
     volumes: t.Mapping[str, VolumeRecord],
 ) -> None:
-    """Mount the volume into the job, or say why not: in the job's problems, or (another project's volume whose
-    path the job's own volume has) a warning, as a volume left by a removed or pruned stack must not fail it."""
+    """Mount the volume into the job, or add to the job's problems why not: a warning only for another project's
+    volume whose path is the job's own volume's, as a volume left by a removed or pruned stack must not fail it."""
     if mount_problems:
         job.problems.extend(
             label_problem("volume", v.name, lb, v.labels[lb], why, job=job.name) for lb, why in mount_problems
@@ -504,7 +503,7 @@ def _mount(
         return
     taken = next((m for m in job.mounts if m.path == path), None)
     if taken is not None and _foreign(v, job) and taken.volume in volumes and not _foreign(volumes[taken.volume], job):
-        stray.append(
+        job.problems.append(
             label_problem(
                 "volume",
                 v.name,
@@ -514,6 +513,7 @@ def _mount(
                 f"{job.stack!r}: its mount path {path!r} is the stack's own volume {taken.volume!r} (a volume left "
                 "by a removed stack?)",
                 severity="warning",
+                job=job.name,
             )
         )
         return

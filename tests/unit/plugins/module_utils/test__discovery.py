@@ -595,8 +595,8 @@ def test_a_volume_left_by_another_project_yields_its_path_to_the_stacks_own(left
         [compose_volume("shop_data", "shop"), compose_volume(left, left.split("_")[0])],
     )
     [job] = jobs
-    assert job.mounts == [Mount("shop_data", "/data", "ro")] and job.problems == [] and job.runnable
-    assert [(p.severity, p.message) for p in stray] == [
+    assert job.mounts == [Mount("shop_data", "/data", "ro")] and job.runnable and stray == []
+    assert [(p.severity, p.message) for p in job.problems] == [
         (
             "warning",
             f"volume {left!r}: label 'bosun.job.attach' has value 'j': volume of Compose project "
