@@ -423,7 +423,8 @@ def _foreign(v: VolumeRecord, job: Job) -> bool:
 
 
 def _attach_volume(v: VolumeRecord, jobs: t.Sequence[Job], stray: list[Problem]) -> list[_Attachment]:
-    """The jobs the volume attaches to, with its mount path, mode and label problems; its stray problems."""
+    """The jobs the volume attaches to, each with its mount path, mode and label problems; the volume's problems
+    that belong to no job go to ``stray``."""
     labels = v.labels
     for label in sorted(labels):
         if label.startswith(LABEL_PREFIX) and label not in VOLUME_KEYS:
@@ -502,7 +503,7 @@ def _mount(
         )
         return
     taken = next((m for m in job.mounts if m.path == path), None)
-    if taken is not None and _foreign(v, job) and taken.volume in volumes and not _foreign(volumes[taken.volume], job):
+    if taken is not None and _foreign(v, job) and not _foreign(volumes[taken.volume], job):
         job.problems.append(
             label_problem(
                 "volume",

@@ -422,8 +422,9 @@ class StackControl:
         """Start exactly the containers of ``stop_set``, dependencies first, and never any other.
 
         The order comes from the current graph of the stack restricted to the stop-set. Each level is
-        started in parallel, then polled (one list request per poll) until its containers run and, where
-        they have a healthcheck, are healthy, within ``timeout`` seconds for the whole start. Once the
+        started in parallel (a start the Engine refuses is tried again one by one), then polled (one list
+        request per poll) until its containers run and, where they have a healthcheck, are healthy, within
+        ``timeout`` seconds for the whole start. Once the
         time is up the remaining levels are still started, without waiting: a stack left stopped is worse
         than one started out of health order. Failures are recorded and starting goes on.
 
