@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -176,6 +177,20 @@ def role_task(result, name: str):
     found = [r for r in result.results if r.task == name or r.task.endswith(f" : {name}")]
     assert len(found) == 1, (name, [(r.task, r.status) for r in result.results], str(result))
     return found[0]
+
+
+def kill_left_behind(marker: str) -> list[int]:
+    """SIGKILL the processes whose command line holds ``marker`` (a run's private data dir); their pids.
+
+    ansible-runner's cancel and job timeout kill ansible-playbook but not the worker it forked for the current
+    task (its own session, stdio on /dev/null), which then blocks for ever writing its result to the dead
+    controller. AWX's job container takes it away; here it would outlive the suite."""
+    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False).stdout
+    pids = [int(pid) for pid in out.split() if int(pid) != os.getpid()]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return pids
 
 
 def module_pid(run_id: str) -> int | None:

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from harness import FIXTURES, Ansible, ComposeProject, project_name, project_workers, remove_project
-from stackcheck import lease_exists, running_workers, snapshot, states, wait_for
+from stackcheck import kill_left_behind, lease_exists, running_workers, snapshot, states, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -91,6 +91,7 @@ def controller_lost(kind: str, workdir) -> dict:
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     r = ansible_runner.run(**kwargs)
+    obs["left_behind"] = kill_left_behind(str(pdd))  # what AWX's job container would take with it
     killed_at = time.monotonic()
     obs["status"], obs["rc"] = r.status, r.rc
     watcher.join(5)
