@@ -179,18 +179,16 @@ def role_task(result, name: str):
     return found[0]
 
 
-def kill_left_behind(marker: str) -> list[int]:
-    """SIGKILL the processes whose command line holds ``marker`` (a run's private data dir); their pids.
+def kill_left_behind(marker: str) -> None:
+    """SIGKILL the processes whose command line holds ``marker`` (a run's private data dir).
 
     ansible-runner's cancel and job timeout kill ansible-playbook but not the worker it forked for the current
     task (its own session, stdio on /dev/null), which then blocks for ever writing its result to the dead
     controller. AWX's job container takes it away; here it would outlive the suite."""
     out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False).stdout
-    pids = [int(pid) for pid in out.split() if int(pid) != os.getpid()]
-    for pid in pids:
+    for pid in (int(p) for p in out.split() if int(p) != os.getpid()):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    return pids
 
 
 def module_pid(run_id: str) -> int | None:

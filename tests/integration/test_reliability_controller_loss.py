@@ -91,7 +91,7 @@ def controller_lost(kind: str, workdir) -> dict:
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     r = ansible_runner.run(**kwargs)
-    obs["left_behind"] = kill_left_behind(str(pdd))  # what AWX's job container would take with it
+    kill_left_behind(str(pdd))  # what AWX's job container would take with it
     killed_at = time.monotonic()
     obs["status"], obs["rc"] = r.status, r.rc
     watcher.join(5)
