@@ -18,23 +18,28 @@ import time
 import typing as t
 
 from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import ComposeProject
-from ansible_collections.bosun.compose.plugins.module_utils._errors import error_text
+from ansible_collections.bosun.compose.plugins.module_utils._errors import LeaseError, error_text
 from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     Lease,
     Owner,
     acquire_lease,
     lease_image,
+    list_leases,
     owner_alive,
     read_lease,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._model import UP_STATES, ContainerRecord
 from ansible_collections.bosun.compose.plugins.module_utils._recovery import (
+    RecoverResult,
     must_keep_lease,
     recover,
     restart_and_release,
     run_pending_hooks,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import Recreator, StackControl, StartResult
+
+if t.TYPE_CHECKING:
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
 
 def _diff(containers: t.Sequence[ContainerRecord], before: str, after: str) -> dict[str, t.Any]:
@@ -46,6 +51,8 @@ class WindowResult:
     """What one stack task did; ``error`` set means the task fails with that message (the rest still returned)."""
 
     run_id: str | None
+    # The stack; null only when recover_run() found no lease of the run.
+    project: str | None = None
     changed: bool = False
     stop_set: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     stopped: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
@@ -96,7 +103,7 @@ def stop_for_maintenance(
     levels, added = control.plan_stop(services)
     stop_set = [c for level in levels for c in level]
     briefs = [c.brief() for c in stop_set]
-    result = WindowResult(run_id=run_id, stop_set=briefs, stopped=briefs, added_services=added)
+    result = WindowResult(run_id=run_id, project=control.project, stop_set=briefs, stopped=briefs, added_services=added)
     if not stop_set:
         result.stopped = []
         result.summary = f"nothing running to stop in stack {control.project!r}"
@@ -159,7 +166,7 @@ def start_stop_set(
     refused.
     """
     lease = read_lease(control.api, control.project)
-    result = WindowResult(run_id=run_id, lease=lease.to_dict() if lease else None)
+    result = WindowResult(run_id=run_id, project=control.project, lease=lease.to_dict() if lease else None)
     stop_set: list[t.Any]
     if containers is not None:
         stop_set = list(containers)
@@ -231,9 +238,48 @@ def recover_stack(
         state_dir=state_dir,
         recreator=recreator,
     )
+    return _recovered(rec, control.project, run_id)
+
+
+def recover_run(
+    api: DockerApi,
+    run_id: str,
+    *,
+    start_timeout: int,
+    check: bool = False,
+    state_dir: str | None = None,
+    recreator: t.Callable[[ComposeProject], Recreator] | None = None,
+) -> WindowResult:
+    """recover_stack() of the stack whose lease ``run_id`` holds on this Docker host, found by list_leases() (with
+    ``state_dir``, also a pruned lease's journal). No such lease: nothing to recover, nothing touched. Two or
+    more (a run holds one stack): a LeaseError naming them, nothing touched."""
+    projects = sorted({lease.project for lease in list_leases(api, state_dir) if lease.run_id == run_id})
+    if not projects:
+        message = f"no lease of run {run_id!r} on this Docker host: nothing to recover"
+        return _recovered(RecoverResult(False, "none", message), None, run_id)
+    if len(projects) > 1:
+        raise LeaseError(
+            f"run {run_id!r} holds the leases of {len(projects)} stacks, "
+            f"{', '.join(repr(p) for p in projects)}; allowed: a run holds one stack, recover each with its project",
+            run_id=run_id,
+            projects=projects,
+        )
+    return recover_stack(
+        StackControl(api, projects[0]),
+        run_id=run_id,
+        start_timeout=start_timeout,
+        check=check,
+        state_dir=state_dir,
+        recreator=recreator,
+    )
+
+
+def _recovered(rec: RecoverResult, project: str | None, run_id: str | None) -> WindowResult:
+    """The WindowResult of a recovery of ``project`` (None: no stack found)."""
     lease: Lease | None = rec.lease
     result = WindowResult(
         run_id=lease.run_id if lease else run_id,
+        project=project,
         changed=rec.changed,
         recover=rec.to_dict(),
         summary=rec.message,
@@ -247,5 +293,5 @@ def recover_stack(
         result.start = rec.start.to_dict()
         result.diff = _diff(rec.start.started, "stopped", "running")
         if not rec.start.ok:
-            result.error = _start_failed(control.project, rec.start, not rec.released)
+            result.error = _start_failed(project or "", rec.start, not rec.released)
     return result

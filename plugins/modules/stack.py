@@ -41,8 +41,10 @@ options:
   project:
     description:
       - The Compose project name of the stack.
+      - Required, except with O(state=recovered) and O(run_id). Without it, the stack is the one whose lease O(run_id)
+        holds on this Docker host (its lease container, or with O(state_dir) the journal of a pruned one; see
+        RV(project)). No lease of that run means nothing to recover, not a failure.
     type: str
-    required: true
   state:
     description:
       - V(stopped) records the lease and stops the running containers (all of the project, or O(services) and
@@ -84,7 +86,7 @@ options:
       - With V(started), starting from the lease fails when the lease belongs to another run. Without O(run_id),
         the lease's stop-set is started, unless the lease is held by a live process (for example a job run
         whose worker may be running); then its run id is needed.
-      - With V(recovered), recover only this run's lease.
+      - With V(recovered), recover only this run's lease; without O(project), the stack is the one that holds it.
     type: str
   job:
     description:
@@ -150,9 +152,22 @@ EXAMPLES = r"""
   bosun.compose.stack:
     project: shop
     state: recovered
+
+- name: Restore whatever stack a dead run held, knowing only its run id
+  bosun.compose.stack:
+    state: recovered
+    run_id: "{{ job.run_id }}"
+  register: recovered  # recovered.project is the stack, null when no lease of that run was found
 """
 
 RETURN = r"""
+project:
+  description:
+    - The stack, O(project); with V(recovered) and O(run_id) but no O(project), the stack whose lease that run
+      holds on this Docker host, null when there is no lease of that run.
+  returned: always
+  type: str
+  sample: shop
 run_id:
   description: The run id of the lease written (V(stopped)) or used.
   returned: always
@@ -673,9 +688,10 @@ recover:
   contains:
     action:
       description:
-        - V(none) (no lease), V(in_progress) (the lease's owner is alive), V(other_run) (the lease belongs to another
-          run than O(run_id)), V(recovered), V(recovered_concurrently) (another recovery of the same lease, running at
-          the same time, did it and released the lease) or V(would_recover) (check mode).
+        - V(none) (no lease; without O(project), no lease of O(run_id) on this Docker host), V(in_progress) (the
+          lease's owner is alive), V(other_run) (the lease belongs to another run than O(run_id)), V(recovered),
+          V(recovered_concurrently) (another recovery of the same lease, running at the same time, did it and released
+          the lease) or V(would_recover) (check mode).
       type: str
       sample: recovered
     changed:
@@ -821,6 +837,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bosun.compose.plugins.module_utils._cancel import Cancellation
 from ansible_collections.bosun.compose.plugins.module_utils._maintenance import (
     WindowResult,
+    recover_run,
     recover_stack,
     start_stop_set,
     stop_for_maintenance,
@@ -839,6 +856,11 @@ from ansible_collections.bosun.compose.plugins.module_utils._state import defaul
 
 def _check_options(module: AnsibleModule) -> None:
     p = module.params
+    if p["project"] is None and not (p["state"] == "recovered" and p["run_id"]):
+        module.fail_json(
+            msg="project is required, except with state=recovered and run_id "
+            f"(got state={p['state']}, run_id={p['run_id']!r})"
+        )
     for key in ("lease_ttl", "start_timeout"):
         if p[key] <= 0:
             module.fail_json(msg=f"{key} {p[key]!r} is not valid; allowed: a positive number of seconds")
@@ -853,7 +875,7 @@ def _check_options(module: AnsibleModule) -> None:
 def main() -> None:
     module = AnsibleModule(
         argument_spec=docker_argument_spec(
-            project=dict(type="str", required=True),
+            project=dict(type="str"),
             state=dict(type="str", choices=["stopped", "started", "recovered"], default="stopped"),
             services=dict(type="list", elements="str"),
             containers=dict(type="list", elements="str"),
@@ -871,10 +893,19 @@ def main() -> None:
     result: WindowResult
     # An interrupted controller reaches the module as SIGTERM or SIGHUP: a stop in progress is rolled back.
     with guard(module, changed=False, project=p["project"]), Cancellation() as cancel:
-        control = StackControl(connect(module), p["project"])
-        if p["state"] == "stopped":
+        api = connect(module)
+        if p["project"] is None:  # state=recovered with run_id (_check_options): the stack its lease is on
+            result = recover_run(
+                api,
+                p["run_id"],
+                start_timeout=p["start_timeout"],
+                check=module.check_mode,
+                state_dir=p["state_dir"] or default_state_dir(),
+                recreator=compose_recreator(module, api),
+            )
+        elif p["state"] == "stopped":
             result = stop_for_maintenance(
-                control,
+                StackControl(api, p["project"]),
                 run_id=p["run_id"] or new_run_id(),
                 job=p["job"] or "",
                 lease_ttl=p["lease_ttl"],
@@ -886,7 +917,7 @@ def main() -> None:
             )
         elif p["state"] == "started":
             result = start_stop_set(
-                control,
+                StackControl(api, p["project"]),
                 run_id=p["run_id"],
                 containers=p["containers"],
                 start_timeout=p["start_timeout"],
@@ -894,12 +925,12 @@ def main() -> None:
             )
         else:
             result = recover_stack(
-                control,
+                StackControl(api, p["project"]),
                 run_id=p["run_id"],
                 start_timeout=p["start_timeout"],
                 check=module.check_mode,
                 state_dir=p["state_dir"] or default_state_dir(),
-                recreator=compose_recreator(module, control.api),
+                recreator=compose_recreator(module, api),
             )
     for warning in result.warnings:
         module.warn(warning)

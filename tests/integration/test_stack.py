@@ -296,6 +296,64 @@ def test_recovered_restores_exactly_the_stop_set_after_its_worker(stack, ansible
     assert worker_died and worker_died[0][0] < first_start
 
 
+def by_run_id(name, rid, check=False):
+    """A state=recovered task that names only the run id, no project."""
+    t = {"name": name, "bosun.compose.stack": {"state": "recovered", "run_id": rid}}
+    if check:
+        t["check_mode"] = True
+    return t
+
+
+def test_recovered_by_run_id_alone_finds_the_stack_and_an_unknown_run_is_nothing(stack, ansible_playbook, api):
+    project = stack({"services": {**CHAIN["services"], "manual": SLEEP}})
+    project.compose("stop", "-t", "0", "manual")
+    before = snapshot(project)
+    was_running = running(project)
+    _stop_with_lease(api, project, Owner.current(_dead_pid()))
+    assert running(project) == set()
+
+    checked = ansible_playbook(play(by_run_id("check", run_id(project), check=True)))
+    assert checked.rc == 0 and checked.task("check").status == "changed", checked
+    assert checked.task("check").result["project"] == project.name
+    assert checked.task("check").result["recover"]["action"] == "would_recover"
+    assert running(project) == set() and read_lease(api, project.name) is not None
+
+    nobody = f"nobody-{project.name}"
+    result = ansible_playbook(
+        play(
+            by_run_id("recover", run_id(project)),
+            by_run_id("recover again", run_id(project)),
+            by_run_id("nobody's run", nobody),
+        )
+    )
+    assert result.rc == 0, result
+    recover = result.task("recover")
+    r = recover.result
+    assert recover.status == "changed" and r["project"] == project.name and r["run_id"] == run_id(project)
+    assert r["recover"]["action"] == "recovered" and r["released"] and r["start"]["summary"] == "3/3 started"
+    assert running(project) == was_running
+    assert {n: v[0] for n, v in snapshot(project).items()} == {n: v[0] for n, v in before.items()}
+    assert read_lease(api, project.name) is None
+    for name, rid in (("recover again", run_id(project)), ("nobody's run", nobody)):
+        t = result.task(name)
+        assert t.status == "ok" and t.result["project"] is None and t.result["recover"]["action"] == "none", t
+        assert t.result["summary"] == f"no lease of run {rid!r} on this Docker host: nothing to recover"
+
+
+def test_project_is_required_but_for_recovered_with_run_id(ansible_playbook):
+    result = ansible_playbook(
+        play(
+            {"name": "stop", "bosun.compose.stack": {"state": "stopped"}, "ignore_errors": True},
+            {"name": "recover any", "bosun.compose.stack": {"state": "recovered"}, "ignore_errors": True},
+        )
+    )
+    assert result.rc == 0, result
+    for name, got in (("stop", "state=stopped, run_id=None"), ("recover any", "state=recovered, run_id=None")):
+        t = result.task(name)
+        assert t.status == "failed", t
+        assert t.result["msg"] == f"project is required, except with state=recovered and run_id (got {got})"
+
+
 def events_of(name, since):
     return [(e["timeNano"] / 1e9, e.get("Action") or e.get("status")) for e in event_log().since(since, name=name)]
 

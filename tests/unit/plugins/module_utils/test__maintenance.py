@@ -14,11 +14,13 @@ import pytest
 from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     DockerUnavailableError,
     EngineError,
+    LeaseError,
     LeaseHeldError,
 )
 from ansible_collections.bosun.compose.plugins.module_utils._lease import Owner, acquire_lease, lease_name, read_lease
 from ansible_collections.bosun.compose.plugins.module_utils._maintenance import (
     WindowResult,
+    recover_run,
     recover_stack,
     start_stop_set,
     stop_for_maintenance,
@@ -243,3 +245,86 @@ def test_recover_stack_leaves_an_open_window_alone(engine):
     result = recover_stack(control_of(engine), run_id=None, start_timeout=30)
     assert not result.changed and result.recover is not None and result.recover["action"] == "in_progress"
     assert engine.mutations() == [] and engine.running(PROJECT) == []
+
+
+# recover_run: the stack found by the run id of its lease
+
+
+def expired_lease(engine: FakeEngine, project: str, run_id: str, names: t.Sequence[str], **kw: t.Any) -> None:
+    """What a dead run leaves: an expired lease of ``project`` on ``names``, which are down."""
+    records = [engine.get(n).record() for n in names]
+    owner = Owner.current(with_pid=False)
+    acquire_lease(engine, project, run_id, "maint", records, 1, owner, records[0].image_id, now=time.time() - 60, **kw)
+    for n in names:
+        engine.get(n).state = "exited"
+
+
+def by_run(engine: FakeEngine, run_id: str = RUN, **kw: t.Any) -> WindowResult:
+    return recover_run(engine, run_id, start_timeout=30, **kw)
+
+
+def test_recover_run_without_a_lease_of_the_run_touches_nothing(engine):
+    expired_lease(engine, PROJECT, "o" * 32, ["shop-web-1"])  # another run's lease: not this run's to recover
+    engine.calls.clear()
+    result = by_run(engine)
+    assert result.error is None and not result.changed and not result.released
+    assert result.project is None and result.run_id == RUN and result.lease is None and result.stop_set == []
+    assert result.recover is not None and result.recover["action"] == "none" and not result.recover["changed"]
+    assert result.summary == f"no lease of run {RUN!r} on this Docker host: nothing to recover"
+    assert result.recover["message"] == result.summary
+    assert engine.mutations() == [] and engine.find(LEASE) is not None and engine.state_of("shop-web-1") == "exited"
+    assert result.to_dict()["project"] is None
+
+
+def test_recover_run_restarts_the_stop_set_of_its_lease_and_releases_it(engine):
+    expired_lease(engine, PROJECT, RUN, ALL)
+    engine.calls.clear()
+    result = by_run(engine)
+    assert result.error is None and result.changed and result.released and result.project == PROJECT
+    assert result.recover is not None and result.recover["action"] == "recovered"
+    assert result.run_id == RUN and briefs(result.stop_set) == ALL
+    assert sorted(engine.names("start_container")) == ALL and "shop-adminer-1" not in engine.names("start_container")
+    assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None
+
+
+def test_recover_run_leaves_another_runs_lease_on_another_project_alone(engine):
+    expired_lease(engine, PROJECT, RUN, ["shop-web-1", "shop-api-1"])
+    expired_lease(engine, "other", "o" * 32, ["other-app-1"])
+    engine.calls.clear()
+    result = by_run(engine)
+    assert result.error is None and result.released and result.project == PROJECT
+    assert sorted(engine.names("start_container")) == ["shop-api-1", "shop-web-1"]
+    assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None
+    other = read_lease(engine, "other")
+    assert other is not None and other.run_id == "o" * 32 and engine.state_of("other-app-1") == "exited"
+
+
+def test_recover_run_in_check_mode_is_what_the_recovery_of_its_stack_would_do(engine):
+    expired_lease(engine, PROJECT, RUN, ALL)
+    engine.calls.clear()
+    result = by_run(engine, check=True)
+    assert result.changed and result.project == PROJECT and engine.mutations() == []
+    assert result.recover is not None and result.recover["action"] == "would_recover"
+    expected = recover_stack(control_of(engine), run_id=RUN, start_timeout=30, check=True)
+    assert result.to_dict() == expected.to_dict()
+
+
+def test_recover_run_finds_a_pruned_lease_by_its_journal(engine, tmp_path):
+    expired_lease(engine, PROJECT, RUN, ALL, state_dir=str(tmp_path))
+    engine.remove_container(LEASE)
+    journal = tmp_path / "leases" / f"{PROJECT}.json"
+    assert journal.exists()
+    assert by_run(engine).project is None  # without the state dir the pruned lease is out of sight
+    result = by_run(engine, state_dir=str(tmp_path))
+    assert result.error is None and result.released and result.project == PROJECT
+    assert result.lease is not None and result.lease["source"] == "journal"
+    assert engine.running(PROJECT) == ALL and not journal.exists()
+
+
+def test_recover_run_refuses_a_run_that_holds_two_stacks(engine):
+    expired_lease(engine, PROJECT, RUN, ["shop-web-1"])
+    expired_lease(engine, "other", RUN, ["other-app-1"])
+    engine.calls.clear()
+    with pytest.raises(LeaseError, match="holds the leases of 2 stacks, 'other', 'shop'"):
+        by_run(engine)
+    assert engine.mutations() == []
