@@ -138,4 +138,14 @@ options:
       - Never a label; per run only.
     type: bool
     default: false
+  max_duration:
+    description:
+      - The most seconds the whole run may take, RV(bosun.compose.job_plan#module:plan.max_duration) (the downtime
+        deadline plus every hook's timeout and the after-phase). A job whose plan can take longer fails preflight,
+        before anything stops, naming both figures.
+      - The limit of the C(async) task that runs M(bosun.compose.job_run), less the lock wait and a margin, so that
+        C(async) never kills a run that is still within its own bounds; the role C(bosun.compose.run_job) sets it
+        from C(run_job_async_limit).
+      - Never a label; per run only. Default no limit.
+    type: int
 """

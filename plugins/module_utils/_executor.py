@@ -237,6 +237,8 @@ class RunOptions:
     allowed_images: t.Sequence[str] | None = None
     # Leave the stop-set stopped on purpose once the stop succeeded; only the pre and finally hooks run.
     keep_stopped: bool = False
+    # The most seconds the whole run may take (the plan's max_duration); None: no limit. See plan_job().
+    max_duration: int | None = None
     # Where the run's ping, webhook and metrics go; sent outside the downtime window (see _run_signals.py).
     signals: SignalTargets = dataclasses.field(default_factory=SignalTargets)
 
@@ -334,6 +336,7 @@ class Executor:
                 check_mode=o.check_mode,
                 allowed_images=o.allowed_images,
                 keep_stopped=o.keep_stopped,
+                max_duration=o.max_duration,
                 state_dir=self.state_dir,
             )
         except PlanError as exc:

@@ -17,32 +17,30 @@ PRIVATE: this is a private part of the collection; its API may change in any rel
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import traceback
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.bosun.compose.plugins.module_utils._docker_api import (
-    DEFAULT_DOCKER_HOST,
-    DOCKER_IMPORT_ERROR,
-    HAS_DOCKER,
-    ConnectionOptions,
-    DockerApi,
-)
-from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import (
-    CommandRunner,
-    ComposeCli,
-    ComposeProject,
-)
-from ansible_collections.bosun.compose.plugins.module_utils._container_index import ContainerIndex
 from ansible_collections.bosun.compose.plugins.module_utils._errors import BosunError
 from ansible_collections.bosun.compose.plugins.module_utils._state import default_state_dir
 
-_CONNECTION_KEYS = tuple(f.name for f in ConnectionOptions.__dataclass_fields__.values())
+# The Engine client and Compose are imported where they are used: a module that talks to no Engine (job_status,
+# polled every run) does not pay for the Docker SDK's import (about 0.1 s of every poll).
+if t.TYPE_CHECKING:
+    from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import (
+        CommandRunner,
+        ComposeCli,
+        ComposeProject,
+    )
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DockerApi
 
 
 def docker_argument_spec(**extra: t.Any) -> dict[str, t.Any]:
     """The Docker connection options every module takes, plus the module's own (doc fragment _docker)."""
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import DEFAULT_DOCKER_HOST
+
     spec: dict[str, t.Any] = dict(
         docker_host=dict(
             type="str", default=DEFAULT_DOCKER_HOST, aliases=["docker_url"], fallback=(env_fallback, ["DOCKER_HOST"])
@@ -119,16 +117,26 @@ def job_argument_spec(**extra: t.Any) -> dict[str, t.Any]:
         pull=dict(type="str", choices=["never", "missing"], default="never"),
         allowed_images=dict(type="list", elements="str"),
         keep_stopped=dict(type="bool", default=False),
+        max_duration=dict(type="int"),
         **extra,
     )
 
 
 def connect(module: AnsibleModule) -> DockerApi:
     """A Docker connection from the module's parameters; fails the module when the SDK is missing."""
+    from ansible_collections.bosun.compose.plugins.module_utils._container_index import ContainerIndex
+    from ansible_collections.bosun.compose.plugins.module_utils._docker_api import (
+        DOCKER_IMPORT_ERROR,
+        HAS_DOCKER,
+        ConnectionOptions,
+        DockerApi,
+    )
+
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     p = module.params
-    api = DockerApi.connect(ConnectionOptions(**{k: p[k] for k in _CONNECTION_KEYS}))
+    keys = [f.name for f in dataclasses.fields(ConnectionOptions)]
+    api = DockerApi.connect(ConnectionOptions(**{k: p[k] for k in keys}))
     if "state_dir" in p:
         # Discovery's label-filtered lists through the state directory's container index; read-only in check mode.
         api.index = ContainerIndex(api, p["state_dir"] or default_state_dir(), write=not module.check_mode)
@@ -149,6 +157,8 @@ def command_runner(module: AnsibleModule) -> CommandRunner:
 
 def compose_recreator(module: AnsibleModule, api: DockerApi) -> t.Callable[[ComposeProject], ComposeCli]:
     """What creates pruned stop-set containers again: Compose on this host, when the Engine is local."""
+    from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import ComposeCli
+
     run = command_runner(module)
     return lambda project: ComposeCli(project, api.options.docker_host, run, automatic=api.is_local)
 

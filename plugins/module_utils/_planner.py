@@ -606,12 +606,14 @@ def plan_job(
     check_mode: bool = False,
     allowed_images: t.Sequence[str] | None = None,
     keep_stopped: bool = False,
+    max_duration: int | None = None,
     state_dir: str | None = None,
 ) -> Plan:
     """Plan the job against the current state of its stack, then run the preflight checks.
 
     Raises PlanError only when no plan can be made at all; failed checks are in plan.preflight. With
-    ``state_dir``, a lease whose container was pruned is seen through its journal there.
+    ``state_dir``, a lease whose container was pruned is seen through its journal there. With ``max_duration``, a
+    plan whose whole run can take longer fails the check ``max_duration`` (the async limit it runs under).
     """
     checks: list[Check] = []
     if not job.enabled:
@@ -697,11 +699,28 @@ def plan_job(
             )
         )
     checks.extend(_network_parent_checks(plan.stop_set, containers))
+    if max_duration is not None:
+        checks.append(_duration_check(plan, max_duration))
     if job.stop_mode == "stop":
         checks.extend(_systemd_checks(plan.stop_set))
     checks.append(_lease_check(job, lease))
     plan.preflight = checks
     return plan
+
+
+def _duration_check(plan: Plan, limit: int) -> Check:
+    """The whole run fits the time it is given (the async limit it runs under, less the lock wait and a margin)."""
+    took = f"the whole run of job {plan.job.name!r} takes at most {plan.max_duration} s"
+    parts = f"the downtime deadline {plan.deadline} s plus the hooks and the after-phase"
+    if plan.max_duration <= limit:
+        return Check("max_duration", plan.job.name, True, f"{took}, within the limit of {limit} s")
+    return Check(
+        "max_duration",
+        plan.job.name,
+        False,
+        f"{took} ({parts}), more than the limit of {limit} s (option max_duration; the role's run_job_async_limit "
+        "less run_job_lock_timeout and run_job_async_margin): raise the limit or lower the job's timeouts",
+    )
 
 
 def _image_check(api: DockerApi, worker: WorkerSpec, pull: PullPolicy, check_mode: bool) -> tuple[Check, str | None]:

@@ -510,8 +510,8 @@ plan:
       contains:
         name:
           description:
-            - The check, V(enabled), V(labels), V(stack), V(allowed_images), V(image), V(volume), V(hook), V(scope),
-              V(network) or V(lease).
+            - The check, V(enabled), V(labels), V(graph), V(stack), V(allowed_images), V(image), V(volume), V(hook),
+              V(scope), V(network), V(max_duration), V(systemd) or V(lease).
           type: str
           sample: volume
         object:
@@ -767,6 +767,7 @@ def main() -> None:
             check_mode=module.check_mode,
             allowed_images=p["allowed_images"],
             keep_stopped=p["keep_stopped"],
+            max_duration=p["max_duration"],
             state_dir=p["state_dir"] or default_state_dir(),
         )
     result = dict(changed=False, plan=plan.to_dict(), job=job.to_dict())

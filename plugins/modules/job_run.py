@@ -1123,8 +1123,8 @@ plan:
       contains:
         name:
           description:
-            - The check, V(enabled), V(labels), V(stack), V(allowed_images), V(image), V(volume), V(hook), V(scope),
-              V(network) or V(lease).
+            - The check, V(enabled), V(labels), V(graph), V(stack), V(allowed_images), V(image), V(volume), V(hook),
+              V(scope), V(network), V(max_duration), V(systemd) or V(lease).
           type: str
           sample: volume
         object:
@@ -1241,6 +1241,7 @@ def main() -> None:
             keep=p["keep"],
             allowed_images=p["allowed_images"],
             keep_stopped=p["keep_stopped"],
+            max_duration=p["max_duration"],
             signals=SignalTargets(p["ping_url"], p["webhook_url"], p["metrics_dir"]),
         )
         state_dir = p["state_dir"] or default_state_dir()

@@ -480,3 +480,31 @@ def test_a_systemd_unit_outside_the_stop_scope_does_not_refuse_the_job(engine: F
     result = run(engine, tmp_path)
     assert result.outcome == "success", result.message
     assert "shop-cache-1" in engine.running(PROJECT)
+
+
+def test_a_run_that_can_outlast_its_max_duration_fails_preflight_and_stops_nothing(
+    engine: FakeEngine, tmp_path: t.Any
+) -> None:
+    label(engine, "shop-db-1", hook__pre="dump", hook__finally="fin")
+    bound = plan_job(engine, resolve_job(engine, "backup", PROJECT, None)[0], run_id=RUN_ID).max_duration
+    result = run(engine, tmp_path, max_duration=bound - 1)
+    assert result.outcome == "preflight_failed" and not result.ok
+    assert f"the whole run of job 'backup' takes at most {bound} s" in result.message
+    assert f"more than the limit of {bound - 1} s (option max_duration" in result.message
+    assert engine.mutations() == [] and engine.execs == []
+    assert sorted(engine.running(PROJECT)) == SHOP_RUNNING
+
+
+def test_a_run_within_its_max_duration_runs_and_its_plan_says_so(engine: FakeEngine, tmp_path: t.Any) -> None:
+    bound = plan_job(engine, resolve_job(engine, "backup", PROJECT, None)[0], run_id=RUN_ID).max_duration
+    result = run(engine, tmp_path, max_duration=bound)
+    assert result.outcome == "success", result.message
+    assert result.plan is not None
+    [check] = [c for c in result.plan.preflight if c.name == "max_duration"]
+    assert check.ok and check.message.endswith(f"within the limit of {bound} s")
+    # Without the option there is no such check.
+    assert not [
+        c
+        for c in plan_job(engine, resolve_job(engine, "backup", PROJECT, None)[0]).preflight
+        if c.name == "max_duration"
+    ]
