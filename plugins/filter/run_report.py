@@ -14,20 +14,27 @@ author:
 description:
   - Builds the report that the role C(bosun.compose.run_job) publishes with C(ansible.builtin.set_stats) as
     C(bosun_run.<inventory_hostname>), from the registered result of M(bosun.compose.job_run), the plan of
-    M(bosun.compose.job_plan) and the result of the safety net (M(bosun.compose.stack) with C(state=recovered)).
-  - The run id, the deadline, the maximum duration and (when the result has none) the stack come from the plan.
+    the plan it ran (the result's C(plan), or O(plan)) and the result of the safety net (M(bosun.compose.stack) with
+    C(state=recovered)).
+  - The run id, the deadline, the maximum duration and (when the result has none) the stack come from the plan;
+    without a plan (job_run failed before it made one, or registered nothing), the run id is the result's or
+    O(run_id), the stack the safety net's, and the deadline and maximum duration are null.
   - A result without a key gives the report a default for it (for example outcome C(unknown) and C(failed=true)
     when the job_run task registered nothing).
-  - Fails when an input has the wrong type or the plan lacks C(run_id), C(stack), C(deadline) or C(max_duration).
+  - Fails when an input has the wrong type or a plan lacks C(run_id), C(stack), C(deadline) or C(max_duration).
 options:
   _input:
     description: The registered result of M(bosun.compose.job_run); an empty dict when the task registered none.
     type: dict
     required: true
   plan:
-    description: The plan, RV(bosun.compose.job_plan#module:plan).
+    description:
+      - The plan, RV(bosun.compose.job_plan#module:plan) or RV(bosun.compose.job_run#module:plan).
+      - Default the result's C(plan).
     type: dict
-    required: true
+  run_id:
+    description: The run id to report when neither the plan nor the result has one.
+    type: str
   recovered:
     description:
       - The registered result of the safety net task; an empty dict (or null) when it registered none.
@@ -52,7 +59,7 @@ EXAMPLES = r"""
 - name: Build the run report
   ansible.builtin.set_fact:
     report: >-
-      {{ ran | default({}) | bosun.compose.run_report(plan=planned.plan, recovered=recovered | default({}),
+      {{ ran | default({}) | bosun.compose.run_report(recovered=recovered | default({}), run_id=my_run_id,
                                                         host=inventory_hostname, job='nightly-backup',
                                                         check_mode=ansible_check_mode) }}
 """
@@ -66,13 +73,13 @@ _value:
       description: The host.
       type: str
     run_id:
-      description: The run id, from the plan.
+      description: The run id, from the plan (else the result, else O(run_id)), or null.
       type: str
     job:
       description: The job name.
       type: str
     stack:
-      description: The stack (Compose project).
+      description: The stack (Compose project) - the result's, else the plan's, else the one the safety net found, or null.
       type: str
     check_mode:
       description: Whether the run was in check mode.
@@ -98,13 +105,15 @@ _value:
         - With C(keep_stopped), to the moment the run left the stop-set stopped.
       type: float
     deadline_seconds:
-      description: The plan's deadline (maximum downtime) in seconds.
+      description: The plan's deadline (maximum downtime) in seconds, or null without a plan.
       type: int
     duration_seconds:
       description: Seconds the whole run took, hooks and after-phase included, or null.
       type: float
     max_duration_seconds:
-      description: The plan's maximum duration of the whole run in seconds (RV(bosun.compose.job_plan#module:plan.max_duration)).
+      description:
+        - The plan's maximum duration of the whole run in seconds (RV(bosun.compose.job_plan#module:plan.max_duration)),
+          or null without a plan.
       type: int
     steps:
       description: The steps that ran, as M(bosun.compose.job_run) returns them.
@@ -201,20 +210,29 @@ REPORT_KEYS = (
 
 def run_report(
     result: t.Any,
-    plan: t.Any,
+    plan: t.Any = None,
     recovered: t.Any = None,
     host: t.Any = None,
     job: t.Any = None,
     check_mode: t.Any = False,
+    run_id: t.Any = None,
 ) -> dict[str, t.Any]:
-    """The run report published as bosun_run.<host>, from job_run's result, the plan and the safety net's result.
+    """The run report published as bosun_run.<host>, from job_run's result, its plan and the safety net's result.
 
     `result` and `recovered` may be empty dicts when their task never registered a result.
     """
     name = "run_report"
     r = mapping(result, name, "the job_run result")
+    if plan is None:
+        plan = {} if r.get("plan") is None else r["plan"]
     plan = mapping(plan, name, "plan")
     rec = mapping({} if recovered is None else recovered, name, "recovered")
+    if run_id is not None and not isinstance(run_id, str):
+        raise AnsibleFilterError(f"{name}: run_id must be a string, got {type(run_id).__name__}")
+
+    def planned(key: str) -> t.Any:
+        return field(plan, key, name, "plan") if plan else None
+
     if not isinstance(host, str) or not host:
         raise AnsibleFilterError(f"{name}: host must be a non-empty string (the inventory hostname), got {host!r}")
     if job is not None and not isinstance(job, str):
@@ -239,9 +257,9 @@ def run_report(
 
     report = {
         "host": host,
-        "run_id": field(plan, "run_id", name, "plan"),
+        "run_id": planned("run_id") or r.get("run_id") or run_id,
         "job": r.get("job") or job,
-        "stack": r.get("stack") or field(plan, "stack", name, "plan"),
+        "stack": r.get("stack") or planned("stack") or rec.get("project"),
         "check_mode": check_mode,
         "outcome": r.get("outcome", "unknown"),
         "message": r["message"] if "message" in r else r.get("msg", ""),
@@ -249,9 +267,9 @@ def run_report(
         "started_at": r.get("started_at"),
         "finished_at": r.get("finished_at"),
         "downtime_seconds": r.get("downtime_seconds"),
-        "deadline_seconds": field(plan, "deadline", name, "plan"),
+        "deadline_seconds": planned("deadline"),
         "duration_seconds": r.get("duration_seconds"),
-        "max_duration_seconds": field(plan, "max_duration", name, "plan"),
+        "max_duration_seconds": planned("max_duration"),
         "steps": sequence(r.get("steps", []), name, "the result's steps"),
         "stopped": names("stopped", "stopped"),
         "restarted": names("restarted", "restarted"),

@@ -678,25 +678,27 @@ def test_check_mode_runs_no_hook_and_shows_them_in_the_plan(compose_project, ans
 
     r = role_task(result, "Run the job on the Docker host").result
     assert r["outcome"] == "success" and "no hook ran" in r["message"], r["message"]
-    for plan in (r["plan"], role_task(result, "Plan the job and run the preflight checks").result["plan"]):
-        names = {ph: [h["container"]["service"] for h in hs] for ph, hs in plan["hooks"].items()}
-        assert names == {"pre": ["app", "db"], "post": ["db", "app"], "error": ["db", "app"], "finally": ["db", "app"]}
-        steps = [(s["type"], s.get("phase")) for s in plan["steps"]]
-        assert steps == [
-            ("run_hooks", "pre"),
-            ("stop_containers", None),
-            ("run_worker", None),
-            ("start_containers", None),
-            ("run_hooks", "post"),
-            ("run_hooks", "error"),
-            ("run_hooks", "finally"),
-        ], steps
-        pre = plan["steps"][0]
-        assert [h["on_error"] for h in pre["hooks"]] == ["abort", "abort"] and pre["when"], pre
+    plan = r["plan"]
+    names = {ph: [h["container"]["service"] for h in hs] for ph, hs in plan["hooks"].items()}
+    assert names == {"pre": ["app", "db"], "post": ["db", "app"], "error": ["db", "app"], "finally": ["db", "app"]}
+    steps = [(s["type"], s.get("phase")) for s in plan["steps"]]
+    assert steps == [
+        ("run_hooks", "pre"),
+        ("stop_containers", None),
+        ("run_worker", None),
+        ("start_containers", None),
+        ("run_hooks", "post"),
+        ("run_hooks", "error"),
+        ("run_hooks", "finally"),
+    ], steps
+    pre = plan["steps"][0]
+    assert [h["on_error"] for h in pre["hooks"]] == ["abort", "abort"] and pre["when"], pre
 
 
 def test_role_async_limit_covers_hooks_and_after_phase(compose_project, ansible_playbook, tmp_path):
-    """Bounded by plan.deadline (the downtime) the role's async limit killed this healthy run mid-after-phase."""
+    """The async limit must hold the whole run (hooks and after-phase), not only the downtime: 0.1.0 bounded it by
+    plan.deadline and killed this healthy run mid-after-phase. Now job_run refuses, before anything runs, a plan
+    whose max_duration does not fit in run_job_async_limit, and a run that fits is never killed."""
     p = compose_project(STACK)
     # Scope none and short bounds make the downtime deadline small (worker 1s + its 10s grace + start 1s); the
     # after-phase (within its own 60s timeout) outlasts that deadline, never the run's max_duration.
@@ -708,20 +710,28 @@ def test_role_async_limit_covers_hooks_and_after_phase(compose_project, ansible_
         "after_command": ["sh", "-c", "sleep 15; echo after done"],
         "after_timeout": "60s",
     }
-    result = ansible_playbook(
-        [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}],
-        extra_vars={
-            "job": JOB,
-            "project": p.name,
-            "run_job_poll": 1,
-            "run_job_lock_timeout": 0,
-            "run_job_async_margin": 0,
-            "run_job_state_dir": str(tmp_path / "state"),
-            "run_job_overrides": overrides,
-        },
-    )
-    plan = role_task(result, "Plan the job and run the preflight checks").result["plan"]
+    base = {
+        "job": JOB,
+        "project": p.name,
+        "run_job_poll": 1,
+        "run_job_lock_timeout": 0,
+        "run_job_async_margin": 0,
+        "run_job_state_dir": str(tmp_path / "state"),
+        "run_job_overrides": overrides,
+    }
+    play = [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}]
+    dry = ansible_playbook(play, check=True, extra_vars=base)
+    plan = role_task(dry, "Run the job on the Docker host").result["plan"]
     assert plan["max_duration"] > 15 > plan["deadline"], plan  # the premise: only max_duration covers the after-phase
+
+    refused = ansible_playbook(play, extra_vars={**base, "run_job_async_limit": plan["max_duration"] - 1})
+    r = role_task(refused, "Run the job on the Docker host").result
+    assert refused.rc == 2 and r["outcome"] == "preflight_failed", r.get("msg")
+    assert f"takes at most {plan['max_duration']} s" in r["msg"], r["msg"]
+    assert f"more than the limit of {plan['max_duration'] - 1} s" in r["msg"], r["msg"]
+    assert marks(p) == [] and r["hooks"] == []  # refused before the pre hooks
+
+    result = ansible_playbook(play, extra_vars={**base, "run_job_async_limit": plan["max_duration"]})
     r = role_task(result, "Run the job on the Docker host").result
     assert result.rc == 0 and r.get("outcome") == "success", r.get("msg")
     assert r["after"]["log_tail"] == ["after done"], r["after"]

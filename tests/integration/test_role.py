@@ -27,10 +27,9 @@ pytestmark = pytest.mark.docker
 JOB = "role-copy"
 STACK = "role_stack.yml"
 # Task names of the role as the recording callback sees them.
-PLAN = "Plan the job and run the preflight checks"
 SHOW_PLAN = "Show the plan"
-STOP_HERE = "Stop here when the job cannot be planned or its preflight failed"
 RUN = "Run the job on the Docker host"
+START = "Start the job on the Docker host"
 NET = "Safety net - restart the stack if this run left it down"
 REPORT = "Show the run report"
 STATS = "Publish the run report as bosun_run.<host> (AWX artifacts)"
@@ -153,15 +152,17 @@ def test_missing_image_stops_nothing_and_names_the_image(stack, run_job):
     result = run_job(project, run_job_overrides={"image": "bosun-test/missing:0"})
     assert result.rc == 2, str(result)
     assert snapshot_started(project) == before  # same ids, states and StartedAt: nothing was stopped
-    stop = role_task(result, STOP_HERE)
-    assert stop.status == "failed"
-    assert "worker image 'bosun-test/missing:0' is not present" in stop.result["msg"]
-    assert "nothing was stopped" in stop.result["msg"]
+    failed = role_task(result, RUN)
+    assert failed.status == "failed" and failed.result["outcome"] == "image_missing", failed.result
+    assert "worker image 'bosun-test/missing:0' is not present" in failed.result["msg"]
+    assert "nothing was stopped" in failed.result["msg"]
+    # The plan job_run made is shown after it, with the failed check; the run never took a lease.
     assert any(
         "preflight FAIL: worker image 'bosun-test/missing:0'" in line
         for line in role_task(result, SHOW_PLAN).result["msg"]
     )
-    assert not ran(result, RUN) and not ran(result, NET)
+    assert failed.result["lease_kept"] is False and role_task(result, NET).status == "skipped"
+    assert report(result)["outcome"] == "image_missing"
 
 
 def test_check_mode_shows_the_plan_and_touches_nothing(stack, run_job):
@@ -227,11 +228,11 @@ def test_hooks_and_after_phase_run_in_order_and_the_plan_and_report_show_them(st
     assert f"   - finally hook in {app}: sh -c 'echo finally $BOSUN_OUTCOME' (timeout 300s)" in plan
     assert any(line.startswith("5. run the after-phase 'bosun-after-role-copy-") for line in plan), plan
     assert "Stop scope: stack, stop mode stop" in plan
-    # The async limit bounds the whole run (hooks and after-phase included), not only the downtime.
-    planned = role_task(result, PLAN).result["plan"]
+    # The async limit is checked against the bound of the whole run (hooks and after-phase), not only the downtime.
+    planned = role_task(result, RUN).result["plan"]
     assert planned["max_duration"] > planned["deadline"]
-    limit = role_task(result, "Work out the async limit").result["ansible_facts"]["_run_job_async_seconds"]
-    assert int(limit) == planned["max_duration"] + 3600 + 120
+    [check] = [c for c in planned["preflight"] if c["name"] == "max_duration"]
+    assert check["ok"] and check["message"].endswith(f"within the limit of {86400 - 3600 - 120} s"), check
 
     r = role_task(result, RUN).result
     assert r["outcome"] == "success", r
@@ -322,7 +323,7 @@ def test_bad_input_is_rejected_before_anything_runs(stack, run_job):
     result = run_job(project, run_job_pull="sometimes", run_job_async="maybe")
     assert result.rc == 2, str(result)
     assert snapshot_started(project) == before
-    assert not ran(result, PLAN)
+    assert not ran(result, START) and not ran(result, RUN)
     assert "run_job_pull must be one of: never, missing, got: sometimes" in result.stdout
     assert "run_job_async" in result.stdout
 
@@ -331,7 +332,7 @@ def test_run_job_playbook_needs_a_job_name(ansible_playbook):
     result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.run_job"}])
     assert result.rc == 2, str(result)
     assert "Give the job to run: -e job=NAME" in result.stdout
-    assert not ran(result, PLAN)
+    assert not ran(result, START) and not ran(result, RUN)
 
 
 def test_list_jobs_prints_a_table(stack, ansible_playbook):
@@ -460,7 +461,7 @@ def test_run_finishes_on_the_host_when_the_controller_is_killed(stack, ansible):
 def test_module_defaults_group_reaches_every_module_of_the_role(stack, ansible_playbook):
     """The role takes no Docker connection options: users set them once with module_defaults
     group/bosun.compose.docker, which every module's docs claim membership of. A wrong docker_host must
-    therefore fail the very first module task (job_plan) and stop nothing."""
+    therefore fail the run (job_run, under async) and the safety net (stack), and stop nothing."""
     project = stack()
     before = snapshot_started(project)
     result = ansible_playbook(
@@ -482,4 +483,5 @@ def test_module_defaults_group_reaches_every_module_of_the_role(stack, ansible_p
     )
     assert snapshot_started(project) == before, "the stack was stopped and restarted through the default daemon"
     assert result.rc == 2, str(result)
-    assert "/nonexistent/docker.sock" in role_task(result, STOP_HERE).result["msg"]
+    assert "/nonexistent/docker.sock" in role_task(result, RUN).result["msg"]
+    assert "/nonexistent/docker.sock" in role_task(result, NET).result["msg"]

@@ -239,6 +239,24 @@ def test_run_report_takes_the_run_id_from_the_plan():
     assert rep["run_id"] == RUN
 
 
+def test_run_report_takes_the_plan_from_job_runs_result():
+    rep = run_report(dict(RESULT, plan=PLAN), recovered=RECOVERED, host="web1", job="nightly-backup")
+    assert rep == run_report(RESULT, plan=PLAN, recovered=RECOVERED, host="web1", job="nightly-backup")
+    assert rep["run_id"] == RUN and rep["deadline_seconds"] == PLAN["deadline"] and rep["stack"] == "shop"
+
+
+def test_run_report_without_a_plan_names_the_run_and_the_stack_the_safety_net_found():
+    recovered = {"changed": True, "project": "shop", "recover": {"action": "recovered", "hooks": []}}
+    rep = run_report({}, recovered=recovered, host="web1", job="nightly-backup", run_id="f" * 32)
+    assert (rep["run_id"], rep["stack"], rep["job"]) == ("f" * 32, "shop", "nightly-backup")
+    assert rep["deadline_seconds"] is None and rep["max_duration_seconds"] is None
+    assert rep["outcome"] == "unknown" and rep["failed"] is True and rep["safety_net"] == "recovered"
+    # A result of a job_run that failed before it planned (not_found) has the run id and no plan.
+    failed = {"failed": True, "outcome": "not_found", "msg": "not_found: no job", "run_id": "e" * 32, "stack": None}
+    rep = run_report(failed, recovered={"skipped": True}, host="web1", job="nightly-backup", run_id="f" * 32)
+    assert (rep["run_id"], rep["stack"], rep["outcome"]) == ("e" * 32, None, "not_found")
+
+
 def test_run_report_when_job_run_registered_nothing_and_the_safety_net_failed():
     recovered = {"failed": True, "msg": "Cannot connect to the Docker daemon", "recover": None}
     rep = run_report({}, plan=PLAN, recovered=recovered, host="web1", job="nightly-backup", check_mode=True)
@@ -293,7 +311,10 @@ def test_run_report_of_a_failed_module_uses_msg_and_a_safety_net_that_never_ran(
     ("kwargs", "message"),
     [
         ({"result": [], "plan": PLAN, "host": "h"}, "run_report: the job_run result must be a dict, got list"),
-        ({"result": RESULT, "plan": None, "host": "h"}, "run_report: plan must be a dict, got NoneType"),
+        ({"result": RESULT, "plan": "x", "host": "h"}, "run_report: plan must be a dict, got str"),
+        ({"result": dict(RESULT, plan=[]), "host": "h"}, "run_report: plan must be a dict, got list"),
+        ({"result": RESULT, "host": "h", "run_id": 7}, "run_report: run_id must be a string, got int"),
+        ({"result": dict(RESULT, plan={"stack": "shop"}), "host": "h"}, "run_report: plan has no key 'run_id'"),
         ({"result": RESULT, "plan": PLAN, "host": ""}, "run_report: host must be a non-empty string"),
         (
             {"result": RESULT, "plan": PLAN, "host": "h", "recovered": "ok"},
