@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from harness import TEST_IMAGE, ComposeProject, project_workers
+from harness import FIXTURES, TEST_IMAGE, ComposeProject, project_workers
 from stackcheck import lease, module_pid, running_workers, snapshot, states, wait_for
 
 pytestmark = pytest.mark.docker
@@ -105,15 +105,19 @@ def test_sigkilled_transaction_is_restored_by_the_next_run_of_another_job(
 
 
 @pytest.mark.podman
-def test_sigkilled_async_transaction_is_restored_by_the_role_safety_net(compose_project, ansible, tmp_path):
-    p = compose_project(STACK)
+@pytest.mark.parametrize("chosen_by", ["project", "job name only"])
+def test_sigkilled_async_transaction_is_restored_by_the_role_safety_net(compose_project, ansible, tmp_path, chosen_by):
+    """By job name only, no result names the stack of the killed run: the safety net finds it by the run's lease."""
+    name = "rel-a" if chosen_by == "project" else f"rel-n{os.getpid()}"  # unique on the host: no other stack has it
+    p = compose_project((FIXTURES / STACK).read_text(encoding="utf-8").replace("rel-a", name))
     before = snapshot(p)
     run_id = f"crashnet{os.getpid():08d}abcdef"
+    where = {"project": p.name} if chosen_by == "project" else {}
     job = ansible.start(
         [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}],
         extra_vars={
-            "job": "rel-a",
-            "project": p.name,
+            "job": name,
+            **where,
             "run_job_poll": 1,
             "run_job_run_id": run_id,
             "run_job_state_dir": str(tmp_path / "state"),
@@ -131,5 +135,6 @@ def test_sigkilled_async_transaction_is_restored_by_the_role_safety_net(compose_
     assert project_workers(p.name) == [] and lease(p.name) is None
     net = [x for x in done.results if x.task.endswith("Safety net - restart the stack if this run left it down")]
     assert len(net) == 1 and net[0].result["recover"]["action"] == "recovered", net
-    assert net[0].result["recover"]["workers_stopped"] == [f"bosun-worker-rel-a-{run_id[:8]}"], net
+    assert net[0].result["project"] == p.name, net
+    assert net[0].result["recover"]["workers_stopped"] == [f"bosun-worker-{name}-{run_id[:8]}"], net
     assert TEST_IMAGE  # the worker image of the fixture
