@@ -182,11 +182,13 @@ def task_result(records: list[dict], action: str, host: str | None = None) -> di
 
 
 def job_result(records: list[dict], host: str | None = None) -> dict:
-    """job_run's result in a role run: job_status's under async (it returns job_run's result), else job_run's."""
+    """job_run's result in a role run: job_status's under async (it returns job_run's result), else job_run's
+    (without async the role skips job_status)."""
+    ran = [r for r in records if r.get("status") != "skipped"]
     try:
-        return task_result(records, "job_status", host)
+        return task_result(ran, "job_status", host)
     except RuntimeError:
-        return task_result(records, "job_run", host)
+        return task_result(ran, "job_run", host)
 
 
 def stack_inventory(name: str, project: str, job: str) -> Path:

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, bosun.compose contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The plan_lines filter of the role bosun.compose.run_job: the lines of its task "Show the plan"."""
+"""The plan_lines filter of bosun.compose.run_job: the plan in its task "Show the plan and the run report"."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ author:
   - bosun.compose contributors (@bosun-compose)
 description:
   - Turns the plan of M(bosun.compose.job_plan) into the lines that the role C(bosun.compose.run_job) prints in
-    its task C(Show the plan), so that a run with C(--check) shows every phase of the run before anything happens.
+    its task C(Show the plan and the run report) (first the plan, then the report), so that a run with
+    C(--check) shows every phase of the run before anything happens.
   - >-
     The lines are, in order: a header naming the job, the stack and the run id; one numbered line per step
     with its description, each followed by indented lines (starting with C(   - )) on what the step does. A
@@ -168,7 +169,7 @@ def _step_detail(step: cabc.Mapping[str, t.Any], mode: str, kept: cabc.Set[str])
 
 
 def plan_lines(plan: t.Any) -> list[str]:
-    """The lines of "Show the plan": header, numbered steps with their details, stop scope, order and what stays up,
+    """The plan's lines: header, numbered steps with their details, stop scope, order and what stays up,
     deadline and maximum duration, one line per preflight check."""
     plan = mapping(plan, NAME, "the plan")
 

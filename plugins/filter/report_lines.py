@@ -1,7 +1,7 @@
 # Copyright (c) 2026, bosun.compose contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The report_lines filter of the role bosun.compose.run_job: the lines of its task "Show the run report"."""
+"""The report_lines filter of bosun.compose.run_job: the report in its task "Show the plan and the run report"."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ author:
   - bosun.compose contributors (@bosun-compose)
 description:
   - Turns the report made by P(bosun.compose.run_report#filter) into the lines that the role
-    C(bosun.compose.run_job) prints in its task C(Show the run report).
+    C(bosun.compose.run_job) prints in its task C(Show the plan and the run report), after the plan.
   - >-
     The lines are, in order: a header naming the run id, the job, the stack and the outcome, with a note in
     check mode; the message when there is one; one line per step, C(step:) followed by its type, status,
@@ -130,7 +130,7 @@ def provenance_line(provenance: t.Any) -> str:
 
 
 def report_lines(report: t.Any) -> list[str]:
-    """The lines of "Show the run report", from the dict that run_report makes."""
+    """The report lines of "Show the plan and the run report", from the dict that run_report makes."""
     rep = mapping(report, NAME, "the report")
 
     def get(key: str) -> t.Any:

@@ -13,6 +13,10 @@ from harness import TEST_IMAGE, Background, ComposeProject, event_log, project_w
 import contextlib
 
 ROLE_STACK = "role_stack.yml"
+# Task names of the role bosun.compose.run_job, as the recording callback sees them without the role's prefix.
+RUN_TASK = "Run the job on the Docker host"  # job_run: under async it only starts the job
+WAIT_TASK = "Wait for the job to end on the Docker host"  # job_status under async (skipped without)
+SHOW_TASK = "Show the plan and the run report"
 
 
 # ---- a job run in the background ------------------------------------------------------------------
@@ -172,11 +176,40 @@ def observe_unattended_finish(project: ComposeProject, before: dict) -> dict:
     return obs
 
 
+def role_tasks(result, name: str) -> list:
+    """The recorded results of a role task (the callback names it `<role> : <task>`), in playbook order."""
+    return [r for r in result.results if r.task == name or r.task.endswith(f" : {name}")]
+
+
 def role_task(result, name: str):
-    """The recorded result of a role task (the callback names it `<role> : <task>`)."""
-    found = [r for r in result.results if r.task == name or r.task.endswith(f" : {name}")]
+    """The recorded result of a role task that ran once."""
+    found = role_tasks(result, name)
     assert len(found) == 1, (name, [(r.task, r.status) for r in result.results], str(result))
     return found[0]
+
+
+def _shown(result) -> tuple[list[str], list[str]]:
+    lines = role_task(result, SHOW_TASK).result["msg"]
+    start = next((i for i, line in enumerate(lines) if line.startswith("Run ") and " of job " in line), None)
+    assert start is not None, ("no report header in the task's lines", lines)
+    return lines[:start], lines[start:]
+
+
+def shown_plan(result) -> list[str]:
+    """The plan's lines in the role's task "Show the plan and the run report" (none when job_run returned no plan)."""
+    return _shown(result)[0]
+
+
+def shown_report(result) -> list[str]:
+    """The report's lines in that task: they follow the plan's, from report_lines' header ("Run <id> of job ...")."""
+    return _shown(result)[1]
+
+
+def job_task(result):
+    """The recorded role task that returned job_run's result: the wait under async, else job_run's own task
+    (without async, where the wait is skipped, and when job_run's task failed before the wait)."""
+    waited = [r for r in role_tasks(result, WAIT_TASK) if r.status != "skipped"]
+    return waited[0] if len(waited) == 1 else role_task(result, RUN_TASK)
 
 
 def kill_left_behind(marker: str) -> None:

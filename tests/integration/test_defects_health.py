@@ -6,14 +6,12 @@ from __future__ import annotations
 import pytest
 
 from harness import project_workers, run
-from stackcheck import lease_exists, role_task, stack_with_lease_cleanup, states, wait_for
+from stackcheck import job_task, lease_exists, role_task, shown_report, stack_with_lease_cleanup, states, wait_for
 
 pytestmark = pytest.mark.docker
 
-RUN = "Run the job on the Docker host"
 NET = "Safety net - restart the stack if this run left it down"
 STATS = "Publish the run report as bosun_run.<host> (AWX artifacts)"
-REPORT = "Show the run report"
 
 
 @pytest.fixture
@@ -42,7 +40,7 @@ def test_a_stack_that_comes_back_unhealthy_is_start_unhealthy_and_left_running(s
         extra_vars={"job": "break-health", "project": project.name, "run_job_poll": 1},
     )
     assert result.rc == 2, str(result)
-    r = role_task(result, RUN)
+    r = job_task(result)
     assert r.status == "failed" and r.result["outcome"] == "start_unhealthy", r.result
     app = f"{project.name}-app-1"
     assert f"'{app}' unhealthy" in r.result["msg"], r.result["msg"]
@@ -59,7 +57,7 @@ def test_a_stack_that_comes_back_unhealthy_is_start_unhealthy_and_left_running(s
     assert role_task(result, NET).status == "skipped"  # job_run returned lease_kept false: nothing to recover
     rep = role_task(result, STATS).result["ansible_stats"]["data"]["bosun_run"]["localhost"]
     assert rep["outcome"] == "start_unhealthy" and f"'{app}' unhealthy" in rep["message"], rep
-    lines = role_task(result, REPORT).result["msg"]
+    lines = shown_report(result)
     assert lines[0].endswith(": start_unhealthy"), lines
 
 

@@ -27,6 +27,7 @@ from stackcheck import (
     event_action,
     lease,
     lease_exists,
+    job_task,
     role_task,
     running_workers,
     snapshot_started,
@@ -587,7 +588,7 @@ def test_keep_stopped_leaves_the_stop_set_down_and_releases_the_stack(compose_pr
         extra |= {"run_job_keep_stopped": True, "run_job_overrides": {"stop_scope": "writers"}}
         result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.run_job"}], extra_vars=extra)
         assert result.rc == 0, str(result)
-        task = role_task(result, "Run the job on the Docker host")
+        task = job_task(result)
         # job_run returned lease_kept false, so the safety net had nothing to recover and did not run.
         assert role_task(result, "Safety net - restart the stack if this run left it down").status == "skipped"
     r = task.result
@@ -676,7 +677,7 @@ def test_check_mode_runs_no_hook_and_shows_them_in_the_plan(compose_project, ans
     assert snapshot_started(p) == before
     assert not lease_exists(p.name)
 
-    r = role_task(result, "Run the job on the Docker host").result
+    r = job_task(result).result
     assert r["outcome"] == "success" and "no hook ran" in r["message"], r["message"]
     plan = r["plan"]
     names = {ph: [h["container"]["service"] for h in hs] for ph, hs in plan["hooks"].items()}
@@ -715,18 +716,18 @@ def test_role_async_limit_covers_hooks_and_after_phase(compose_project, ansible_
     }
     play = [{"ansible.builtin.import_playbook": "bosun.compose.run_job"}]
     dry = ansible_playbook(play, check=True, extra_vars=base)
-    plan = role_task(dry, "Run the job on the Docker host").result["plan"]
+    plan = job_task(dry).result["plan"]
     assert plan["max_duration"] > 15 > plan["deadline"], plan  # the premise: only max_duration covers the after-phase
 
     refused = ansible_playbook(play, extra_vars={**base, "run_job_async_limit": plan["max_duration"] - 1})
-    r = role_task(refused, "Run the job on the Docker host").result
+    r = job_task(refused).result
     assert refused.rc == 2 and r["outcome"] == "preflight_failed", r.get("msg")
     assert f"takes at most {plan['max_duration']} s" in r["msg"], r["msg"]
     assert f"more than the limit of {plan['max_duration'] - 1} s" in r["msg"], r["msg"]
     assert marks(p) == [] and r["hooks"] == []  # refused before the pre hooks
 
     result = ansible_playbook(play, extra_vars={**base, "run_job_async_limit": plan["max_duration"]})
-    r = role_task(result, "Run the job on the Docker host").result
+    r = job_task(result).result
     assert result.rc == 0 and r.get("outcome") == "success", r.get("msg")
     assert r["after"]["log_tail"] == ["after done"], r["after"]
     assert "interrupted" not in {m["outcome"] for m in marks(p)}

@@ -21,9 +21,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from ansible_collections.bosun.compose.tests.unit.plugins.module_utils.http_recorder import Recorder
 from stackcheck import (
     ids_and_states,
+    job_task,
     lease,
     release_worker,
-    role_task,
     running_workers,
     snapshot_started,
     stack_with_lease_cleanup,
@@ -37,7 +37,6 @@ pytestmark = pytest.mark.docker
 
 JOB = "role-copy"
 TOKEN = "0b9e2f44-ping-secret"
-RUN = "Run the job on the Docker host"
 NET = "Safety net - restart the stack if this run left it down"
 
 
@@ -78,7 +77,7 @@ def test_success_then_worker_failure_ping_post_and_write_metrics(stack, ansible_
     ok = ansible_playbook(role, extra_vars=extra)
     assert ok.rc == 0, str(ok)
     assert server.paths() == [f"/ping/{TOKEN}/start", f"/ping/{TOKEN}", f"/hook/{TOKEN}"]
-    result = role_task(ok, RUN).result
+    result = job_task(ok).result
     assert [(s["signal"], s["ok"]) for s in result["signals"]] == [
         ("ping start", True),
         ("metrics", True),
@@ -130,7 +129,7 @@ def test_a_signal_that_cannot_be_sent_is_a_warning_and_names_no_url(stack, ansib
         extra_vars={"job": JOB, "project": project.name, "run_job_poll": 1, **signal_vars(server)},
     )
     assert result.rc == 0, str(result)
-    run = role_task(result, RUN).result
+    run = job_task(result).result
     assert run["outcome"] == "success"
     assert run["warnings"] == [
         "ping start failed after 3 attempts: HTTP 503 Service Unavailable",

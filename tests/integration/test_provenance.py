@@ -10,7 +10,7 @@ import re
 import pytest
 
 from harness import TEST_IMAGE, run
-from stackcheck import role_task, stack_with_lease_cleanup
+from stackcheck import role_task, shown_report, stack_with_lease_cleanup
 
 pytestmark = pytest.mark.docker
 
@@ -137,7 +137,7 @@ def test_the_role_reports_the_provenance_and_list_jobs_shows_the_last_outcome(st
     published = report["ansible_stats"]["data"]["bosun_run"]["localhost"]
     prov = published["provenance"]
     assert prov["containers"] and prov["worker"]["image_id"].startswith("sha256:")
-    lines = role_task(ran, "Show the run report").result["msg"]
+    lines = shown_report(ran)
     [line] = [x for x in lines if x.startswith("Provenance: ")]
     assert line.startswith(f"Provenance: plan {prov['plan_hash'][:19]}, worker {prov['worker']['image']} ")
     for c in prov["containers"]:

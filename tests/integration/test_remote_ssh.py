@@ -14,6 +14,7 @@ from remote import TARGET_HOST, bare_python, target_python, wait_until
 from stackcheck import (
     ids_and_states,
     lease_exists,
+    job_task,
     role_task,
     running_workers,
     snapshot_started,
@@ -47,7 +48,7 @@ def test_role_runs_over_ssh_with_pipelining_and_the_sdk_only_on_the_target(stack
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
     assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
     assert project_workers(project.name) == [] and not lease_exists(project.name)
-    r = role_task(result, "Run the job on the Docker host")
+    r = job_task(result)
     assert r.host == TARGET_HOST and r.result["outcome"] == "success" and r.result["ansible_job_id"], r
     rep = role_task(result, "Publish the run report as bosun_run.<host> (AWX artifacts)").result
     assert rep["ansible_stats"]["data"]["bosun_run"][TARGET_HOST]["outcome"] == "success"

@@ -15,8 +15,15 @@ from harness import FIXTURES, VENV_BIN, event_log, project_workers, run
 from stackcheck import (
     event_action,
     ids_and_states,
+    RUN_TASK,
+    SHOW_TASK,
+    WAIT_TASK,
+    job_task,
     role_task,
+    role_tasks,
     running_workers,
+    shown_plan,
+    shown_report,
     snapshot_started,
     stack_with_lease_cleanup,
     volume_file,
@@ -27,11 +34,7 @@ pytestmark = pytest.mark.docker
 JOB = "role-copy"
 STACK = "role_stack.yml"
 # Task names of the role as the recording callback sees them.
-SHOW_PLAN = "Show the plan"
-RUN = "Run the job on the Docker host"
-START = "Start the job on the Docker host"
 NET = "Safety net - restart the stack if this run left it down"
-REPORT = "Show the run report"
 STATS = "Publish the run report as bosun_run.<host> (AWX artifacts)"
 
 
@@ -90,7 +93,7 @@ def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run
     assert set(die) == set(start) == {"db", "app", "web"}, evs
     assert die["web"] < die["app"] < die["db"] < start["db"] < start["app"] < start["web"], evs
 
-    r = role_task(result, RUN).result
+    r = job_task(result).result
     assert r["outcome"] == "success" and r["ansible_job_id"] and r["finished"], r
     assert [s["type"] for s in r["steps"]] == ["stop_containers", "run_worker", "start_containers"]
     assert r["lease_kept"] is False
@@ -102,7 +105,7 @@ def test_happy_path_copies_restarts_in_order_and_publishes_the_report(stack, run
     assert rep["worker"]["exit_code"] == 0 and rep["worker"]["log_tail"] == ["copied row1"]
     assert rep["downtime_seconds"] > 0
     assert [s["status"] for s in rep["steps"]] == ["ok", "ok", "ok"]
-    lines = role_task(result, REPORT).result["msg"]
+    lines = shown_report(result)
     assert lines[0] == f"Run {rep['run_id']} of job {JOB} on stack {project.name}: success"
     assert "  | copied row1" in lines
     assert "CUSTOM STATS" in result.stdout and '"outcome": "success"' in result.stdout
@@ -116,7 +119,7 @@ def test_worker_failure_fails_the_play_and_restarts_the_stack(stack, run_job):
     assert result.rc == 2, str(result)
     assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
     assert project_workers(project.name) == []
-    r = role_task(result, RUN)
+    r = job_task(result)
     assert r.status == "failed" and r.result["outcome"] == "worker_failed", r
     assert "exited with code 3" in r.result["msg"]
     assert r.result["restarted"] and len(r.result["restarted"]) == 3
@@ -136,7 +139,7 @@ def test_timeout_is_bounded_removes_the_worker_and_restarts(stack, run_job):
     )
     wall = time.time() - t0
     assert result.rc == 2, str(result)
-    r = role_task(result, RUN).result
+    r = job_task(result).result
     assert r["outcome"] == "timeout" and r["worker"]["timed_out"], r
     # 2 s timeout + 10 s worker grace (it ignores SIGTERM) + stop/start + ansible overhead; never the 60 s sleep.
     assert wall < 45, wall
@@ -152,15 +155,12 @@ def test_missing_image_stops_nothing_and_names_the_image(stack, run_job):
     result = run_job(project, run_job_overrides={"image": "bosun-test/missing:0"})
     assert result.rc == 2, str(result)
     assert snapshot_started(project) == before  # same ids, states and StartedAt: nothing was stopped
-    failed = role_task(result, RUN)
+    failed = job_task(result)
     assert failed.status == "failed" and failed.result["outcome"] == "image_missing", failed.result
     assert "worker image 'bosun-test/missing:0' is not present" in failed.result["msg"]
     assert "nothing was stopped" in failed.result["msg"]
     # The plan job_run made is shown after it, with the failed check; the run never took a lease.
-    assert any(
-        "preflight FAIL: worker image 'bosun-test/missing:0'" in line
-        for line in role_task(result, SHOW_PLAN).result["msg"]
-    )
+    assert any("preflight FAIL: worker image 'bosun-test/missing:0'" in line for line in shown_plan(result))
     assert failed.result["lease_kept"] is False and role_task(result, NET).status == "skipped"
     assert report(result)["outcome"] == "image_missing"
 
@@ -173,20 +173,20 @@ def test_check_mode_shows_the_plan_and_touches_nothing(stack, run_job):
     assert snapshot_started(project) == before
     assert project_workers(project.name) == []
     assert volume_file(project, "out", "table.txt").returncode != 0  # the worker never ran
-    plan = role_task(result, SHOW_PLAN).result["msg"]
+    plan = shown_plan(result)
     assert plan[0].startswith(f"Job {JOB} on stack {project.name} (run id ")
     assert plan[1] == (
         f"1. stop 3 container(s) of stack '{project.name}' in 3 level(s) (scope stack); while down, 3 of them have "
         "restart policy always (a daemon restart or a reboot starts them again), given back once they run"
     )
     assert "Stop order: web -> app -> db" in plan
-    r = role_task(result, RUN).result
+    r = job_task(result).result
     # Check mode runs synchronously (nothing to protect): no async job id; the module predicts a change.
     assert "ansible_job_id" not in r and r["outcome"] == "success" and r["steps"] == [] and r["changed"], r
     rep = report(result)
     assert rep["check_mode"] is True and rep["outcome"] == "success"
     # 0.1.0 printed "Downtime: 0.0s" for a run that stopped nothing.
-    shown = role_task(result, REPORT).result["msg"]
+    shown = shown_report(result)
     assert [line for line in shown if line.startswith("Downtime: ")] == [
         f"Downtime: n/a (deadline {rep['deadline_seconds']}s)"
     ], shown
@@ -219,7 +219,7 @@ def test_hooks_and_after_phase_run_in_order_and_the_plan_and_report_show_them(st
     assert volume_file(project, "data", "pre.txt").stdout == "pre\n"
     db, app = f"{project.name}-db-1", f"{project.name}-app-1"
 
-    plan = role_task(result, SHOW_PLAN).result["msg"]
+    plan = shown_plan(result)
     assert plan[1].startswith(f"1. run 1 pre hook(s) in '{db}', before anything stops")
     assert (
         plan[2]
@@ -229,12 +229,12 @@ def test_hooks_and_after_phase_run_in_order_and_the_plan_and_report_show_them(st
     assert any(line.startswith("5. run the after-phase 'bosun-after-role-copy-") for line in plan), plan
     assert "Stop scope: stack, stop mode stop" in plan
     # The async limit is checked against the bound of the whole run (hooks and after-phase), not only the downtime.
-    planned = role_task(result, RUN).result["plan"]
+    planned = job_task(result).result["plan"]
     assert planned["max_duration"] > planned["deadline"]
     [check] = [c for c in planned["preflight"] if c["name"] == "max_duration"]
     assert check["ok"] and check["message"].endswith(f"within the limit of {86400 - 3600 - 120} s"), check
 
-    r = role_task(result, RUN).result
+    r = job_task(result).result
     assert r["outcome"] == "success", r
     assert [(s["type"], s["phase"]) for s in r["steps"]] == [
         ("run_hook", "pre"),
@@ -253,7 +253,7 @@ def test_hooks_and_after_phase_run_in_order_and_the_plan_and_report_show_them(st
     rep = report(result)
     assert rep["hooks"] == r["hooks"] and rep["after"] == r["after"]
     assert rep["max_duration_seconds"] == planned["max_duration"]
-    lines = role_task(result, REPORT).result["msg"]
+    lines = shown_report(result)
     shown = [x for x in lines if x.startswith("Hook ")]
     assert [x.split(", ")[0] for x in shown] == [
         f"Hook pre in {db}: exit code 0",
@@ -274,17 +274,17 @@ def test_keep_stopped_leaves_the_stack_down_on_purpose_and_releases_it(stack, ru
     assert run(["docker", "ps", "-aq", "--filter", f"name=^bosun-lease-{project.name}$"]).stdout == ""
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
     names = [f"{project.name}-{s}-1" for s in ("web", "app", "db")]
-    plan = role_task(result, SHOW_PLAN).result["msg"]
+    plan = shown_plan(result)
     assert any(x.startswith("3. leave the same 3 container(s) stopped on purpose (keep_stopped)") for x in plan), plan
     assert "Keep stopped: yes, the stop-set stays stopped after the worker (keep_stopped)" in plan
-    r = role_task(result, RUN).result
+    r = job_task(result).result
     assert r["outcome"] == "success" and r["restarted"] == [], r
     assert sorted(c["name"] for c in r["kept_stopped"]) == sorted(names)
     assert "left 3 container(s) stopped on purpose" in r["message"]
     assert role_task(result, NET).status == "skipped"  # job_run returned lease_kept false: nothing to recover
     rep = report(result)
     assert sorted(rep["kept_stopped"]) == sorted(names)
-    lines = role_task(result, REPORT).result["msg"]
+    lines = shown_report(result)
     [kept] = [x for x in lines if x.startswith("Left stopped on purpose (keep_stopped): ")]
     assert sorted(kept.split(": ", 1)[1].split(", ")) == sorted(names)
 
@@ -298,10 +298,10 @@ def test_pause_mode_freezes_the_stack_instead_of_stopping_it(stack, run_job):
     # Nothing died and nothing was started again: the same StartedAt for every container.
     assert snapshot_started(project) == before
     assert events(project, t0) == []
-    plan = role_task(result, SHOW_PLAN).result["msg"]
+    plan = shown_plan(result)
     assert "Stop scope: stack, stop mode pause" in plan
     assert plan[1].startswith("1. pause 3 container(s)") and plan[2].startswith("   - pause "), plan
-    r = role_task(result, RUN).result
+    r = job_task(result).result
     assert r["outcome"] == "success" and r["plan"]["stop_mode"] == "pause", r
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
 
@@ -311,7 +311,7 @@ def test_sync_variant_runs_the_job_too(stack, run_job):
     before = snapshot_started(project)
     result = run_job(project, run_job_async=False)
     assert result.rc == 0, str(result)
-    r = role_task(result, RUN).result
+    r = job_task(result).result
     assert "ansible_job_id" not in r and r["outcome"] == "success", r
     assert volume_file(project, "out", "table.txt").stdout == "row1\n"
     assert ids_and_states(snapshot_started(project)) == ids_and_states(before)
@@ -323,7 +323,7 @@ def test_bad_input_is_rejected_before_anything_runs(stack, run_job):
     result = run_job(project, run_job_pull="sometimes", run_job_async="maybe")
     assert result.rc == 2, str(result)
     assert snapshot_started(project) == before
-    assert not ran(result, START) and not ran(result, RUN)
+    assert not ran(result, RUN_TASK) and not ran(result, WAIT_TASK)
     assert "run_job_pull must be one of: never, missing, got: sometimes" in result.stdout
     assert "run_job_async" in result.stdout
 
@@ -332,7 +332,7 @@ def test_run_job_playbook_needs_a_job_name(ansible_playbook):
     result = ansible_playbook([{"ansible.builtin.import_playbook": "bosun.compose.run_job"}])
     assert result.rc == 2, str(result)
     assert "Give the job to run: -e job=NAME" in result.stdout
-    assert not ran(result, START) and not ran(result, RUN)
+    assert not ran(result, RUN_TASK) and not ran(result, WAIT_TASK)
 
 
 def test_list_jobs_prints_a_table(stack, ansible_playbook):
@@ -483,5 +483,46 @@ def test_module_defaults_group_reaches_every_module_of_the_role(stack, ansible_p
     )
     assert snapshot_started(project) == before, "the stack was stopped and restarted through the default daemon"
     assert result.rc == 2, str(result)
-    assert "/nonexistent/docker.sock" in role_task(result, RUN).result["msg"]
+    assert "/nonexistent/docker.sock" in job_task(result).result["msg"]
     assert "/nonexistent/docker.sock" in role_task(result, NET).result["msg"]
+
+
+def test_a_second_run_on_the_same_host_never_reports_the_first_runs_result(stack, ansible_playbook):
+    """The role registers job_run's result per host, and host variables outlive a role run: a second run in the
+    same play whose job never started (here: the async wrapper cannot make its directory) must report its own
+    failure and run the safety net, not show the first run's success and skip the net on its lease_kept false."""
+    project = stack()
+    before = snapshot_started(project)
+    job = {"run_job_name": JOB, "run_job_project": project.name, "run_job_poll": 1}
+    role = {"name": "bosun.compose.run_job"}
+    result = ansible_playbook(
+        [
+            {
+                "name": "two runs of the job on one host",
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [
+                    {"name": "first run", "ansible.builtin.include_role": role, "vars": job},
+                    {
+                        "name": "second run, whose async start fails",
+                        "ansible.builtin.include_role": role,
+                        "vars": {**job, "ansible_async_dir": "/proc/bosun-no-async-dir"},
+                    },
+                ],
+            }
+        ]
+    )
+    assert result.rc == 2, str(result)
+    first, second = role_tasks(result, RUN_TASK)
+    assert first.status == "changed" and second.status == "failed", (first.status, second.status)
+    assert "could not create directory" in second.result["msg"], second.result
+    waits = role_tasks(result, WAIT_TASK)
+    assert len(waits) == 1 and waits[0].result["outcome"] == "success", [w.result for w in waits]
+    # The first run proved its lease gone; the second one proved nothing, so its safety net ran.
+    assert [n.status for n in role_tasks(result, NET)] == ["skipped", "ok"]
+    reports = [x.result["msg"] for x in role_tasks(result, SHOW_TASK)]
+    assert len(reports) == 2 and reports[0][-1].startswith("Safety net: skipped"), reports[0]
+    headers = [next(line for line in lines if line.startswith("Run ")) for lines in reports]
+    assert headers[0].endswith(": success") and not headers[1].endswith(": success"), headers
+    assert headers[0].split()[1] != headers[1].split()[1], headers  # two run ids
+    assert ids_and_states(snapshot_started(project)) == ids_and_states(before)

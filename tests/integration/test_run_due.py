@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from harness import FIXTURES
-from stackcheck import ids_and_states, role_task, snapshot_started, stack_with_lease_cleanup
+from stackcheck import RUN_TASK, ids_and_states, role_task, snapshot_started, stack_with_lease_cleanup
 
 pytestmark = pytest.mark.docker
 
@@ -259,7 +259,7 @@ def test_check_mode_lists_what_is_due_and_runs_and_records_nothing(stack, run_du
     assert [d["job"] for d in found(result)["due"]] == [JOB]
     s = summary(result)
     assert s["ran"] == [] and s["skipped"][0]["reason"].startswith("check mode - would run: scheduled at"), s
-    assert not any(r.task.endswith("Run the job on the Docker host") for r in result.results)
+    assert not any(r.task.endswith(RUN_TASK) for r in result.results)
     assert len(records(tmp_path)) == 1 and schedule_state(tmp_path, project) is None
     assert snapshot_started(project) == before  # same containers, same start times: nothing was stopped
 
