@@ -38,7 +38,9 @@ options:
   recovered:
     description:
       - The registered result of the safety net task; an empty dict (or null) when it registered none.
-      - Its C(recover.action) becomes the report's C(safety_net); without it, C(failed:) and the result's C(msg).
+      - >-
+        Its C(recover.action) becomes the report's C(safety_net); without it, C(failed:), the result's C(msg) and
+        the command that checks the stack (the playbook C(bosun.compose.recover) for this stack and host).
       - Its C(recover.hooks), the error and finally hooks of a dead run that the safety net ran, become the
         report's C(safety_net_hooks).
     type: dict
@@ -147,7 +149,9 @@ _value:
       type: dict
     safety_net:
       description:
-        - What the safety net did (for example V(none) or V(recovered)), or C(failed:) and why.
+        - >-
+          What the safety net did (for example V(none) or V(recovered)), or C(failed:), why, and the
+          C(ansible-playbook bosun.compose.recover -e project=<stack> -e target=<host>) command to run.
         - >-
           C(skipped: the run released its lease) when M(bosun.compose.job_run) returned
           RV(bosun.compose.job_run#module:lease_kept) false, so the role did not run it.
@@ -239,6 +243,7 @@ def run_report(
         raise AnsibleFilterError(f"{name}: job must be a string, got {type(job).__name__}")
     if not isinstance(check_mode, bool):
         raise AnsibleFilterError(f"{name}: check_mode must be a boolean, got {type(check_mode).__name__}")
+    stack = r.get("stack") or planned("stack") or rec.get("project")
     recover = rec.get("recover")
     safety_net_hooks: list[t.Any] = []
     if isinstance(recover, cabc.Mapping) and "action" in recover:
@@ -247,7 +252,10 @@ def run_report(
     elif rec.get("skipped") and r.get("lease_kept") is False:
         safety_net = "skipped: the run released its lease"
     else:
-        safety_net = "failed: " + text(rec.get("msg", "did not run"))
+        safety_net = (
+            f"failed: {text(rec.get('msg', 'did not run'))} (the stack may be down: run "
+            f"ansible-playbook bosun.compose.recover -e project={stack or '<the stack>'} -e target={host})"
+        )
 
     def names(key: str, what: str) -> list[t.Any]:
         return [
@@ -259,7 +267,7 @@ def run_report(
         "host": host,
         "run_id": planned("run_id") or r.get("run_id") or run_id,
         "job": r.get("job") or job,
-        "stack": r.get("stack") or planned("stack") or rec.get("project"),
+        "stack": stack,
         "check_mode": check_mode,
         "outcome": r.get("outcome", "unknown"),
         "message": r["message"] if "message" in r else r.get("msg", ""),

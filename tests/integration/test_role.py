@@ -485,6 +485,9 @@ def test_module_defaults_group_reaches_every_module_of_the_role(stack, ansible_p
     assert result.rc == 2, str(result)
     assert "/nonexistent/docker.sock" in job_task(result).result["msg"]
     assert "/nonexistent/docker.sock" in role_task(result, NET).result["msg"]
+    # The safety net failed the play after the report, which names the command that checks the stack.
+    [net] = [line for line in shown_report(result) if line.startswith("Safety net: failed: ")]
+    assert "/nonexistent/docker.sock" in net and f"bosun.compose.recover -e project={project.name} -e target=" in net
 
 
 def test_a_second_run_on_the_same_host_never_reports_the_first_runs_result(stack, ansible_playbook):

@@ -19,6 +19,8 @@ from ansible_collections.bosun.compose.plugins.filter.plan_lines import plan_lin
 from ansible_collections.bosun.compose.plugins.filter.report_lines import report_lines
 from ansible_collections.bosun.compose.plugins.filter.run_report import REPORT_KEYS, run_report
 
+# What a failed safety net adds: the recover playbook for the stack and host of the report.
+RECOVER_HINT = " (the stack may be down: run ansible-playbook bosun.compose.recover -e project=shop -e target=web1)"
 RUN = "5f0c2a7e9b1d4c3a8e6f0a1b2c3d4e5f"
 
 
@@ -282,7 +284,7 @@ def test_run_report_when_job_run_registered_nothing_and_the_safety_net_failed():
         "worker": {},
         "hooks": [],
         "after": None,
-        "safety_net": "failed: Cannot connect to the Docker daemon",
+        "safety_net": "failed: Cannot connect to the Docker daemon" + RECOVER_HINT,
         "safety_net_hooks": [],
         "provenance": None,
         "record_path": None,
@@ -304,7 +306,7 @@ def test_run_report_of_a_failed_module_uses_msg_and_a_safety_net_that_never_ran(
     rep = run_report(result, plan=PLAN, recovered=None, host="web1", job="nightly-backup")
     assert rep["job"] == "nightly-backup" and rep["stack"] == "shop"
     assert rep["message"] == "invalid: bad duration" and rep["worker"] is None
-    assert rep["safety_net"] == "failed: did not run"
+    assert rep["safety_net"] == "failed: did not run" + RECOVER_HINT
 
 
 @pytest.mark.parametrize(
@@ -394,7 +396,7 @@ def test_report_lines_without_a_result():
         f"Run {RUN} of job nightly-backup on stack shop: unknown",
         "Downtime: n/a (deadline 3950s)",
         "Duration: n/a (maximum 3950s)",
-        "Safety net: failed: did not run",
+        "Safety net: failed: did not run" + RECOVER_HINT,
     ]
 
 
@@ -874,4 +876,14 @@ def test_a_safety_net_skipped_after_a_released_lease_is_reported_as_such():
 def test_a_safety_net_that_did_not_run_without_a_released_lease_is_a_failure(lease_kept):
     result = dict(RESULT) if lease_kept == "absent" else dict(RESULT, lease_kept=lease_kept)
     rep = run_report(result, plan=PLAN, recovered={"skipped": True}, host="web1")
-    assert rep["safety_net"] == "failed: did not run"
+    assert rep["safety_net"] == "failed: did not run" + RECOVER_HINT
+
+
+def test_a_failed_safety_net_without_a_known_stack_says_which_stack_to_name():
+    recovered = {"failed": True, "msg": "no lease holds run id " + RUN}
+    rep = run_report({}, recovered=recovered, run_id=RUN, host="web1", job="nightly-backup")
+    assert rep["stack"] is None
+    assert rep["safety_net"] == (
+        f"failed: no lease holds run id {RUN} (the stack may be down: run ansible-playbook bosun.compose.recover"
+        " -e project=<the stack> -e target=web1)"
+    )
