@@ -31,7 +31,12 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     LeaseHeldError,
     error_text,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._model import ContainerRecord, RestartPolicy, utc_iso
+from ansible_collections.bosun.compose.plugins.module_utils._model import (
+    ContainerRecord,
+    Problem,
+    RestartPolicy,
+    utc_iso,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._state import (
     lease_journal_path,
     lease_journal_paths,
@@ -62,6 +67,13 @@ LEASE_NAME_PREFIX = "bosun-lease-"
 # What a stop-set entry holds: identity, the state before the run, how it was taken down (stop, pause), and the
 # restart policy to give it back (only when the run changed it).
 STOP_SET_KEYS = ("id", "name", "service", "state", "action", "restart_policy")
+
+
+def _json_list(text: str) -> list[t.Any]:
+    value = json.loads(text)
+    if not isinstance(value, list):
+        raise ValueError(f"a JSON {type(value).__name__}, not a list")
+    return value
 
 
 def lease_name(project: str) -> str:
@@ -182,36 +194,57 @@ class Lease:
 
     @classmethod
     def from_labels(cls, labels: t.Mapping[str, str], container_id: str | None = None, source: str = "daemon") -> Lease:
+        """The lease its labels describe. LeaseError (context: project, container, label, value, run_id when
+        readable, source) when one is missing or invalid."""
         name = labels.get(LEASE_PROJECT, "?")
+        label = LEASE_PROJECT
+
+        def read(key: str, default: str | None = None) -> str:
+            nonlocal label
+            label = key
+            text = labels.get(key) or default
+            if text is None:
+                raise KeyError(key)
+            return text
+
         try:
-            owner = Owner.from_dict(json.loads(labels[LEASE_OWNER]))
-            stop_set = json.loads(labels[LEASE_STOP_SET])
-            hooks = json.loads(labels.get(LEASE_HOOKS) or "[]")
-            compose = json.loads(labels.get(LEASE_COMPOSE) or "{}")
-            if not isinstance(stop_set, list) or not isinstance(hooks, list) or not isinstance(compose, dict):
-                raise ValueError("stop-set, hooks or compose is not a list, list, mapping")
-            return cls(
-                project=labels[LEASE_PROJECT],
-                run_id=labels[LEASE_RUN_ID],
-                job=labels.get(LEASE_JOB, ""),
-                owner=owner,
-                expires=int(labels[LEASE_EXPIRES]),
-                created=int(labels[LEASE_CREATED]),
-                stop_set=tuple({k: e.get(k) for k in STOP_SET_KEYS if k in e} for e in stop_set),
-                container_id=container_id,
-                stop_budget=int(labels.get(LEASE_STOP_BUDGET) or 0),
-                hooks=tuple(dict(h) for h in hooks),
-                journal=labels.get(LEASE_JOURNAL) or "",
-                compose=compose,
-                source=source,
-            )
+            project, run_id = read(LEASE_PROJECT), read(LEASE_RUN_ID)
+            owner = Owner.from_dict(json.loads(read(LEASE_OWNER)))
+            expires, created = int(read(LEASE_EXPIRES)), int(read(LEASE_CREATED))
+            stop_budget = int(read(LEASE_STOP_BUDGET, "0"))
+            stop_set = tuple({k: e.get(k) for k in STOP_SET_KEYS if k in e} for e in _json_list(read(LEASE_STOP_SET)))
+            hooks = tuple(dict(h) for h in _json_list(read(LEASE_HOOKS, "[]")))
+            compose = json.loads(read(LEASE_COMPOSE, "{}"))
+            if not isinstance(compose, dict):
+                raise ValueError(f"a JSON {type(compose).__name__}, not an object")
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            value = labels.get(label) or None
+            what = "is missing" if value is None else f"has value {value[:200]!r}, which is not valid ({exc})"
             raise LeaseError(
-                f"the lease of stack {name!r} has missing or invalid labels ({exc}); allowed: the "
-                f"{LEASE_PREFIX}* labels written by bosun.compose; remove the container {lease_name(name)!r} "
-                "after checking the stack by hand",
+                f"the lease of stack {name!r}: label {label!r} {what}; allowed: the {LEASE_PREFIX}* labels written "
+                f"by bosun.compose; remove the container {lease_name(name)!r} after checking the stack by hand",
                 project=name,
+                container=lease_name(name),
+                label=label,
+                value=value,
+                run_id=labels.get(LEASE_RUN_ID) or None,
+                source=source,
             ) from exc
+        return cls(
+            project=project,
+            run_id=run_id,
+            job=labels.get(LEASE_JOB, ""),
+            owner=owner,
+            expires=expires,
+            created=created,
+            stop_set=stop_set,
+            container_id=container_id,
+            stop_budget=stop_budget,
+            hooks=hooks,
+            journal=labels.get(LEASE_JOURNAL) or "",
+            compose=compose,
+            source=source,
+        )
 
     def describe(self) -> str:
         job = f" of job {self.job!r}" if self.job else ""
@@ -289,18 +322,57 @@ def read_lease(api: DockerApi, project: str, state_dir: str | None = None) -> Le
     return Lease.from_labels(labels, container_id=info.get("Id"))
 
 
-def list_leases(api: DockerApi, state_dir: str | None = None) -> list[Lease]:
-    """Every lease on the daemon (one list request filtered by label), sorted by project.
+@dataclasses.dataclass(frozen=True)
+class LeaseListing:
+    """The leases on the daemon (and pruned ones' journals), and apart those whose labels cannot be read: one
+    broken lease must not hide the others from a recovery by run id or from job_info."""
+
+    leases: tuple[Lease, ...]
+    # Each names its stack, container, label and (when readable) run id in its context.
+    broken: tuple[LeaseError, ...] = ()
+
+    def problems(self, project: str | None = None) -> list[Problem]:
+        """The broken leases (of ``project`` only, when given) as job_info's problems."""
+        return [
+            Problem(
+                severity="error",
+                kind="container",
+                object=str(e.context.get("container")),
+                label=e.context.get("label"),
+                value=None if e.context.get("value") is None else str(e.context["value"])[:200],
+                message=f"container {e.context.get('container')!r}: {e.message}",
+            )
+            for e in self.broken
+            if project is None or e.context.get("project") == project
+        ]
+
+
+def list_leases(api: DockerApi, state_dir: str | None = None) -> LeaseListing:
+    """Every lease on the daemon (one list request filtered by label), sorted by project; apart, those whose
+    labels cannot be read.
 
     With ``state_dir``, also each lease whose container is gone (pruned) but whose journal is there.
     """
-    found = [Lease.from_labels(c.labels, container_id=c.id) for c in api.find_containers(LEASE_PROJECT)]
-    seen = {lease.project for lease in found}
+    leases: list[Lease] = []
+    broken: list[LeaseError] = []
+
+    def add(labels: t.Mapping[str, str], **kw: t.Any) -> None:
+        try:
+            leases.append(Lease.from_labels(labels, **kw))
+        except LeaseError as exc:
+            broken.append(exc)
+
+    for c in api.find_containers(LEASE_PROJECT):
+        add(c.labels, container_id=c.id)
+    seen = {lease.project for lease in leases} | {e.context.get("project") for e in broken}
     for path in lease_journal_paths(state_dir) if state_dir else []:
         labels = read_lease_journal(path)
         if labels and labels.get(LEASE_PROJECT) and labels[LEASE_PROJECT] not in seen:
-            found.append(Lease.from_labels(labels, source="journal"))
-    return sorted(found, key=lambda lease: lease.project)
+            add(labels, source="journal")
+    return LeaseListing(
+        tuple(sorted(leases, key=lambda lease: lease.project)),
+        tuple(sorted(broken, key=lambda e: str(e.context.get("project")))),
+    )
 
 
 def acquire_lease(

@@ -252,11 +252,24 @@ def recover_run(
 ) -> WindowResult:
     """recover_stack() of the stack whose lease ``run_id`` holds on this Docker host, found by list_leases() (with
     ``state_dir``, also a pruned lease's journal). No such lease: nothing to recover, nothing touched. Two or
-    more (a run holds one stack): a LeaseError naming them, nothing touched."""
-    projects = sorted({lease.project for lease in list_leases(api, state_dir) if lease.run_id == run_id})
+    more (a run holds one stack): a LeaseError naming them, nothing touched.
+
+    A lease whose labels cannot be read is left alone, with a warning, when it names another run; its LeaseError
+    is raised when it names this run, or names no run while no readable lease is this run's (it may be)."""
+    listing = list_leases(api, state_dir)
+    projects = sorted({lease.project for lease in listing.leases if lease.run_id == run_id})
+    for exc in listing.broken:
+        owner = exc.context.get("run_id")
+        if owner == run_id or (owner is None and not projects):
+            raise exc
+    warnings = [
+        f"{exc.message} (it is not the lease of run {run_id!r}, so it was left alone)" for exc in listing.broken
+    ]
     if not projects:
         message = f"no lease of run {run_id!r} on this Docker host: nothing to recover"
-        return _recovered(RecoverResult(False, "none", message), None, run_id)
+        result = _recovered(RecoverResult(False, "none", message), None, run_id)
+        result.warnings[:0] = warnings
+        return result
     if len(projects) > 1:
         raise LeaseError(
             f"run {run_id!r} holds the leases of {len(projects)} stacks, "
@@ -264,7 +277,7 @@ def recover_run(
             run_id=run_id,
             projects=projects,
         )
-    return recover_stack(
+    result = recover_stack(
         StackControl(api, projects[0]),
         run_id=run_id,
         start_timeout=start_timeout,
@@ -272,6 +285,8 @@ def recover_run(
         state_dir=state_dir,
         recreator=recreator,
     )
+    result.warnings[:0] = warnings
+    return result
 
 
 def _recovered(rec: RecoverResult, project: str | None, run_id: str | None) -> WindowResult:

@@ -400,6 +400,7 @@ leases:
       each lease whose container was pruned but whose journal is in O(state_dir) (RV(leases[].source) V(journal)).
     - A lease whose owner is not alive marks a stack left down by a run that died; M(bosun.compose.stack) with
       O(bosun.compose.stack#module:state=recovered) (or the C(bosun.compose.recover) playbook) restarts it.
+    - A lease whose labels cannot be read is in RV(problems) instead; the other leases are listed all the same.
   returned: always
   type: list
   elements: dict
@@ -552,6 +553,8 @@ problems:
   description:
     - Every validation error and warning found, those of the listed jobs and those that belong to no job
       (for example a volume attached to a job that no container declares).
+    - Also each lease whose labels cannot be read (of O(project) only, when given), as an V(error) of kind
+      V(container) that names the lease container, the label and its value; such a lease is not in RV(leases).
   returned: always
   type: list
   elements: dict
@@ -661,7 +664,9 @@ def main() -> None:
         engine = api.engine()
     selected = select_jobs(jobs, p["name"], p["project"])
     unfiltered = p["name"] is None and p["project"] is None
-    problems = [pr for j in selected for pr in j.problems] + (stray if unfiltered else [])
+    problems = (
+        [pr for j in selected for pr in j.problems] + (stray if unfiltered else []) + leases.problems(p["project"])
+    )
     state_dir = p["state_dir"] or default_state_dir()
     now = time.time()
     module.exit_json(
@@ -671,7 +676,7 @@ def main() -> None:
         engine=engine.as_dict(),
         leases=[
             dict(lease.to_dict(), owner_alive=owner_alive(lease, now))
-            for lease in leases
+            for lease in leases.leases
             if p["project"] is None or lease.project == p["project"]
         ],
     )

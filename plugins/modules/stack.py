@@ -44,6 +44,9 @@ options:
       - Required, except with O(state=recovered) and O(run_id). Without it, the stack is the one whose lease O(run_id)
         holds on this Docker host (its lease container, or with O(state_dir) the journal of a pruned one; see
         RV(project)). No lease of that run means nothing to recover, not a failure.
+      - A lease whose labels cannot be read is left alone with a warning when it names another run. The task fails,
+        naming its container, label and value, when it names O(run_id), or names no run while no readable lease is
+        O(run_id)'s.
     type: str
   state:
     description:

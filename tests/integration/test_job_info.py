@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness import TEST_IMAGE, run
+
 pytestmark = pytest.mark.docker
 
 
@@ -84,6 +86,72 @@ def test_broken_labels_are_one_named_problem_each_and_rc_0(compose_project, ansi
         assert problem["value"] in problem["message"]
     # Project-filtered: the same problems at top level, nothing from other stacks.
     assert result["problems"] == job["problems"]
+
+
+def test_a_broken_lease_is_a_named_problem_and_the_other_leases_are_still_listed(compose_project, ansible_playbook):
+    p = compose_project("job_good.yml")
+    good, broken = f"bosun-lease-{p.name}", f"bosun-lease-{p.name}-broken"
+    owner = '{"hostname": "elsewhere"}'
+    leases = {
+        good: {
+            "bosun.lease.project": p.name,
+            "bosun.lease.run-id": f"run-{p.name}",
+            "bosun.lease.owner": owner,
+            "bosun.lease.expires": "1",
+            "bosun.lease.created": "1",
+            "bosun.lease.stop-set": "[]",
+        },
+        broken: {
+            "bosun.lease.project": f"{p.name}-broken",
+            "bosun.lease.run-id": f"run-{p.name}",
+            "bosun.lease.owner": owner,
+        },
+    }
+    try:
+        for name, labels in leases.items():
+            run(
+                [
+                    "docker",
+                    "create",
+                    "--name",
+                    name,
+                    *[f"--label={k}={v}" for k, v in labels.items()],
+                    TEST_IMAGE,
+                    "true",
+                ]
+            )
+        found = ansible_playbook(
+            _play(
+                [
+                    {"name": "all", "bosun.compose.job_info": {}},
+                    {"name": "this stack", "bosun.compose.job_info": {"project": p.name}},
+                    {"name": "the broken one", "bosun.compose.job_info": {"project": f"{p.name}-broken"}},
+                ]
+            )
+        )
+    finally:
+        run(["docker", "rm", "-f", *leases], check=False)
+    assert found.rc == 0, found
+    everything = found.task("all").result
+    assert p.name in [x["project"] for x in everything["leases"]]
+    assert f"{p.name}-broken" not in [x["project"] for x in everything["leases"]]
+    problem = {
+        "severity": "error",
+        "kind": "container",
+        "object": broken,
+        "label": "bosun.lease.expires",
+        "value": None,
+        "job": None,
+        "message": f"container '{broken}': the lease of stack '{p.name}-broken': label 'bosun.lease.expires' is "
+        f"missing; allowed: the bosun.lease.* labels written by bosun.compose; remove the container '{broken}' after "
+        "checking the stack by hand",
+    }
+    assert problem in everything["problems"]
+    mine = found.task("this stack").result
+    assert [x["project"] for x in mine["leases"]] == [p.name] and problem not in mine["problems"]
+    assert mine["leases"][0]["owner_alive"] is False
+    other = found.task("the broken one").result
+    assert other["leases"] == [] and other["problems"] == [problem]
 
 
 def test_unknown_name_is_an_empty_list_not_a_failure(ansible_adhoc):

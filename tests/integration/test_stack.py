@@ -340,6 +340,39 @@ def test_recovered_by_run_id_alone_finds_the_stack_and_an_unknown_run_is_nothing
         assert t.result["summary"] == f"no lease of run {rid!r} on this Docker host: nothing to recover"
 
 
+def _broken_lease(project: str, rid: str) -> str:
+    """A lease container of stack ``project`` held by run ``rid`` whose owner label is not JSON; its name."""
+    name = lease_name(project)
+    labels = {"bosun.lease.project": project, "bosun.lease.run-id": rid, "bosun.lease.owner": "not json"}
+    run(["docker", "create", "--name", name, *[f"--label={k}={v}" for k, v in labels.items()], TEST_IMAGE, "true"])
+    return name
+
+
+def test_recovered_by_run_id_restarts_its_stack_and_leaves_a_broken_lease_of_another_run_alone(
+    stack, ansible_playbook, api
+):
+    project = stack(CHAIN)
+    was_running = running(project)
+    _stop_with_lease(api, project, Owner.current(_dead_pid()))
+    broken = _broken_lease(f"{project.name}-broken", f"other-{project.name}")
+    try:
+        result = ansible_playbook(play(by_run_id("recover", run_id(project))))
+        assert run(["docker", "ps", "-aq", "--filter", f"name=^{broken}$"]).stdout.strip(), "the broken lease is gone"
+    finally:
+        run(["docker", "rm", "-f", broken], check=False)
+    assert result.rc == 0, result
+    recover = result.task("recover")
+    r = recover.result
+    assert recover.status == "changed" and r["project"] == project.name and r["released"], r
+    assert running(project) == was_running and read_lease(api, project.name) is None
+    assert [w for w in r["warnings"] if broken in w] == [
+        f"the lease of stack '{project.name}-broken': label 'bosun.lease.owner' has value 'not json', which is not "
+        "valid (Expecting value: line 1 column 1 (char 0)); allowed: the bosun.lease.* labels written by "
+        f"bosun.compose; remove the container '{broken}' after checking the stack by hand (it is not the lease of "
+        f"run '{run_id(project)}', so it was left alone)"
+    ]
+
+
 def test_project_is_required_but_for_recovered_with_run_id(ansible_playbook):
     result = ansible_playbook(
         play(

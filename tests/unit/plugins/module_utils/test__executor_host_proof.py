@@ -17,6 +17,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._executor import Exe
 from ansible_collections.bosun.compose.plugins.module_utils._lease import (
     LEASE_RUN_ID,
     Owner,
+    LEASE_EXPIRES,
     acquire_lease,
     lease_name,
     list_leases,
@@ -238,12 +239,39 @@ def test_list_leases_shows_a_pruned_lease_from_its_journal_once(engine, tmp_path
     acquire_lease(
         engine, PROJECT, "a" * 32, "backup", stack, 3600, Owner.current(), stack[0].image_id, state_dir=str(tmp_path)
     )
-    assert [(x.project, x.source) for x in list_leases(engine, str(tmp_path))] == [(PROJECT, "daemon")]
+    assert [(x.project, x.source) for x in list_leases(engine, str(tmp_path)).leases] == [(PROJECT, "daemon")]
     engine.remove_container(LEASE)
-    assert list_leases(engine) == []
-    assert [(x.project, x.source, x.run_id) for x in list_leases(engine, str(tmp_path))] == [
+    assert list_leases(engine).leases == ()
+    assert [(x.project, x.source, x.run_id) for x in list_leases(engine, str(tmp_path)).leases] == [
         (PROJECT, "journal", "a" * 32)
     ]
+
+
+def test_list_leases_sets_broken_leases_apart_and_lists_the_others(engine, tmp_path):
+    stack = [engine.get("shop-web-1").record()]
+    acquire_lease(engine, PROJECT, "a" * 32, "backup", stack, 3600, Owner.current(), stack[0].image_id)
+    other = [engine.get("other-app-1").record()]
+    acquire_lease(
+        engine, "other", "b" * 32, "backup", other, 3600, Owner.current(), other[0].image_id, state_dir=str(tmp_path)
+    )
+    engine.get(lease_name("other")).labels[LEASE_EXPIRES] = "soon"
+    listing = list_leases(engine, str(tmp_path))
+    assert [x.project for x in listing.leases] == [PROJECT]
+    # The broken lease container hides its journal: the journal of a lease whose container is there is not read.
+    assert [(e.context["project"], e.context["label"], e.context["run_id"]) for e in listing.broken] == [
+        ("other", LEASE_EXPIRES, "b" * 32)
+    ]
+    (problem,) = listing.problems()
+    assert problem.to_dict() == {
+        "severity": "error",
+        "kind": "container",
+        "object": "bosun-lease-other",
+        "label": LEASE_EXPIRES,
+        "value": "soon",
+        "message": "container 'bosun-lease-other': " + listing.broken[0].message,
+        "job": None,
+    }
+    assert listing.problems(PROJECT) == [] and listing.problems("other") == [problem]
 
 
 @pytest.mark.parametrize("pruned", [False, True], ids=["lease container", "pruned: journal only"])

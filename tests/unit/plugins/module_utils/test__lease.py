@@ -12,7 +12,9 @@ import pytest
 
 from ansible_collections.bosun.compose.plugins.module_utils._errors import LeaseError
 from ansible_collections.bosun.compose.plugins.module_utils._lease import (
+    LEASE_EXPIRES,
     LEASE_OWNER,
+    LEASE_RUN_ID,
     LEASE_STOP_SET,
     held_message,
     Lease,
@@ -67,23 +69,36 @@ def test_labels_round_trip_without_pid_or_job():
 
 
 @pytest.mark.parametrize(
-    "broken",
+    "broken, label, what",
     [
-        pytest.param({LEASE_OWNER: "not json"}, id="owner-not-json"),
-        pytest.param({LEASE_STOP_SET: "{}"}, id="stop-set-not-a-list"),
-        pytest.param({"bosun.lease.expires": "soon"}, id="expires-not-a-number"),
-        pytest.param({"bosun.lease.run-id": None}, id="run-id-missing"),
+        pytest.param(
+            {LEASE_OWNER: "not json"}, LEASE_OWNER, "has value 'not json', which is not valid", id="owner-not-json"
+        ),
+        pytest.param(
+            {LEASE_STOP_SET: "{}"}, LEASE_STOP_SET, "has value '{}', which is not valid", id="stop-set-not-a-list"
+        ),
+        pytest.param(
+            {LEASE_EXPIRES: "soon"}, LEASE_EXPIRES, "has value 'soon', which is not valid", id="expires-not-a-number"
+        ),
+        pytest.param({LEASE_RUN_ID: None}, LEASE_RUN_ID, "is missing", id="run-id-missing"),
+        pytest.param({LEASE_OWNER: ""}, LEASE_OWNER, "is missing", id="owner-empty"),
     ],
 )
-def test_broken_labels_raise_a_lease_error_naming_the_stack(broken):
+def test_broken_labels_raise_a_lease_error_naming_the_stack_label_and_value(broken, label, what):
     labels = lease(HERE).to_labels()
     for k, v in broken.items():
         if v is None:
             del labels[k]
         else:
             labels[k] = v
-    with pytest.raises(LeaseError, match="lease of stack 'shop'.*bosun-lease-shop"):
-        Lease.from_labels(labels)
+    with pytest.raises(LeaseError) as info:
+        Lease.from_labels(labels, source="journal")
+    assert info.value.message.startswith(f"the lease of stack 'shop': label {label!r} {what}")
+    assert "remove the container 'bosun-lease-shop' after checking the stack by hand" in info.value.message
+    ctx = info.value.context
+    assert ctx["project"] == "shop" and ctx["container"] == "bosun-lease-shop" and ctx["source"] == "journal"
+    assert ctx["label"] == label and ctx["value"] == (broken[label] or None)
+    assert ctx["run_id"] == (None if label == LEASE_RUN_ID else labels[LEASE_RUN_ID])
 
 
 def fake_proc(table):

@@ -17,7 +17,15 @@ from ansible_collections.bosun.compose.plugins.module_utils._errors import (
     LeaseError,
     LeaseHeldError,
 )
-from ansible_collections.bosun.compose.plugins.module_utils._lease import Owner, acquire_lease, lease_name, read_lease
+from ansible_collections.bosun.compose.plugins.module_utils._lease import (
+    LEASE_OWNER,
+    LEASE_RUN_ID,
+    LEASE_STOP_SET,
+    Owner,
+    acquire_lease,
+    lease_name,
+    read_lease,
+)
 from ansible_collections.bosun.compose.plugins.module_utils._maintenance import (
     WindowResult,
     recover_run,
@@ -328,3 +336,75 @@ def test_recover_run_refuses_a_run_that_holds_two_stacks(engine):
     with pytest.raises(LeaseError, match="holds the leases of 2 stacks, 'other', 'shop'"):
         by_run(engine)
     assert engine.mutations() == []
+
+
+# One lease whose labels cannot be read must not keep recover_run from the run's own lease, nor be touched by it.
+
+OTHER = "o" * 32
+
+
+def break_lease(engine: FakeEngine, project: str, label: str, value: str | None) -> None:
+    labels = engine.get(lease_name(project)).labels
+    if value is None:
+        del labels[label]
+    else:
+        labels[label] = value
+
+
+def test_recover_run_leaves_a_broken_lease_of_another_run_alone_and_warns(engine):
+    expired_lease(engine, PROJECT, RUN, ["shop-web-1", "shop-api-1"])
+    expired_lease(engine, "other", OTHER, ["other-app-1"])
+    break_lease(engine, "other", LEASE_OWNER, "not json")
+    engine.calls.clear()
+    result = by_run(engine)
+    assert result.error is None and result.released and result.project == PROJECT
+    assert engine.running(PROJECT) == ALL and engine.find(LEASE) is None
+    assert engine.find(lease_name("other")) is not None and engine.state_of("other-app-1") == "exited"
+    assert not [c for c in engine.mutations() if "other" in c.target]
+    assert len(result.warnings) == 1 and result.warnings[0].startswith(
+        "the lease of stack 'other': label 'bosun.lease.owner' has value 'not json', which is not valid"
+    )
+    assert result.warnings[0].endswith(f"(it is not the lease of run {RUN!r}, so it was left alone)")
+
+
+def test_recover_run_without_a_lease_of_its_own_warns_of_another_runs_broken_lease(engine):
+    expired_lease(engine, "other", OTHER, ["other-app-1"])
+    break_lease(engine, "other", LEASE_STOP_SET, "{}")
+    engine.calls.clear()
+    result = by_run(engine)
+    assert result.error is None and not result.changed and result.project is None
+    assert result.recover is not None and result.recover["action"] == "none"
+    assert [w.split(":")[0] for w in result.warnings] == ["the lease of stack 'other'"]
+    assert engine.mutations() == []
+
+
+@pytest.mark.parametrize(
+    "label, value, where",
+    [
+        pytest.param(LEASE_STOP_SET, "[", PROJECT, id="its-own-lease"),
+        pytest.param(LEASE_RUN_ID, None, "other", id="a-lease-that-names-no-run"),
+    ],
+)
+def test_recover_run_refuses_a_broken_lease_that_is_or_may_be_its_own(engine, label, value, where):
+    if where == PROJECT:
+        expired_lease(engine, PROJECT, RUN, ALL)
+    else:
+        expired_lease(engine, "other", RUN, ["other-app-1"])
+    break_lease(engine, where, label, value)
+    engine.calls.clear()
+    with pytest.raises(LeaseError, match=f"the lease of stack '{where}': label '{label}'") as info:
+        by_run(engine)
+    assert info.value.context["container"] == lease_name(where)
+    assert engine.mutations() == []
+
+
+def test_recover_run_finds_its_lease_beside_a_broken_one_that_names_no_run(engine):
+    expired_lease(engine, PROJECT, RUN, ALL)
+    expired_lease(engine, "other", OTHER, ["other-app-1"])
+    break_lease(engine, "other", LEASE_RUN_ID, None)
+    result = by_run(engine)
+    assert result.error is None and result.released and result.project == PROJECT
+    assert engine.running(PROJECT) == ALL and engine.state_of("other-app-1") == "exited"
+    assert [w.split(":")[:2] for w in result.warnings] == [
+        ["the lease of stack 'other'", " label 'bosun.lease.run-id' is missing; allowed"]
+    ]
