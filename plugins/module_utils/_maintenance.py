@@ -259,8 +259,8 @@ def recover_run(
     listing = list_leases(api, state_dir)
     projects = sorted({lease.project for lease in listing.leases if lease.run_id == run_id})
     for exc in listing.broken:
-        owner = exc.context.get("run_id")
-        if owner == run_id or (owner is None and not projects):
+        holder = exc.context.get("run_id")
+        if holder == run_id or (holder is None and not projects):
             raise exc
     warnings = [
         f"{exc.message} (it is not the lease of run {run_id!r}, so it was left alone)" for exc in listing.broken
