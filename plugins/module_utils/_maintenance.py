@@ -265,11 +265,6 @@ def recover_run(
     warnings = [
         f"{exc.message} (it is not the lease of run {run_id!r}, so it was left alone)" for exc in listing.broken
     ]
-    if not projects:
-        message = f"no lease of run {run_id!r} on this Docker host: nothing to recover"
-        result = _recovered(RecoverResult(False, "none", message), None, run_id)
-        result.warnings[:0] = warnings
-        return result
     if len(projects) > 1:
         raise LeaseError(
             f"run {run_id!r} holds the leases of {len(projects)} stacks, "
@@ -277,14 +272,18 @@ def recover_run(
             run_id=run_id,
             projects=projects,
         )
-    result = recover_stack(
-        StackControl(api, projects[0]),
-        run_id=run_id,
-        start_timeout=start_timeout,
-        check=check,
-        state_dir=state_dir,
-        recreator=recreator,
-    )
+    if projects:
+        result = recover_stack(
+            StackControl(api, projects[0]),
+            run_id=run_id,
+            start_timeout=start_timeout,
+            check=check,
+            state_dir=state_dir,
+            recreator=recreator,
+        )
+    else:
+        message = f"no lease of run {run_id!r} on this Docker host: nothing to recover"
+        result = _recovered(RecoverResult(False, "none", message), None, run_id)
     result.warnings[:0] = warnings
     return result
 
