@@ -97,6 +97,13 @@ def lease(stack: str) -> dict | None:
     return json.loads(out.stdout)[0]["Config"]["Labels"] if out.returncode == 0 else None
 
 
+def create_lease(stack: str, labels: dict[str, str]) -> str:
+    """A lease container of stack `stack` made by hand with exactly `labels` (a broken one, say); its name."""
+    name = f"bosun-lease-{stack}"
+    run(["docker", "create", "--name", name, *[f"--label={k}={v}" for k, v in labels.items()], TEST_IMAGE, "true"])
+    return name
+
+
 def stack_with_lease_cleanup(compose_project, default_spec: str = ROLE_STACK):
     """The body of a `stack` fixture: `yield from stack_with_lease_cleanup(compose_project)`.
 

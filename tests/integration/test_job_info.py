@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import TEST_IMAGE, run
+from harness import run
+from stackcheck import create_lease
 
 pytestmark = pytest.mark.docker
 
@@ -90,10 +91,10 @@ def test_broken_labels_are_one_named_problem_each_and_rc_0(compose_project, ansi
 
 def test_a_broken_lease_is_a_named_problem_and_the_other_leases_are_still_listed(compose_project, ansible_playbook):
     p = compose_project("job_good.yml")
-    good, broken = f"bosun-lease-{p.name}", f"bosun-lease-{p.name}-broken"
+    broken = f"bosun-lease-{p.name}-broken"
     owner = '{"hostname": "elsewhere"}'
     leases = {
-        good: {
+        p.name: {
             "bosun.lease.project": p.name,
             "bosun.lease.run-id": f"run-{p.name}",
             "bosun.lease.owner": owner,
@@ -101,25 +102,16 @@ def test_a_broken_lease_is_a_named_problem_and_the_other_leases_are_still_listed
             "bosun.lease.created": "1",
             "bosun.lease.stop-set": "[]",
         },
-        broken: {
+        f"{p.name}-broken": {
             "bosun.lease.project": f"{p.name}-broken",
             "bosun.lease.run-id": f"run-{p.name}",
             "bosun.lease.owner": owner,
         },
     }
+    made = []
     try:
-        for name, labels in leases.items():
-            run(
-                [
-                    "docker",
-                    "create",
-                    "--name",
-                    name,
-                    *[f"--label={k}={v}" for k, v in labels.items()],
-                    TEST_IMAGE,
-                    "true",
-                ]
-            )
+        for stack, labels in leases.items():
+            made.append(create_lease(stack, labels))
         found = ansible_playbook(
             _play(
                 [
@@ -130,7 +122,7 @@ def test_a_broken_lease_is_a_named_problem_and_the_other_leases_are_still_listed
             )
         )
     finally:
-        run(["docker", "rm", "-f", *leases], check=False)
+        run(["docker", "rm", "-f", *made], check=False)
     assert found.rc == 0, found
     everything = found.task("all").result
     assert p.name in [x["project"] for x in everything["leases"]]

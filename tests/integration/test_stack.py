@@ -17,6 +17,7 @@ from ansible_collections.bosun.compose.plugins.module_utils._lease import (
 from ansible_collections.bosun.compose.plugins.module_utils._stack_control import StackControl
 from ansible_collections.bosun.compose.plugins.module_utils._docker_api import ConnectionOptions, DockerApi
 from harness import TEST_IMAGE, event_log, run
+from stackcheck import create_lease, lease_exists
 
 pytestmark = pytest.mark.docker
 
@@ -340,24 +341,21 @@ def test_recovered_by_run_id_alone_finds_the_stack_and_an_unknown_run_is_nothing
         assert t.result["summary"] == f"no lease of run {rid!r} on this Docker host: nothing to recover"
 
 
-def _broken_lease(project: str, rid: str) -> str:
-    """A lease container of stack ``project`` held by run ``rid`` whose owner label is not JSON; its name."""
-    name = lease_name(project)
-    labels = {"bosun.lease.project": project, "bosun.lease.run-id": rid, "bosun.lease.owner": "not json"}
-    run(["docker", "create", "--name", name, *[f"--label={k}={v}" for k, v in labels.items()], TEST_IMAGE, "true"])
-    return name
-
-
 def test_recovered_by_run_id_restarts_its_stack_and_leaves_a_broken_lease_of_another_run_alone(
     stack, ansible_playbook, api
 ):
     project = stack(CHAIN)
     was_running = running(project)
     _stop_with_lease(api, project, Owner.current(_dead_pid()))
-    broken = _broken_lease(f"{project.name}-broken", f"other-{project.name}")
+    # Held by another run, its owner label not JSON.
+    other = f"{project.name}-broken"
+    broken = create_lease(
+        other,
+        {"bosun.lease.project": other, "bosun.lease.run-id": f"other-{project.name}", "bosun.lease.owner": "not json"},
+    )
     try:
         result = ansible_playbook(play(by_run_id("recover", run_id(project))))
-        assert run(["docker", "ps", "-aq", "--filter", f"name=^{broken}$"]).stdout.strip(), "the broken lease is gone"
+        assert lease_exists(other), "the broken lease is gone"
     finally:
         run(["docker", "rm", "-f", broken], check=False)
     assert result.rc == 0, result

@@ -15,9 +15,9 @@ from ansible_collections.bosun.compose.plugins.module_utils._compose_cli import 
 from ansible_collections.bosun.compose.plugins.module_utils._errors import DockerUnavailableError, EngineError
 from ansible_collections.bosun.compose.plugins.module_utils._executor import Executor, RunOptions, RunResult
 from ansible_collections.bosun.compose.plugins.module_utils._lease import (
+    LEASE_EXPIRES,
     LEASE_RUN_ID,
     Owner,
-    LEASE_EXPIRES,
     acquire_lease,
     lease_name,
     list_leases,
